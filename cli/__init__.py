@@ -1,0 +1,1 @@
+"""The `iocgis` command line: a thin layer of commands over each area's functions."""

@@ -1,0 +1,44 @@
+"""Shared pieces of the CLI: error display, output helpers."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import typer
+from rich.console import Console
+
+from gis.errors import IocGisError, NotFound
+
+err_console = Console(stderr=True)
+
+
+def run_app(app: typer.Typer) -> int:
+    """Run a Typer app; a domain error becomes one line on stderr and a non-zero exit code."""
+    try:
+        app(standalone_mode=False)
+    except NotFound as exc:
+        err_console.print(f"[yellow]{exc}[/yellow]", highlight=False)
+        return 1
+    except IocGisError as exc:
+        err_console.print(f"[red]error:[/red] {exc}", highlight=False)
+        return 2
+    except typer.Exit as exc:
+        return int(exc.exit_code or 0)
+    except typer.Abort:
+        err_console.print("aborted")
+        return 130
+    except Exception as exc:  # click usage errors
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            return int(exc.exit_code)
+        raise
+    return 0
+
+
+def print_json(data: Any) -> None:
+    """Print ``data`` as UTF-8 JSON (Vietnamese diacritics kept as they are)."""
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")

@@ -1,0 +1,29 @@
+"""``iocgis db``: schema migrations."""
+
+from __future__ import annotations
+
+import typer
+
+from gis import migrate
+
+app = typer.Typer(help="Database schema (alembic migrations).", no_args_is_help=True)
+
+
+@app.command()
+def upgrade(revision: str = typer.Argument("head", help="Target revision.")) -> None:
+    """Create the database if missing and migrate it to the newest schema."""
+    migrate.upgrade(revision=revision)
+    typer.echo(f"database at revision {migrate.current_revision()}")
+
+
+@app.command()
+def downgrade(revision: str = typer.Argument("-1", help="Target revision.")) -> None:
+    """Migrate the database down (default: one step)."""
+    migrate.downgrade(revision=revision)
+    typer.echo(f"database at revision {migrate.current_revision()}")
+
+
+@app.command()
+def current() -> None:
+    """Print the database's revision and the newest one this code ships."""
+    typer.echo(f"database: {migrate.current_revision()}  code: {migrate.head_revision()}")

@@ -1,0 +1,23 @@
+"""Entry point of the ``iocgis`` command: assembles each area's sub-commands."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from cli import db
+from cli.common import run_app
+
+app = typer.Typer(
+    name="iocgis",
+    help="ioc-gis: land and environment monitoring for a provincial IOC.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(db.app, name="db")
+
+
+def main() -> None:
+    """Run the CLI with domain errors shown as one clear line."""
+    sys.exit(run_app(app))

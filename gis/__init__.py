@@ -1,0 +1,1 @@
+"""Spatial data core: settings, database, tables and migrations, CRS, admin units, parcels."""

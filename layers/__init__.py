@@ -1,0 +1,1 @@
+"""Layer catalog and the queries behind tiles, features and rasters."""

@@ -1,0 +1,1 @@
+"""Web app: map services and pages."""

@@ -1,0 +1,1 @@
+"""Sensor ingest and the official indices (VN_AQI, VN_WQI)."""
