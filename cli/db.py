@@ -10,20 +10,21 @@ app = typer.Typer(help="Database schema (alembic migrations).", no_args_is_help=
 
 
 @app.command()
-def upgrade(revision: str = typer.Argument("head", help="Target revision.")) -> None:
+def upgrade(revision: str = typer.Argument("heads", help="Target revision.")) -> None:
     """Create the database if missing and migrate it to the newest schema."""
     migrate.upgrade(revision=revision)
-    typer.echo(f"database at revision {migrate.current_revision()}")
+    typer.echo(f"database at revision {', '.join(migrate.current_revisions())}")
 
 
 @app.command()
 def downgrade(revision: str = typer.Argument("-1", help="Target revision.")) -> None:
     """Migrate the database down (default: one step)."""
     migrate.downgrade(revision=revision)
-    typer.echo(f"database at revision {migrate.current_revision()}")
+    typer.echo(f"database at revision {', '.join(migrate.current_revisions())}")
 
 
 @app.command()
 def current() -> None:
     """Print the database's revision and the newest one this code ships."""
-    typer.echo(f"database: {migrate.current_revision()}  code: {migrate.head_revision()}")
+    db, code = migrate.current_revisions(), migrate.head_revisions()
+    typer.echo(f"database: {', '.join(db) or '-'}  code: {', '.join(code)}")

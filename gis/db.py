@@ -72,4 +72,6 @@ def drop_database(url: str) -> None:
     """Drop the database named in ``url`` (used by the test run for its own database)."""
     server, name = _server_and_name(url)
     with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )

@@ -23,8 +23,8 @@ def alembic_config(url: str | None = None) -> Config:
     return cfg
 
 
-def upgrade(url: str | None = None, revision: str = "head") -> None:
-    """Create the database if needed and migrate it to ``revision``."""
+def upgrade(url: str | None = None, revision: str = "heads") -> None:
+    """Create the database if needed and migrate it to ``revision`` (default: every head)."""
     ensure_database(url)
     command.upgrade(alembic_config(url), revision)
 
@@ -34,12 +34,12 @@ def downgrade(url: str | None = None, revision: str = "-1") -> None:
     command.downgrade(alembic_config(url), revision)
 
 
-def current_revision(url: str | None = None) -> str | None:
-    """The revision the database is at (None when it was never migrated)."""
+def current_revisions(url: str | None = None) -> tuple[str, ...]:
+    """The revisions the database is at (one per area branch; empty when never migrated)."""
     with get_engine(url).connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        return tuple(sorted(MigrationContext.configure(conn).get_current_heads()))
 
 
-def head_revision() -> str | None:
-    """The newest revision shipped with this code."""
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+def head_revisions() -> tuple[str, ...]:
+    """The newest revision of each area branch shipped with this code."""
+    return tuple(sorted(ScriptDirectory.from_config(alembic_config()).get_heads()))

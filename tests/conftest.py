@@ -13,6 +13,13 @@ from gis import migrate
 from gis.db import drop_database, get_engine
 from gis.settings import get_settings, to_libpq_url
 
+# Each area's shared fixtures live in tests/fixtures/<area>.py; add a module here to share more.
+pytest_plugins = [
+    f"tests.fixtures.{name}"
+    for name in ("admin", "land", "broker", "sensors", "web")
+    if (__import__("pathlib").Path(__file__).parent / "fixtures" / f"{name}.py").exists()
+]
+
 BASE_URL = os.environ.get("IOC_TEST_SERVER_URL", "postgresql://postgres@127.0.0.1:5432")
 
 

@@ -24,7 +24,7 @@ POINTS = [
     (108.0000, 13.9800),  # Pleiku, Gia Lai
     (106.7000, 10.7760),  # TP HCM
     (103.9600, 10.2200),  # Phú Quốc, An Giang
-    (105.1500, 8.6000),   # Cà Mau
+    (105.1500, 8.6000),  # Cà Mau
 ]
 
 
@@ -47,12 +47,21 @@ def test_every_vn2000_crs_is_registered(conn: psycopg.Connection) -> None:
         assert srtext.endswith(f'AUTHORITY["EPSG","{srid}"]]')
         assert "TOWGS84[-191.90441429,-39.30318279,-111.45032835,0.00928836," in srtext
         # The sign trap: position-vector rotations are the negated coordinate-frame ones.
-        assert "+towgs84=-191.90441429,-39.30318279,-111.45032835,0.00928836,-0.01975479,0.00427372,0.252906278" in proj4
+        assert (
+            "+towgs84=-191.90441429,-39.30318279,-111.45032835,0.00928836,-0.01975479,0.00427372,0.252906278"
+            in proj4
+        )
 
 
 def test_towgs84_flips_rotation_signs() -> None:
     assert towgs84_parameters() == (
-        -191.90441429, -39.30318279, -111.45032835, 0.00928836, -0.01975479, 0.00427372, 0.252906278,
+        -191.90441429,
+        -39.30318279,
+        -111.45032835,
+        0.00928836,
+        -0.01975479,
+        0.00427372,
+        0.252906278,
     )
 
 
@@ -61,7 +70,8 @@ def test_postgis_agrees_with_pyproj_epsg6960(conn: psycopg.Connection, srid: int
     t = _transformer_6960(srid)
     for lon, lat in POINTS:
         x, y = conn.execute(
-            "SELECT ST_X(g), ST_Y(g) FROM ST_Transform(ST_SetSRID(ST_MakePoint(%s, %s), 4326), %s) g",
+            "SELECT ST_X(g), ST_Y(g)"
+            " FROM ST_Transform(ST_SetSRID(ST_MakePoint(%s, %s), 4326), %s) g",
             [lon, lat, srid],
         ).fetchone()
         ex, ey = t.transform(lon, lat)
