@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from cli import db
+from cli import admin, db
 from cli.common import run_app
 
 app = typer.Typer(
@@ -16,6 +16,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(db.app, name="db")
+app.add_typer(admin.app, name="admin")
 
 
 def main() -> None:
