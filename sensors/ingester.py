@@ -1,0 +1,215 @@
+"""The ingest loop: take a batch, turn it into rows, commit, then acknowledge."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+
+from gis.db import connect
+from gis.errors import IocGisError
+from sensors.catalog import Catalog, load_catalog
+from sensors.messages import to_rows
+from sensors.store import RejectRow, StageRow, Writer, month_start
+from sensors.transport import Message, Subscriber
+
+log = logging.getLogger(__name__)
+
+CATALOG_MIN_AGE = 1.0  # s between catalogue reloads caused by unknown names
+ROLLUP_INTERVAL = 1.0  # s, at least, between two rollup runs
+STOP_GRACE = 10.0  # s a stop request waits for the database before leaving the rest unacked
+
+
+@dataclass
+class IngestConfig:
+    """How the ingester connects and batches."""
+
+    mqtt_url: str
+    database_url: str | None = None
+    client_id: str = "iocgis-ingester-1"
+    group: str | None = "iocgis"
+    batch_messages: int = 1000
+    max_wait: float = 0.2
+    receive_maximum: int = 2000
+
+
+@dataclass
+class IngestStats:
+    """Counters of one ingester run."""
+
+    messages: int = 0
+    readings: int = 0
+    inserted: int = 0
+    rejected: int = 0
+    batches: int = 0
+    retries: int = 0
+    acked: int = 0
+    started: float = field(default_factory=time.monotonic)
+
+
+class Rollups(threading.Thread):
+    """Runs ``sensors.rollups.process_pending`` at most once a second, off the ack path."""
+
+    def __init__(self, database_url: str | None) -> None:
+        super().__init__(name="rollups", daemon=True)
+        self.url = database_url
+        self.due = threading.Event()
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        """Wait for commits; run the rollup job; log and retry later on failure."""
+        try:
+            process: Callable[[psycopg.Connection], int] = importlib.import_module(
+                "sensors.rollups"
+            ).process_pending
+        except (ImportError, AttributeError):
+            log.info("sensors.rollups.process_pending not available: rollups skipped")
+            return
+        conn: psycopg.Connection | None = None
+        while not self.stopping.is_set():
+            if not self.due.wait(0.5):
+                continue
+            self.due.clear()
+            try:
+                if conn is None or conn.closed or conn.broken:
+                    conn = connect(self.url)
+                process(conn)
+                conn.commit()
+            except (psycopg.Error, IocGisError, RuntimeError, ValueError) as exc:
+                log.warning("rollups failed, will retry: %s", exc)
+                self.due.set()
+                if conn is not None and not conn.closed:
+                    conn.close()
+                conn = None
+            self.stopping.wait(ROLLUP_INTERVAL)
+        if conn is not None:
+            conn.close()
+
+
+class Ingester:
+    """Ties the subscriber, the pure parser and the writer together."""
+
+    def __init__(self, config: IngestConfig) -> None:
+        self.config = config
+        self.stop_event = threading.Event()
+        self.stats = IngestStats()
+        self.writer = Writer(config.database_url)
+        self.subscriber = Subscriber(
+            config.mqtt_url, config.client_id, group=config.group,
+            receive_maximum=config.receive_maximum,
+        )
+        self.catalog = Catalog()
+        self.catalog_loaded = 0.0
+        self.rollups = Rollups(config.database_url)
+
+    def stop(self) -> None:
+        """Ask the loop to flush, acknowledge and return (safe from a signal handler)."""
+        self.stop_event.set()
+        self.subscriber.wake()
+
+    def _retry(self, what: str, action: Callable[[], object]) -> bool:
+        """Run ``action`` until it succeeds; False when a stop request outlasts the outage."""
+        delay = 0.1
+        give_up: float | None = None
+        while True:
+            try:
+                action()
+                return True
+            except (psycopg.Error, IocGisError) as exc:
+                self.stats.retries += 1
+                self.writer.close()
+                first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+                log.warning("%s failed, retrying in %.1f s: %s", what, delay, first)
+            if self.stop_event.is_set():
+                give_up = give_up or time.monotonic() + STOP_GRACE
+                if time.monotonic() > give_up:
+                    return False
+                time.sleep(delay)
+            else:
+                self.stop_event.wait(delay)
+            delay = min(delay * 2, 5.0)
+
+    def _reload_catalog(self) -> None:
+        self.catalog = load_catalog(self.writer.connection())
+        self.writer.connection().commit()
+        self.catalog_loaded = time.monotonic()
+
+    def _process(self, batch: list[Message]) -> bool:
+        now = datetime.now(UTC)
+        outcomes = [to_rows(m.topic, m.payload, self.catalog, now) for m in batch]
+        if any(o.unknown for o in outcomes) and (
+            time.monotonic() - self.catalog_loaded > CATALOG_MIN_AGE
+        ):
+            if not self._retry("catalogue reload", self._reload_catalog):
+                return False
+            outcomes = [
+                to_rows(m.topic, m.payload, self.catalog, now) if o.unknown else o
+                for m, o in zip(batch, outcomes, strict=True)
+            ]
+        rows: list[StageRow] = []
+        rejects: list[RejectRow] = []
+        stations: set[str] = set()
+        for m, o in zip(batch, outcomes, strict=True):
+            received = datetime.fromtimestamp(m.received_at, UTC)
+            seq = len(rows)
+            rows.extend((r[0], r[1], r[2], r[3], received, seq + i) for i, r in enumerate(o.rows))
+            stations |= o.stations
+            if o.reason is not None:
+                rejects.append((m.topic, m.payload, o.reason, received))
+        result = None
+
+        def commit() -> None:
+            nonlocal result
+            result = self.writer.write(rows, rejects, stations)
+
+        if not self._retry("batch commit", commit) or result is None:
+            log.error("stopping with %d messages not committed (the broker keeps them)",
+                      len(batch))
+            return False
+        self.stats.acked += self.subscriber.ack(batch)
+        self.stats.batches += 1
+        self.stats.messages += len(batch)
+        self.stats.readings += result.staged
+        self.stats.inserted += result.inserted
+        self.stats.rejected += result.rejected
+        if rows:
+            self.rollups.due.set()
+        return True
+
+    def run(self) -> IngestStats:
+        """Ingest until :meth:`stop`; the last batch is committed and acknowledged first."""
+        now = datetime.now(UTC)
+        self._retry("start-up", self._reload_catalog)
+        ahead = [month_start(now - timedelta(days=31)), month_start(now + timedelta(days=62))]
+        self._retry("partitions", lambda: self.writer.ensure_partitions(ahead))
+        next_partitions = time.monotonic() + 3600
+        self.rollups.start()
+        self.subscriber.start()
+        cfg = self.config
+        try:
+            while not self.stop_event.is_set():
+                batch = self.subscriber.take(cfg.batch_messages, cfg.max_wait)
+                if batch:
+                    self._process(batch)
+                if time.monotonic() > next_partitions:
+                    # months ahead are created before the first reading of the month arrives
+                    t = datetime.now(UTC)
+                    months = [month_start(t), month_start(t + timedelta(days=40))]
+                    self._retry("partitions", partial(self.writer.ensure_partitions, months))
+                    next_partitions = time.monotonic() + 3600
+            # Flush what was received before the stop request.
+            while batch := self.subscriber.take(cfg.batch_messages, 0.0, idle_wait=0.0):
+                if not self._process(batch):
+                    break
+        finally:
+            self.subscriber.stop()
+            self.rollups.stopping.set()
+            self.writer.close()
+        return self.stats
