@@ -1,0 +1,1 @@
+"""Cadastral parcels: import from GIS files, versioned history, and queries."""

@@ -1,0 +1,166 @@
+"""``import_parcels``: check a parcel file, stream it in batches, write it in one transaction."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from gis.crs import is_projected_metres, parse_crs
+from gis.db import connect
+from gis.errors import ImportFileError, NotFound, UnknownCRS
+from gis.landuse import code_lookup
+from gis.parcels.model import ImportSummary
+from gis.parcels.prepare import Context, prepare_batch, transformer
+from gis.parcels.read import contract_frame, iter_batches, open_source, parse_field_map, read_keys
+from gis.parcels.validate import as_positive_int, commune_codes
+from gis.parcels.write import Writer
+
+#: Features per batch: large enough for vectorised work, small enough to bound memory.
+BATCH_SIZE = 50_000
+
+Progress = Callable[[int, int], None]
+
+
+def _file_sha256(path: Path) -> str:
+    """SHA-256 of the file (recorded with the import)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _duplicates(keys: pd.DataFrame, commune: str | None) -> np.ndarray:
+    """Sorted feature indexes whose (commune, sheet, parcel) is repeated in the file."""
+    n = len(keys)
+    frame = pd.DataFrame({
+        "c": commune_codes(keys.get("commune_code"), n, commune),
+        "s": as_positive_int(keys["sheet_number"], n)[0],
+        "p": as_positive_int(keys["parcel_number"], n)[0],
+    })
+    usable = (frame["s"] > 0) & (frame["p"] > 0)
+    dup = frame.duplicated(keep=False) & usable
+    return np.flatnonzero(dup.to_numpy())
+
+
+def _json_value(value: Any) -> Any:
+    """A JSON-safe form of one raw attribute value."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, np.generic):
+        return _json_value(value.item())
+    if isinstance(value, bytes):
+        return value.hex()
+    if isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
+def raw_feature(attrs: pd.DataFrame, wkb: np.ndarray, pos: int, crs: str) -> dict[str, Any]:
+    """The feature as read from the file: its properties and its geometry (WKT, file CRS)."""
+    props = {str(k): _json_value(v) for k, v in attrs.iloc[pos].items()}
+    geom = shapely.from_wkb(wkb[pos], on_invalid="ignore") if wkb[pos] is not None else None
+    return {
+        "properties": props,
+        "geometry_wkt": None if geom is None else shapely.to_wkt(geom, rounding_precision=-1),
+        "geometry_wkb": None if wkb[pos] is None or geom is not None else bytes(wkb[pos]).hex(),
+        "crs": crs,
+    }
+
+
+def _check_target(conn: Any, srid: int) -> None:
+    """The sheet CRS must be a projected metre CRS that PostGIS knows."""
+    if not is_projected_metres(srid):
+        raise UnknownCRS(f"EPSG:{srid} is not a projected CRS in metres (give the TM-3 zone)")
+    if conn.execute("SELECT 1 FROM spatial_ref_sys WHERE srid = %s", (srid,)).fetchone() is None:
+        raise UnknownCRS(f"EPSG:{srid} is not known to PostGIS")
+
+
+def import_parcels(
+    path: str | Path,
+    crs: str | int,
+    *,
+    commune: str | None = None,
+    layer: str | None = None,
+    field_map: dict[str, str] | str | None = None,
+    progress: Progress | None = None,
+    url: str | None = None,
+    batch_size: int = BATCH_SIZE,
+) -> ImportSummary:
+    """Import a parcel file into land.parcels (one transaction); rejects go to import_rejects."""
+    srid = parse_crs(crs)
+    mapping = parse_field_map(field_map) if isinstance(field_map, str | None) else field_map
+    src = open_source(path, layer, mapping)
+    if commune is None and "commune_code" not in src.columns:
+        raise ImportFileError(f"{src.path.name} has no commune_code field: give --commune")
+    summary = ImportSummary(None, src.path.name, src.layer, srid)
+    conn = connect(url)
+    try:
+        with conn.transaction():
+            _check_target(conn, srid)
+            if commune is not None and conn.execute(
+                "SELECT 1 FROM admin.communes WHERE code = %s", (commune,)
+            ).fetchone() is None:
+                raise NotFound(f"no commune has code {commune!r}")
+            summary.import_id = conn.execute(
+                "INSERT INTO land.imports (source, sha256, layer, srid, commune_code)"
+                " VALUES (%s, %s, %s, %s, %s) RETURNING id",
+                (src.path.name, _file_sha256(src.path), src.layer, srid, commune),
+            ).fetchone()[0]  # type: ignore[index]
+            _run(conn, src, srid, commune, summary, progress, batch_size)
+            conn.execute(
+                "UPDATE land.imports SET finished_at = clock_timestamp(), added = %s,"
+                " versioned = %s, unchanged = %s, rejected = %s WHERE id = %s",
+                (summary.added, summary.versioned, summary.unchanged, summary.rejected_total,
+                 summary.import_id),
+            )
+    finally:
+        conn.close()
+    return summary
+
+
+def _run(conn: Any, src: Any, srid: int, commune: str | None, summary: ImportSummary,
+         progress: Progress | None, batch_size: int) -> None:
+    """Stream the file through prepare → write, counting as it goes."""
+    writer = Writer(conn, srid, summary.import_id)
+    ctx = Context(
+        srid=srid,
+        commune=commune,
+        lookup=code_lookup(conn),
+        to_native=transformer(src.crs, srid),
+        duplicates=_duplicates(read_keys(src), commune),
+        commune_shape=writer.commune_shape,
+        sheet_srid=writer.sheet_srid,
+    )
+    crs_text = src.crs.to_string()
+    offset = 0
+    for attrs, wkb in iter_batches(src, batch_size):
+        prepared = prepare_batch(contract_frame(attrs, src), wkb, offset, ctx)
+        added, versioned, unchanged = writer.write(prepared)
+        summary.added += added
+        summary.versioned += versioned
+        summary.unchanged += unchanged
+        if prepared.rejects:
+            writer.write_rejects(
+                (offset + pos, why, raw_feature(attrs, wkb, pos, crs_text))
+                for pos, why in prepared.rejects
+            )
+            for _, why in prepared.rejects:
+                key = why.split(":", 1)[0]
+                summary.rejected[key] = summary.rejected.get(key, 0) + 1
+        offset += len(attrs)
+        summary.features = offset
+        if progress is not None:
+            progress(offset, src.features)
+    if offset == 0:
+        raise ImportFileError(f"{src.path.name} (layer {src.layer}) is empty: no features")
+
+
+__all__ = ["BATCH_SIZE", "code_lookup", "import_parcels"]

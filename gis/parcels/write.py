@@ -1,0 +1,228 @@
+"""Writing checked parcels: map sheets, versioning by content hash, COPY, users, rejects.
+
+All of an import runs inside the caller's single transaction. Parcel rows and purposes go in
+with COPY straight into their tables (ids drawn from the sequence first), so geometries cross
+the wire once; versioning is decided set-wise per batch against the current versions.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import psycopg
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import shapely
+from psycopg.types.json import Jsonb
+
+from gis.crs import WGS84
+from gis.parcels.prepare import Prepared, to_wgs84
+
+#: Commune boundaries are simplified (about 110 m, Douglas-Peucker at 0.001°): a parcel's point
+#: on the surface may fall this far outside the stored boundary and still be accepted.
+COMMUNE_MARGIN_M = 150.0
+
+PARCEL_COLUMNS = (
+    "id", "commune_code", "sheet_id", "sheet_number", "parcel_number", "old_sheet_number",
+    "old_parcel_number", "address", "certificate_number", "legal_area_m2", "srid",
+    "geom_native", "geom", "content_hash", "import_id",
+)
+_CSV = pacsv.WriteOptions(include_header=False)
+
+_USERS_SQL = (
+    """
+    INSERT INTO land.land_users (full_name, id_number, address)
+    SELECT DISTINCT ON (id_number) full_name, id_number, address FROM parcel_users_stage
+    WHERE id_number IS NOT NULL ORDER BY id_number, parcel_id
+    ON CONFLICT (id_number) DO NOTHING
+    """,
+    """
+    INSERT INTO land.land_users (full_name, address)
+    SELECT DISTINCT s.full_name, s.address FROM parcel_users_stage s
+    WHERE s.id_number IS NULL AND NOT EXISTS (
+        SELECT 1 FROM land.land_users u WHERE u.id_number IS NULL
+        AND u.full_name = s.full_name AND u.address IS NOT DISTINCT FROM s.address)
+    """,
+    """
+    INSERT INTO land.parcel_land_users (parcel_id, land_user_id)
+    SELECT DISTINCT s.parcel_id, u.id FROM parcel_users_stage s
+    JOIN land.land_users u ON u.id_number = s.id_number
+    UNION
+    SELECT DISTINCT s.parcel_id, u.id FROM parcel_users_stage s
+    JOIN land.land_users u ON u.id_number IS NULL AND s.id_number IS NULL
+        AND u.full_name = s.full_name AND u.address IS NOT DISTINCT FROM s.address
+    """,
+)
+
+
+def _copy(conn: psycopg.Connection, statement: str, table: pa.Table) -> None:
+    """Send an Arrow table to ``COPY … FROM STDIN (FORMAT csv)`` in one buffer."""
+    buf = io.BytesIO()
+    pacsv.write_csv(table, buf, write_options=_CSV)
+    with conn.cursor().copy(statement) as copy:
+        copy.write(buf.getbuffer())
+
+
+class Writer:
+    """Writes batches of prepared parcels for one import (or one edit) on one connection."""
+
+    def __init__(self, conn: psycopg.Connection, srid: int, import_id: int | None) -> None:
+        self.conn = conn
+        self.srid = srid
+        self.import_id = import_id
+        self._shapes: dict[str, Any] = {}
+        self._sheets: dict[str, dict[int, tuple[int, int]]] = {}
+
+    def commune_shape(self, code: str) -> Any:
+        """The commune in the sheet CRS, widened by the margin and prepared; None if unknown."""
+        if code not in self._shapes:
+            row = self.conn.execute(
+                "SELECT ST_AsBinary(ST_Buffer(ST_Transform(geom, %s), %s))"
+                " FROM admin.communes WHERE code = %s",
+                (self.srid, COMMUNE_MARGIN_M, code),
+            ).fetchone()
+            shape = shapely.from_wkb(row[0]) if row else None
+            if shape is not None:
+                shapely.prepare(shape)
+            self._shapes[code] = shape
+        return self._shapes[code]
+
+    def _sheet_table(self, commune: str) -> dict[int, tuple[int, int]]:
+        """Registered sheets of a commune: number → (id, srid), read once per commune."""
+        if commune not in self._sheets:
+            rows = self.conn.execute(
+                "SELECT sheet_number, id, srid FROM land.map_sheets WHERE commune_code = %s",
+                (commune,),
+            ).fetchall()
+            self._sheets[commune] = {int(r[0]): (int(r[1]), int(r[2])) for r in rows}
+        return self._sheets[commune]
+
+    def sheet_srid(self, commune: str, sheet: int) -> int | None:
+        """The CRS a sheet is registered in, or None for a sheet not yet registered."""
+        found = self._sheet_table(commune).get(sheet)
+        return found[1] if found else None
+
+    def _sheet_ids(self, communes: np.ndarray, sheets: np.ndarray) -> np.ndarray:
+        """Sheet ids for each row, creating the map sheets met for the first time."""
+        pairs = pd.DataFrame({"c": communes, "s": sheets}).drop_duplicates()
+        missing = [(c, int(s)) for c, s in pairs.itertuples(index=False)
+                   if int(s) not in self._sheet_table(c)]
+        if missing:
+            rows = self.conn.execute(
+                "INSERT INTO land.map_sheets (commune_code, sheet_number, srid)"
+                " SELECT c, s, %s FROM unnest(%s::text[], %s::int[]) AS t(c, s)"
+                " RETURNING commune_code, sheet_number, id, srid",
+                (self.srid, [m[0] for m in missing], [m[1] for m in missing]),
+            ).fetchall()
+            for c, s, sid, srid in rows:
+                self._sheets[str(c)][int(s)] = (int(sid), int(srid))
+        return np.array([self._sheets[c][int(s)][0] for c, s in zip(communes, sheets, strict=True)],
+                        dtype=np.int64)
+
+    def write(self, p: Prepared) -> tuple[int, int, int]:
+        """Write one prepared batch; return (added, new versions, unchanged)."""
+        if len(p.pos) == 0:
+            return 0, 0, 0
+        sheet_ids = self._sheet_ids(p.commune_code, p.sheet_number)
+        current = pd.DataFrame(
+            self.conn.execute(
+                "SELECT sheet_id, parcel_number, id, content_hash FROM land.parcels"
+                " WHERE valid_to IS NULL AND sheet_id = ANY(%s)",
+                (sorted(set(sheet_ids.tolist())),),
+            ).fetchall(),
+            columns=["sheet_id", "parcel_number", "old_id", "old_hash"],
+        )
+        rows = pd.DataFrame({"sheet_id": sheet_ids, "parcel_number": p.parcel_number,
+                             "hash": p.content_hash}).reset_index()
+        if len(current):
+            rows = rows.merge(current.astype({"sheet_id": "int64", "parcel_number": "int64"}),
+                              how="left", on=["sheet_id", "parcel_number"])
+        else:
+            rows["old_id"], rows["old_hash"] = None, None
+        rows = rows.sort_values("index")
+        unchanged = (rows["old_hash"] == rows["hash"]).to_numpy()
+        changed = rows["old_id"].notna().to_numpy() & ~unchanged
+        if changed.any():
+            self.conn.execute(
+                "UPDATE land.parcels SET valid_to = now() WHERE id = ANY(%s)",
+                (rows["old_id"].to_numpy()[changed].astype("int64").tolist(),),
+            )
+        todo = np.flatnonzero(~unchanged)
+        self._insert(p, todo, sheet_ids[todo])
+        return int(len(todo) - changed.sum()), int(changed.sum()), int(unchanged.sum())
+
+    def _insert(self, p: Prepared, todo: np.ndarray, sheet_ids: np.ndarray) -> None:
+        """COPY the rows ``todo`` of a batch, with their purposes and land users."""
+        if len(todo) == 0:
+            return
+        ids = np.array(
+            [r[0] for r in self.conn.execute(
+                "SELECT nextval('land.parcels_id_seq') FROM generate_series(1, %s)", (len(todo),)
+            ).fetchall()],
+            dtype=np.int64,
+        )
+        native = shapely.set_srid(p.geom[todo], self.srid)
+        wgs = shapely.set_srid(to_wgs84(p.geom[todo], self.srid), WGS84)
+        table = pa.table({
+            "id": ids,
+            "commune_code": pa.array(p.commune_code[todo], pa.string()),
+            "sheet_id": sheet_ids,
+            "sheet_number": p.sheet_number[todo],
+            "parcel_number": p.parcel_number[todo],
+            **{k: pa.array(p.text[k][todo], pa.string()) for k in PARCEL_COLUMNS[5:9]},
+            "legal_area_m2": p.legal_area[todo],
+            "srid": np.full(len(todo), self.srid, dtype=np.int64),
+            "geom_native": pa.array(shapely.to_wkb(native, hex=True, include_srid=True)),
+            "geom": pa.array(shapely.to_wkb(wgs, hex=True, include_srid=True)),
+            "content_hash": pa.array(p.content_hash[todo], pa.string()),
+            "import_id": pa.array([self.import_id] * len(todo), pa.int64()),
+        })
+        _copy(self.conn, f"COPY land.parcels ({', '.join(PARCEL_COLUMNS)}) FROM STDIN (FORMAT csv)",
+              table)
+        self._insert_purposes(p, todo, ids)
+        self._insert_users(p, todo, ids)
+
+    def _insert_purposes(self, p: Prepared, todo: np.ndarray, ids: np.ndarray) -> None:
+        """COPY the land-use purposes of the new versions (term and origin on each purpose)."""
+        counts = np.array([len(p.purposes[i]) for i in todo])
+        flat = [item for i in todo for item in p.purposes[i]]
+        table = pa.table({
+            "parcel_id": np.repeat(ids, counts),
+            "land_use_code": pa.array([c for c, _ in flat], pa.string()),
+            "area_m2": pa.array([a for _, a in flat], pa.float64()),
+            "term": pa.array(np.repeat(p.text["term"][todo], counts), pa.string()),
+            "origin": pa.array(np.repeat(p.text["origin"][todo], counts), pa.string()),
+        })
+        _copy(self.conn, "COPY land.parcel_purposes (parcel_id, land_use_code, area_m2, term,"
+              " origin) FROM STDIN (FORMAT csv)", table)
+
+    def _insert_users(self, p: Prepared, todo: np.ndarray, ids: np.ndarray) -> None:
+        """Link the land users of the new versions, reusing known users (by ID number)."""
+        flat = [(int(pid), *u) for pid, i in zip(ids, todo, strict=True) for u in p.users[i]]
+        if not flat:
+            return
+        self.conn.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS parcel_users_stage (parcel_id bigint,"
+            " full_name text, id_number text, address text) ON COMMIT DROP"
+        )
+        self.conn.execute("TRUNCATE parcel_users_stage")
+        cols = list(zip(*flat, strict=True))
+        table = pa.table({name: pa.array(col, typ) for name, col, typ in zip(
+            ("parcel_id", "full_name", "id_number", "address"), cols,
+            (pa.int64(), pa.string(), pa.string(), pa.string()), strict=True)})
+        _copy(self.conn, "COPY parcel_users_stage FROM STDIN (FORMAT csv)", table)
+        for statement in _USERS_SQL:
+            self.conn.execute(statement)
+
+    def write_rejects(self, rows: Iterable[tuple[int, str, dict[str, Any]]]) -> None:
+        """Store rejected features with their reason and the raw feature."""
+        with self.conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO land.import_rejects (import_id, feature_index, reason, raw)"
+                " VALUES (%s, %s, %s, %s)",
+                [(self.import_id, i, reason, Jsonb(raw)) for i, reason, raw in rows],
+            )
