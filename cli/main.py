@@ -17,6 +17,7 @@ app = typer.Typer(
 )
 app.add_typer(db.app, name="db")
 app.add_typer(admin.app, name="admin")
+__import__("cli.sensors").sensors.register(app)  # ingest, simulate, stations, observations, broker
 
 
 def main() -> None:
