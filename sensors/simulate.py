@@ -30,6 +30,8 @@ BASE = {
     "conductivity": (400, 100),
 }
 
+SPIKY = frozenset({"pm25", "pm10", "no2", "so2", "co", "o3", "cod", "bod5", "nh4", "coliform"})
+
 
 @dataclass(frozen=True)
 class SimStation:
@@ -65,7 +67,7 @@ def level(prop: str, kind: str, t: datetime, rng: random.Random) -> float:
     elif prop == "temperature":
         factor = 1 + 0.12 * math.cos(2 * math.pi * (h - 14) / 24)
     value = rng.gauss(mean * factor, spread * 0.3)
-    if rng.random() < 0.01:
+    if prop in SPIKY and rng.random() < 0.01:
         value *= rng.uniform(3, 5)  # a spike (a fire, a truck idling next to the inlet)
     if prop == "humidity":
         return round(min(max(value, 20), 100), 1)
@@ -85,7 +87,7 @@ def bad_payload(st: SimStation, t: datetime, rng: random.Random) -> bytes:
     if choice == 2:
         return json.dumps({"ts": t.replace(tzinfo=None).isoformat(), "values": {p: 1}}).encode()
     if choice == 3:
-        future = int((t + timedelta(days=2)).timestamp() * 1000)
+        future = int((datetime.now(UTC) + timedelta(days=2)).timestamp() * 1000)
         return json.dumps({"ts": future, "values": {p: 1}}).encode()
     if choice == 4:
         return json.dumps({"ts": int(t.timestamp() * 1000), "values": {"xyz": 1}}).encode()
