@@ -17,6 +17,7 @@ app = typer.Typer(
 )
 app.add_typer(db.app, name="db")
 app.add_typer(admin.app, name="admin")
+app.add_typer(__import__("cli.parcels").parcels.app, name="parcels")
 __import__("cli.sensors").sensors.register(app)  # ingest, simulate, stations, observations, broker
 
 
