@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
@@ -23,7 +24,7 @@ JSON = typer.Option(False, "--json", help="Print JSON.")
 
 @app.command("import")
 def import_(
-    file: Path = typer.Argument(..., help="GeoPackage, Shapefile or GeoJSON of parcels."),
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="GeoPackage, Shapefile or GeoJSON of parcels.")],
     crs: str = typer.Option(..., help="VN-2000 TM-3 zone of the map sheets, e.g. EPSG:5897."),
     commune: str | None = typer.Option(None, help="Commune code when the file has none."),
     layer: str | None = typer.Option(None, help="Layer to read (default: the first)."),
