@@ -1,0 +1,284 @@
+/* /maps/environment: stations by VN_AQI / VN_WQI category (colour AND name), station state,
+ * time series with the QCVN limit, the AQI surface toggle, alerts and a time slider. */
+(function () {
+  "use strict";
+  var Ioc = window.Ioc;
+  var HOUR = 3600 * 1000;
+  var state = {map: null, markers: new Map(), features: [], selected: null, range: "24h",
+               offset: 0, chart: null, stateLegend: null, stationLegend: null};
+
+  function $(id) { return document.getElementById(id); }
+
+  /** Category name of a station in the current language (never colour alone). */
+  function categoryName(p) {
+    if (!p.category) return Ioc.t("no_data");
+    if (Ioc.lang === "vi" && p.category_vi) return p.category_vi;
+    var e = state.stationLegend && state.stationLegend.entries.find(function (x) { return x.value === p.category; });
+    if (e) return Ioc.pick(e.label).replace(/\s*\(.*\)$/, "");
+    return String(p.category).replace(/_/g, " ").replace(/^./, function (c) { return c.toUpperCase(); });
+  }
+
+  function stateName(s) {
+    if (!s) return "";
+    var e = state.stateLegend && state.stateLegend.entries.find(function (x) { return x.value === s; });
+    return e ? Ioc.pick(e.label) : s.replace(/_/g, " ");
+  }
+
+  function textColour(bg) {
+    var m = /^#?([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})/i.exec(bg || "");
+    if (!m) return "#000";
+    var l = 0.299 * parseInt(m[1], 16) + 0.587 * parseInt(m[2], 16) + 0.114 * parseInt(m[3], 16);
+    return l > 150 ? "#111" : "#fff";
+  }
+
+  function safeColour(c) { return /^#[0-9a-f]{3,8}$/i.test(c || "") ? c : "#9e9e9e"; }
+
+  function pinHtml(p) {
+    var value = p.index_value === null || p.index_value === undefined ? "–" : Number(p.index_value);
+    // Only trusted values (number, colour) go into HTML; names are set as text afterwards.
+    return '<span class="station-pin state-' + String(p.state || "unknown").replace(/\W/g, "") + '">' +
+      '<span class="dot" style="background:' + safeColour(p.color) + ";color:" +
+      textColour(p.color) + '">' + value + "</span>" +
+      '<span class="tag"></span></span>';
+  }
+
+  /** Add or update the marker of one station in place (no marker is recreated). */
+  function upsertMarker(f) {
+    var p = f.properties, code = p.code;
+    var ll = [f.geometry.coordinates[1], f.geometry.coordinates[0]];
+    var marker = state.markers.get(code);
+    if (!marker) {
+      marker = L.marker(ll, {icon: L.divIcon({className: "station-marker", html: pinHtml(p),
+        iconSize: null}), keyboard: true, title: p.name});
+      marker.on("click", function () { openStation(code); });
+      marker.addTo(state.stationLayer);
+      state.markers.set(code, marker);
+    } else {
+      marker.setLatLng(ll);
+      marker.setIcon(L.divIcon({className: "station-marker", html: pinHtml(p), iconSize: null}));
+    }
+    var el = marker.getElement();
+    if (el) {
+      var tag = el.querySelector(".tag");
+      var st = p.state && p.state !== "working" ? " · " + stateName(p.state) : "";
+      tag.textContent = p.name + " — " + categoryName(p) + st;
+      el.setAttribute("data-station", code);
+      el.setAttribute("data-category", p.category || "");
+    }
+  }
+
+  function loadStations() {
+    return Ioc.getJSON(Ioc.url("items", {layer: "stations"}, {limit: 1000})).then(function (fc) {
+      state.features = fc.features || [];
+      state.features.forEach(upsertMarker);
+      if (state.selected) renderStationHead(state.selected);
+      return state.features;
+    });
+  }
+
+  function feature(code) {
+    return state.features.find(function (f) { return f.properties.code === code; });
+  }
+
+  /* ---- time series ---------------------------------------------------------------------- */
+
+  function limitFor(kind, param, interval) {
+    var byKind = (Ioc.config.limits || {})[kind] || {};
+    var periods = byKind[param] || {};
+    var order = interval === "day" ? ["24h", "1h", "8h"] : ["1h", "24h", "8h"];
+    for (var i = 0; i < order.length; i++) {
+      if (periods[order[i]] !== undefined && periods[order[i]] !== null) {
+        return {value: periods[order[i]], period: order[i]};
+      }
+    }
+    return null;
+  }
+
+  function propertiesOf(kind) {
+    return (Ioc.config.properties || []).filter(function (p) { return p.kind === kind; });
+  }
+
+  function renderStationHead(code) {
+    var f = feature(code);
+    if (!f) return;
+    var p = f.properties;
+    $("station-title").textContent = p.name + " (" + p.code + ")";
+    var body = $("station-body");
+    body.textContent = "";
+    var badge = Ioc.el("span", {"class": "badge"}, (p.kind === "water" ? "WQI " : "AQI ") +
+      (p.index_value === null || p.index_value === undefined ? "–" : p.index_value) + " · " + categoryName(p));
+    badge.style.background = p.color || "#eee";
+    badge.style.color = textColour(p.color);
+    body.appendChild(badge);
+    var dl = Ioc.el("dl");
+    dl.appendChild(Ioc.el("dt", {}, Ioc.t("state"))); dl.appendChild(Ioc.el("dd", {}, stateName(p.state) || "–"));
+    dl.appendChild(Ioc.el("dt", {}, Ioc.t("dominant"))); dl.appendChild(Ioc.el("dd", {}, p.dominant || "–"));
+    dl.appendChild(Ioc.el("dt", {}, Ioc.t("updated"))); dl.appendChild(Ioc.el("dd", {}, Ioc.fmtTime(p.observed_at)));
+    body.appendChild(dl);
+  }
+
+  function openStation(code) {
+    state.selected = code;
+    var f = feature(code);
+    if (!f) return;
+    renderStationHead(code);
+    var select = $("param-select");
+    select.textContent = "";
+    propertiesOf(f.properties.kind).forEach(function (prop) {
+      select.appendChild(Ioc.el("option", {value: prop.code}, prop.name + " (" + prop.unit + ")"));
+    });
+    if (f.properties.dominant) select.value = f.properties.dominant;
+    $("station-card").hidden = false;
+    drawSeries();
+  }
+
+  function drawSeries() {
+    var code = state.selected, f = feature(code);
+    if (!f) return;
+    var param = $("param-select").value;
+    var hours = {"24h": 24, "7d": 168, "30d": 720}[state.range];
+    var interval = state.range === "30d" ? "day" : "hour";
+    var end = new Date(Date.now() + state.offset * HOUR);
+    var start = new Date(end.getTime() - hours * HOUR);
+    var note = $("chart-note");
+    note.textContent = Ioc.t("loading");
+    Ioc.getJSON(Ioc.url("observations", {code: code}, {parameter: param, from: start.toISOString(),
+      to: end.toISOString(), interval: interval})).then(function (res) {
+      var rows = Array.isArray(res) ? res : (res.observations || res.items || res.data || []);
+      var xs = [], ys = [];
+      rows.forEach(function (r) {
+        var t = r.time || r.phenomenon_time || r.hour || r.t;
+        var v = r.value !== undefined ? r.value : (r.mean !== undefined ? r.mean : r.avg);
+        if (t !== undefined && v !== undefined && v !== null) { xs.push(new Date(t).getTime() / 1000); ys.push(v); }
+      });
+      var lim = limitFor(f.properties.kind, param, interval);
+      var limitLine = xs.map(function () { return lim ? lim.value : null; });
+      note.textContent = lim ? Ioc.t("limit") + " (" + lim.period + "): " + Ioc.fmtNumber(lim.value, 3)
+        : (xs.length ? "" : Ioc.t("no_data"));
+      if (!xs.length) note.textContent = Ioc.t("no_data");
+      plot(xs, ys, limitLine, param, lim);
+    }).catch(function () { note.textContent = Ioc.t("error_load"); });
+  }
+
+  function plot(xs, ys, limitLine, param, lim) {
+    var box = $("chart");
+    if (state.chart) { state.chart.destroy(); state.chart = null; }
+    box.textContent = "";
+    if (!xs.length || typeof uPlot === "undefined") return;
+    var width = Math.max(300, box.clientWidth || 340);
+    state.chart = new uPlot({
+      width: width, height: 220,
+      scales: {x: {time: true}},
+      series: [{}, {label: param, stroke: "#12698a", width: 2, fill: "rgba(18,105,138,0.08)"},
+        {label: Ioc.t("limit"), stroke: "#c62828", width: 2, dash: [8, 5], show: !!lim}],
+      axes: [{}, {size: 56}]
+    }, [xs, ys, limitLine], box);
+  }
+
+  /* ---- alerts, time slider, legend -------------------------------------------------------- */
+
+  function loadAlerts() {
+    var end = new Date(Date.now() + state.offset * HOUR);
+    var start = new Date(end.getTime() - 24 * HOUR);
+    var query = {limit: 50, datetime: start.toISOString() + "/" + end.toISOString()};
+    return Ioc.getJSON(Ioc.url("items", {layer: "alerts"}, query)).then(function (fc) {
+      var list = $("alert-list");
+      list.textContent = "";
+      var items = (fc.features || []).slice(0, 50);
+      if (!items.length) list.appendChild(Ioc.el("li", {"class": "hint"}, Ioc.t("no_alerts")));
+      items.forEach(function (a) {
+        var p = a.properties;
+        var li = Ioc.el("li", {"data-station": p.station_code});
+        li.appendChild(Ioc.el("b", {}, p.station_code + " · " + p.parameter + " (" + p.period + ")"));
+        li.appendChild(Ioc.el("div", {}, Ioc.fmtNumber(p.value, 1) + " > " + Ioc.fmtNumber(p.limit_value, 1)
+          + " · " + Ioc.fmtTime(p.started_at) + (p.ended_at ? " → " + Ioc.fmtTime(p.ended_at) : "")));
+        li.addEventListener("click", function () { openStation(p.station_code); });
+        list.appendChild(li);
+      });
+    }).catch(function () {});
+  }
+
+  function pastValues() {
+    var at = new Date(Date.now() + state.offset * HOUR);
+    at.setMinutes(0, 0, 0);
+    var to = new Date(at.getTime() + HOUR);
+    state.features.forEach(function (f) {
+      var p = f.properties;
+      if (p.kind === "water") return;
+      Ioc.getJSON(Ioc.url("station_aqi", {code: p.code}, {from: at.toISOString(), to: to.toISOString()}))
+        .then(function (res) {
+          var rows = Array.isArray(res) ? res : (res.items || res.data || []);
+          var r = rows[rows.length - 1] || {};
+          upsertMarker({geometry: f.geometry, properties: Object.assign({}, p, {
+            index_value: r.aqi !== undefined ? r.aqi : null, category: r.category || null,
+            category_vi: r.category_vi || null, color: r.color || "#9e9e9e", state: p.state})});
+        }).catch(function () {});
+    });
+  }
+
+  function onSlider() {
+    state.offset = Number($("time-slider").value);
+    var label = $("time-label");
+    if (state.offset === 0) {
+      label.textContent = Ioc.t("now");
+      loadStations();
+    } else {
+      label.textContent = Ioc.fmtTime(new Date(Date.now() + state.offset * HOUR));
+      pastValues();
+    }
+    loadAlerts();
+    if (state.selected) drawSeries();
+  }
+
+  function renderLegend() {
+    var box = $("legend-body");
+    box.textContent = "";
+    if (state.stationLegend) Ioc.renderLegend(box, state.stationLegend);
+    if (state.stateLegend) Ioc.renderLegend(box, state.stateLegend);
+  }
+
+  function start(map, config) {
+    state.map = map;
+    Ioc.init(config);
+    Ioc.baseMap(map);
+    state.stationLayer = L.layerGroup().addTo(map);
+    var control = L.control.layers(null, null, {collapsed: false, position: "topright"}).addTo(map);
+    control.addOverlay(state.stationLayer, Ioc.t("stations"));
+    Ioc.rasterLayer("aqi_surface", {opacity: 0.55}).then(function (layer) {
+      control.addOverlay(layer, Ioc.t("aqi_surface"));
+    }).catch(function (e) { console.warn("aqi surface", e.message); });
+    Promise.all([Ioc.legend("stations"), Ioc.legend("alerts")]).then(function (res) {
+      state.stationLegend = res[0]; state.stateLegend = res[1];
+      renderLegend();
+      return loadStations();
+    }).then(function (features) {
+      if (features.length) {
+        map.fitBounds(L.latLngBounds(features.map(function (f) {
+          return [f.geometry.coordinates[1], f.geometry.coordinates[0]];
+        })).pad(0.3), {maxZoom: 12});
+      }
+    }).catch(function (e) { console.warn("stations", e.message); });
+    loadAlerts();
+    $("time-slider").addEventListener("change", onSlider);
+    $("time-slider").addEventListener("input", function () {
+      var off = Number($("time-slider").value);
+      $("time-label").textContent = off === 0 ? Ioc.t("now") : Ioc.fmtTime(new Date(Date.now() + off * HOUR));
+    });
+    $("param-select").addEventListener("change", drawSeries);
+    document.querySelectorAll(".range-buttons button").forEach(function (b) {
+      b.addEventListener("click", function () {
+        document.querySelectorAll(".range-buttons button").forEach(function (x) { x.classList.remove("active"); });
+        b.classList.add("active");
+        state.range = b.dataset.range;
+        drawSeries();
+      });
+    });
+    $("station-close").addEventListener("click", function () { $("station-card").hidden = true; state.selected = null; });
+    Ioc.onLang(function () { renderLegend(); state.features.forEach(upsertMarker); loadAlerts(); });
+    Ioc.events({stations: function () { if (state.offset === 0) loadStations(); },
+                alerts: function () { loadAlerts(); }});
+    window.IocEnvironment = state;
+  }
+
+  window.IocPage = {start: start};
+})();

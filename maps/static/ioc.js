@@ -1,0 +1,283 @@
+/* ioc-gis pages: shared helpers (language, API access, layers from TileJSON, legends, events).
+ * Everything a page draws comes from what the API publishes: TileJSON gives tile URLs and zooms,
+ * legends and styles give colours and labels. No tile URL or colour is written here. */
+(function () {
+  "use strict";
+
+  var Ioc = {config: null, lang: "vi", listeners: []};
+
+  Ioc.init = function (config) {
+    Ioc.config = config;
+    Ioc.lang = localStorage.getItem("ioc.lang") || config.lang;
+    if (new URLSearchParams(location.search).has("lang")) Ioc.lang = config.lang;
+    var button = document.getElementById("lang-switch");
+    if (button) button.addEventListener("click", function () {
+      Ioc.setLang(Ioc.lang === "vi" ? "en" : "vi");
+    });
+    Ioc.setLang(Ioc.lang);
+  };
+
+  /** Interface text for `key` in the current language. */
+  Ioc.t = function (key) {
+    var table = Ioc.config.i18n[Ioc.lang] || {};
+    return table[key] !== undefined ? table[key] : key;
+  };
+
+  /** A {vi, en} pair (or label_vi/label_en fields) in the current language. */
+  Ioc.pick = function (obj, base) {
+    if (obj === null || obj === undefined) return "";
+    if (typeof obj === "string") return obj;
+    if (base) {
+      var v = obj[base + "_" + Ioc.lang];
+      if (v !== undefined && v !== null) return v;
+      if (obj[base] !== undefined) return Ioc.pick(obj[base]);
+      return obj[base + "_vi"] || "";
+    }
+    return obj[Ioc.lang] || obj.vi || obj.en || "";
+  };
+
+  Ioc.setLang = function (lang) {
+    Ioc.lang = lang;
+    localStorage.setItem("ioc.lang", lang);
+    document.documentElement.lang = lang;
+    document.querySelectorAll("[data-i18n]").forEach(function (el) {
+      el.textContent = Ioc.t(el.getAttribute("data-i18n"));
+    });
+    Ioc.listeners.forEach(function (fn) { fn(lang); });
+  };
+
+  Ioc.onLang = function (fn) { Ioc.listeners.push(fn); };
+
+  /** An API URL from the template named `name`, e.g. url("tilejson", {layer: "parcels"}). */
+  Ioc.url = function (name, params, query) {
+    var path = Ioc.config.api[name].replace(/\{(\w+)\}/g, function (_, key) {
+      return encodeURIComponent(params[key]);
+    });
+    if (query) {
+      var qs = new URLSearchParams();
+      Object.keys(query).forEach(function (k) {
+        if (query[k] !== undefined && query[k] !== null) qs.append(k, query[k]);
+      });
+      path += "?" + qs.toString();
+    }
+    return path;
+  };
+
+  /** GET JSON; rejects with an Error whose `status` is the HTTP status. */
+  Ioc.getJSON = function (url, options) {
+    return fetch(url, Object.assign({headers: {Accept: "application/json"}}, options || {}))
+      .then(function (r) {
+        if (!r.ok) {
+          var err = new Error(url + ": HTTP " + r.status);
+          err.status = r.status;
+          return r.json().catch(function () { return {}; }).then(function (body) {
+            err.detail = body.detail || body.description || "";
+            throw err;
+          });
+        }
+        return r.json();
+      });
+  };
+
+  Ioc.el = function (tag, attrs, text) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
+    if (text !== undefined && text !== null) node.textContent = text;
+    return node;
+  };
+
+  Ioc.fmtNumber = function (value, digits) {
+    if (value === null || value === undefined || value === "") return "–";
+    var locale = Ioc.lang === "vi" ? "vi-VN" : "en-GB";
+    return Number(value).toLocaleString(locale, {maximumFractionDigits: digits || 0});
+  };
+
+  Ioc.fmtTime = function (value, withDate) {
+    if (!value) return "–";
+    var d = value instanceof Date ? value : new Date(value);
+    var opts = {hour: "2-digit", minute: "2-digit", timeZone: "Asia/Ho_Chi_Minh", hour12: false};
+    if (withDate !== false) { opts.day = "2-digit"; opts.month = "2-digit"; opts.year = "numeric"; }
+    return d.toLocaleString(Ioc.lang === "vi" ? "vi-VN" : "en-GB", opts);
+  };
+
+  /* ---- legends and styles (published per layer by the API) ---------------------------- */
+
+  /** A legend normalised to {title, property, entries: [{value, label, color}]}. */
+  Ioc.normaliseLegend = function (raw) {
+    var entries = raw.entries || raw.items || raw.legend || [];
+    return {
+      title: raw.title || {vi: raw.title_vi, en: raw.title_en},
+      property: raw.property || raw.by || null,
+      entries: entries.map(function (e) {
+        var label = e.label || {vi: e.label_vi, en: e.label_en};
+        return {value: e.value === undefined ? null : e.value, label: label, color: e.color,
+                code: e.code || e.value};
+      })
+    };
+  };
+
+  var catalogPromise = null;
+  /** The layer catalog (/layers): id → {title, kind, minzoom, links{tilejson, legend, ...}}. */
+  Ioc.catalog = function () {
+    if (!catalogPromise) {
+      catalogPromise = Ioc.getJSON(Ioc.url("layers", {})).then(function (doc) {
+        var out = {};
+        (doc.layers || []).forEach(function (l) { out[l.id] = l; });
+        return out;
+      });
+    }
+    return catalogPromise;
+  };
+
+  /** The URL the catalog publishes for `layer` under `rel` (tilejson, legend, style, ...). */
+  Ioc.link = function (layer, rel) {
+    return Ioc.catalog().then(function (cat) {
+      var entry = cat[layer];
+      if (!entry || !entry.links || !entry.links[rel]) {
+        throw new Error("the catalog publishes no " + rel + " for layer " + layer);
+      }
+      return entry.links[rel];
+    });
+  };
+
+  var legendCache = {};
+  Ioc.legend = function (layer) {
+    if (!legendCache[layer]) {
+      legendCache[layer] = Ioc.link(layer, "legend").then(Ioc.getJSON).then(Ioc.normaliseLegend);
+    }
+    return legendCache[layer];
+  };
+
+  var styleCache = {};
+  /** The layer's Leaflet style ({base, property, colors}) as published by the API. */
+  Ioc.style = function (layer) {
+    if (!styleCache[layer]) {
+      styleCache[layer] = Ioc.link(layer, "style").then(Ioc.getJSON).then(function (s) {
+        return (s.metadata && s.metadata.folium) || s;
+      });
+    }
+    return styleCache[layer];
+  };
+
+  /** A VectorGrid style function for `style`; `seen` (a Set) collects the values drawn. */
+  Ioc.styleFunction = function (style, seen, overrides) {
+    var base = Object.assign({}, style.base || {}, overrides || {});
+    var colors = style.colors || {};
+    var prop = style.property;
+    return function (properties, zoom, dim) {
+      var out = Object.assign({}, base);
+      var value = prop ? properties[prop] : null;
+      if (prop && colors[value] !== undefined) {
+        out.fillColor = colors[value];
+        if (dim !== 3) out.color = base.color || colors[value];
+        if (seen && seen.size < 500) seen.add(value);
+      }
+      out.fill = dim !== 2 && out.fillOpacity !== 0;
+      if (dim === 2) out.fill = false;
+      return out;
+    };
+  };
+
+  /** Render `legend` into `container`; `only` (a Set) limits the rows to the values shown. */
+  Ioc.renderLegend = function (container, legend, only, heading) {
+    var box = Ioc.el("div", {"class": "legend-layer"});
+    if (heading !== false) box.appendChild(Ioc.el("h3", {}, Ioc.pick(legend.title)));
+    var list = Ioc.el("ul", {"class": "legend-list"});
+    legend.entries.forEach(function (e) {
+      if (only && e.value !== null && !only.has(e.value)) return;
+      var li = Ioc.el("li", {"data-value": e.value === null ? "" : e.value});
+      var swatch = Ioc.el("span", {"class": "swatch"});
+      swatch.style.background = e.color;
+      li.appendChild(swatch);
+      var label = Ioc.pick(e.label);
+      if (e.value && label.indexOf(e.value) === -1 && /^[A-Z]{3}$/.test(e.value)) {
+        li.appendChild(Ioc.el("b", {"class": "code"}, e.value));
+      }
+      li.appendChild(Ioc.el("span", {"class": "label"}, label));
+      list.appendChild(li);
+    });
+    box.appendChild(list);
+    container.appendChild(box);
+    return box;
+  };
+
+  /* ---- layers from TileJSON ----------------------------------------------------------- */
+
+  Ioc.tilejson = function (layer) {
+    return Ioc.link(layer, "tilejson").then(Ioc.getJSON);
+  };
+
+  /** A VectorGrid layer for catalog layer `layer`, styled by its published style. */
+  Ioc.vectorLayer = function (layer, opts) {
+    opts = opts || {};
+    return Promise.all([Ioc.tilejson(layer), Ioc.style(layer)]).then(function (res) {
+      var tj = res[0], style = res[1];
+      var styles = {};
+      var names = (tj.vector_layers || [{id: layer}]).map(function (v) { return v.id; });
+      names.forEach(function (name) {
+        styles[name] = Ioc.styleFunction(style, opts.seen, opts.overrides);
+      });
+      return L.vectorGrid.protobuf(tj.tiles[0], {
+        vectorTileLayerStyles: styles,
+        minZoom: opts.minZoom !== undefined ? opts.minZoom : (tj.minzoom || 0),
+        maxNativeZoom: tj.maxzoom || 22,
+        maxZoom: 22,
+        interactive: false,
+        pane: opts.pane || "overlayPane",
+        rendererFactory: L.canvas.tile,
+        attribution: tj.attribution || ""
+      });
+    });
+  };
+
+  /** A raster tile layer for catalog layer `layer` from its TileJSON. */
+  Ioc.rasterLayer = function (layer, opts) {
+    return Ioc.tilejson(layer).then(function (tj) {
+      return L.tileLayer(tj.tiles[0], Object.assign({
+        minZoom: 0, maxNativeZoom: tj.maxzoom || 14, maxZoom: 22, opacity: 0.6
+      }, opts || {}));
+    });
+  };
+
+  /** The base map: land, provinces and communes from our own vector tiles. */
+  Ioc.baseMap = function (map) {
+    map.createPane("base");
+    map.getPane("base").style.zIndex = 200;
+    (Ioc.config.base_layers || []).forEach(function (layer) {
+      var overrides = layer === "provinces"
+        ? {fill: true, fillColor: "#f3f1eb", fillOpacity: 1} : {fillOpacity: 0};
+      Ioc.vectorLayer(layer, {pane: "base", overrides: overrides, minZoom: 0})
+        .then(function (l) { l.addTo(map); })
+        .catch(function (e) { console.warn("base layer", layer, e.message); });
+    });
+  };
+
+  /** Bounds of a collection's spatial extent ([[s, w], [n, e]]) or null. */
+  Ioc.collectionBounds = function (layer) {
+    return Ioc.link(layer, "collection").then(Ioc.getJSON).then(function (c) {
+      var b = c.extent && c.extent.spatial && c.extent.spatial.bbox && c.extent.spatial.bbox[0];
+      return b ? [[b[1], b[0]], [b[3], b[2]]] : null;
+    });
+  };
+
+  /* ---- live events (server-sent events) ----------------------------------------------- */
+
+  /** Subscribe to /events; `handlers` maps event names to functions of the parsed data. */
+  Ioc.events = function (handlers, onState) {
+    var source = new EventSource(Ioc.url("events", {}));
+    Object.keys(handlers).forEach(function (name) {
+      source.addEventListener(name, function (ev) {
+        var data = null;
+        try { data = JSON.parse(ev.data); } catch (e) { data = ev.data; }
+        handlers[name](data);
+      });
+    });
+    if (onState) {
+      source.onopen = function () { onState(true); };
+      source.onerror = function () { onState(false); };
+    }
+    return source;
+  };
+
+  window.Ioc = Ioc;
+})();

@@ -1,0 +1,243 @@
+/* /maps/parcels: search or click a parcel, its card (purposes, planning, history), selection
+ * and export. Land users are never requested here: they are for the land-official role only
+ * (issue 7), and anonymous pages do not show them. */
+(function () {
+  "use strict";
+  var Ioc = window.Ioc;
+  var state = {map: null, highlight: null, current: null, selection: new Map(), seen: new Set()};
+
+  function $(id) { return document.getElementById(id); }
+
+  function message(text) { $("search-message").textContent = text || ""; }
+
+  /** The current version of a parcel as a GeoJSON feature, from the OGC API collection. */
+  function parcelFeature(commune, sheet, number) {
+    var filter = "commune_code='" + commune + "' AND sheet_number=" + Number(sheet) +
+      " AND parcel_number=" + Number(number);
+    return Ioc.getJSON(Ioc.url("items", {layer: "parcels"},
+      {filter: filter, "filter-lang": "cql2-text", limit: 1}))
+      .then(function (fc) { return (fc.features || [])[0] || null; });
+  }
+
+  function key(p) { return p.commune_code + "/" + p.sheet_number + "/" + p.parcel_number; }
+
+  function row(dl, label, value) {
+    dl.appendChild(Ioc.el("dt", {}, label));
+    dl.appendChild(Ioc.el("dd", {}, value === null || value === undefined || value === "" ? "–" : value));
+  }
+
+  function purposeName(p) {
+    return Ioc.pick(p, "name") || Ioc.pick(p.name) || p.land_use_name || "";
+  }
+
+  function renderPurposes(body, purposes) {
+    body.appendChild(Ioc.el("h3", {}, Ioc.t("purposes")));
+    var table = Ioc.el("table", {"class": "purposes"});
+    (purposes || []).forEach(function (p) {
+      var tr = Ioc.el("tr");
+      var code = p.code || p.land_use_code;
+      var sw = Ioc.el("span", {"class": "swatch"});
+      Ioc.legend("parcels").then(function (lg) {
+        var e = lg.entries.find(function (x) { return x.value === code; });
+        if (e) sw.style.background = e.color;
+      }).catch(function () {});
+      var td = Ioc.el("td"); td.appendChild(sw); td.appendChild(Ioc.el("b", {}, code));
+      tr.appendChild(td);
+      var name = Ioc.el("td", {}, purposeName(p));
+      var extra = [p.term, p.origin].filter(Boolean).join(" · ");
+      if (extra) name.appendChild(Ioc.el("div", {"class": "sub"}, extra));
+      tr.appendChild(name);
+      tr.appendChild(Ioc.el("td", {"class": "num"}, Ioc.fmtNumber(p.area_m2, 1) + " m²"));
+      table.appendChild(tr);
+    });
+    body.appendChild(table);
+  }
+
+  function renderPlanning(body, planning) {
+    body.appendChild(Ioc.el("h3", {}, Ioc.t("planning")));
+    var rows = Array.isArray(planning) ? planning : (planning && (planning.zones || planning.items)) || [];
+    if (!rows.length) { body.appendChild(Ioc.el("p", {"class": "hint"}, Ioc.t("planning_none"))); return; }
+    var table = Ioc.el("table", {"class": "planning"});
+    rows.forEach(function (z) {
+      var tr = Ioc.el("tr");
+      var code = z.planned_use || z.code || z.land_use_code;
+      tr.appendChild(Ioc.el("td", {}, code));
+      tr.appendChild(Ioc.el("td", {}, purposeName(z) || z.plan_name || ""));
+      var share = z.share !== undefined ? " (" + Ioc.fmtNumber(z.share * 100, 0) + "%)" : "";
+      tr.appendChild(Ioc.el("td", {"class": "num"}, Ioc.fmtNumber(z.area_m2, 1) + " m²" + share));
+      table.appendChild(tr);
+    });
+    body.appendChild(table);
+  }
+
+  function renderHistory(body, history) {
+    body.appendChild(Ioc.el("h3", {}, Ioc.t("history")));
+    var list = Ioc.el("ol", {"class": "history"});
+    (history || []).forEach(function (v) {
+      var codes = (v.purposes || []).map(function (p) { return p.code || p.land_use_code; }).join(", ");
+      var to = v.valid_to ? Ioc.fmtTime(v.valid_to) : Ioc.t("current");
+      list.appendChild(Ioc.el("li", {}, Ioc.fmtTime(v.valid_from) + " → " + to + " · " +
+        Ioc.fmtNumber(v.legal_area_m2, 1) + " m²" + (codes ? " · " + codes : "")));
+    });
+    if (!list.children.length) list.appendChild(Ioc.el("li", {"class": "hint"}, "–"));
+    body.appendChild(list);
+  }
+
+  function renderCard(p, planning) {
+    var body = $("card-body");
+    body.textContent = "";
+    var title = Ioc.t("parcel_number") + " " + p.parcel_number + " · " + Ioc.t("sheet") + " " + p.sheet_number;
+    body.appendChild(Ioc.el("p", {"class": "card-title"}, title));
+    var dl = Ioc.el("dl");
+    var commune = p.commune_name || (p.commune && (p.commune.name || p.commune)) || "";
+    row(dl, Ioc.t("commune"), (commune ? commune + " " : "") + "(" + p.commune_code + ")");
+    row(dl, Ioc.t("legal_area"), Ioc.fmtNumber(p.legal_area_m2, 1) + " m²");
+    row(dl, Ioc.t("address"), p.address);
+    row(dl, Ioc.t("certificate"), p.certificate_number);
+    body.appendChild(dl);
+    renderPurposes(body, p.purposes);
+    renderPlanning(body, planning);
+    renderHistory(body, p.history || p.versions);
+    body.appendChild(Ioc.el("p", {"class": "hint privacy"}, Ioc.t("land_users_hidden")));
+    $("parcel-card").hidden = false;
+  }
+
+  /** Open the card of parcel (commune, sheet, number) and outline it on the map. */
+  function openParcel(commune, sheet, number, fit) {
+    message(Ioc.t("loading"));
+    var ids = {commune: commune, sheet: sheet, number: number};
+    var detail = Ioc.getJSON(Ioc.url("parcel", ids, {history: "true"}));
+    var planning = Ioc.getJSON(Ioc.url("parcel_planning", ids)).catch(function () { return []; });
+    var feature = parcelFeature(commune, sheet, number).catch(function () { return null; });
+    return Promise.all([detail, planning, feature]).then(function (res) {
+      var p = res[0].parcel || res[0];
+      message("");
+      state.current = {parcel: p, feature: res[2]};
+      renderCard(p, res[1]);
+      if (state.highlight) state.map.removeLayer(state.highlight);
+      if (res[2]) {
+        state.highlight = L.geoJSON(res[2], {style: {color: "#0d47a1", weight: 3, fillOpacity: 0.1}})
+          .addTo(state.map);
+        if (fit) state.map.fitBounds(state.highlight.getBounds(), {maxZoom: 18, padding: [40, 40]});
+      }
+    }).catch(function (err) {
+      message(err.status === 404 ? Ioc.t("not_found") : Ioc.t("error_load") + (err.detail ? ": " + err.detail : ""));
+    });
+  }
+
+  function onMapClick(ev) {
+    Ioc.getJSON(Ioc.url("parcel_at", {}, {lon: ev.latlng.lng.toFixed(7), lat: ev.latlng.lat.toFixed(7)}))
+      .then(function (res) {
+        var p = res.parcel || res;
+        $("f-commune").value = p.commune_code; $("f-sheet").value = p.sheet_number;
+        $("f-number").value = p.parcel_number;
+        return openParcel(p.commune_code, p.sheet_number, p.parcel_number, false);
+      })
+      .catch(function (err) {
+        message(err.status === 404 ? Ioc.t("not_found") : Ioc.t("error_load"));
+      });
+  }
+
+  function renderSelection() {
+    var list = $("selection-list");
+    list.textContent = "";
+    state.selection.forEach(function (item, k) {
+      var li = Ioc.el("li", {}, k.replace(/\//g, " · "));
+      var rm = Ioc.el("button", {type: "button", "class": "icon", "aria-label": Ioc.t("close")}, "×");
+      rm.addEventListener("click", function () { state.selection.delete(k); renderSelection(); });
+      li.appendChild(rm);
+      list.appendChild(li);
+    });
+    $("selection-count").textContent = state.selection.size;
+  }
+
+  function exportSelection(format) {
+    var features = [];
+    state.selection.forEach(function (item) { if (item.feature) features.push(item.feature); });
+    if (!features.length) return;
+    fetch(Ioc.url("export", {}, {format: format}), {
+      method: "POST", headers: {"Content-Type": "application/json"},
+      body: JSON.stringify({type: "FeatureCollection", features: features})
+    }).then(function (r) {
+      if (!r.ok) throw new Error("HTTP " + r.status);
+      var name = (r.headers.get("Content-Disposition") || "").match(/filename="([^"]+)"/);
+      return r.blob().then(function (blob) {
+        var a = Ioc.el("a", {href: URL.createObjectURL(blob), download: name ? name[1] : "parcels." + format});
+        document.body.appendChild(a); a.click(); a.remove();
+        setTimeout(function () { URL.revokeObjectURL(a.href); }, 10000);
+      });
+    }).catch(function () { message(Ioc.t("error_load")); });
+  }
+
+  function legendRefresh() {
+    var box = $("legend-body");
+    Promise.all([Ioc.legend("parcels"), Ioc.legend("planning").catch(function () { return null; })])
+      .then(function (res) {
+        box.textContent = "";
+        Ioc.renderLegend(box, res[0], state.seen.size ? state.seen : null);
+        if (res[1] && state.map.hasLayer(state.planning)) {
+          var planning = {title: res[1].title, entries: [{value: null, label: res[1].title,
+            color: "transparent"}]};
+          Ioc.renderLegend(box, planning, null, false).classList.add("planning-key");
+        }
+      }).catch(function () { box.textContent = Ioc.t("error_load"); });
+  }
+
+  function bindUi() {
+    $("search-form").addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      openParcel($("f-commune").value.trim(), $("f-sheet").value, $("f-number").value, true);
+    });
+    $("card-close").addEventListener("click", function () {
+      $("parcel-card").hidden = true;
+      if (state.highlight) { state.map.removeLayer(state.highlight); state.highlight = null; }
+    });
+    $("add-selection").addEventListener("click", function () {
+      if (state.current) {
+        state.selection.set(key(state.current.parcel), state.current);
+        renderSelection();
+      }
+    });
+    $("selection-clear").addEventListener("click", function () { state.selection.clear(); renderSelection(); });
+    document.querySelectorAll(".export [data-format]").forEach(function (a) {
+      a.addEventListener("click", function (ev) { ev.preventDefault(); exportSelection(a.dataset.format); });
+    });
+    Ioc.onLang(function () {
+      legendRefresh();
+      if (state.current) openParcel(state.current.parcel.commune_code,
+        state.current.parcel.sheet_number, state.current.parcel.parcel_number, false);
+    });
+  }
+
+  function start(map, config) {
+    state.map = map;
+    Ioc.init(config);
+    Ioc.baseMap(map);
+    bindUi();
+    var control = L.control.layers(null, null, {collapsed: false, position: "topright"}).addTo(map);
+    Ioc.vectorLayer("parcels", {seen: state.seen}).then(function (layer) {
+      layer.addTo(map);
+      control.addOverlay(layer, Ioc.t("land_use"));
+      layer.on("load", legendRefresh);
+    }).catch(function (e) { console.warn("parcels layer", e.message); });
+    Ioc.vectorLayer("planning").then(function (layer) {
+      state.planning = layer;
+      control.addOverlay(layer, Ioc.t("planning"));
+    }).catch(function (e) { console.warn("planning layer", e.message); });
+    map.on("overlayadd overlayremove", legendRefresh);
+    map.on("click", onMapClick);
+    Ioc.collectionBounds("parcels").then(function (b) {
+      if (b) map.fitBounds(b, {maxZoom: 16});
+    }).catch(function () {});
+    legendRefresh();
+    var q = new URLSearchParams(location.search);
+    if (q.get("commune") && q.get("sheet") && q.get("number")) {
+      $("f-commune").value = q.get("commune"); $("f-sheet").value = q.get("sheet");
+      $("f-number").value = q.get("number");
+      openParcel(q.get("commune"), q.get("sheet"), q.get("number"), true);
+    }
+    window.IocParcels = state;
+  }
+
+  window.IocPage = {start: start};
+})();

@@ -1,0 +1,270 @@
+/* /wall: the IOC video wall. Views rotate every N seconds; the legend, key figures and clock
+ * are always visible; live events update the page in place. It runs for days: every layer and
+ * DOM node is created once and reused, every list is capped, refreshes are coalesced. */
+(function () {
+  "use strict";
+  var Ioc = window.Ioc;
+  var MAX_ALERTS = 8, MAX_STATIONS = 14, REFRESH_MIN_MS = 1000;
+  var S = {map: null, view: 0, layers: {}, markers: new Map(), rows: new Map(), alertRows: [],
+           features: [], legends: {}, seen: new Set(), pending: {}, bounds: {}};
+
+  function $(id) { return document.getElementById(id); }
+
+  function textColour(bg) {
+    var m = /^#?([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})/i.exec(bg || "");
+    if (!m) return "#000";
+    var l = 0.299 * parseInt(m[1], 16) + 0.587 * parseInt(m[2], 16) + 0.114 * parseInt(m[3], 16);
+    return l > 150 ? "#111" : "#fff";
+  }
+  function safeColour(c) { return /^#[0-9a-f]{3,8}$/i.test(c || "") ? c : "#9e9e9e"; }
+
+  function categoryName(p) {
+    if (!p.category) return Ioc.t("no_data");
+    if (Ioc.lang === "vi" && p.category_vi) return p.category_vi;
+    var lg = S.legends.stations;
+    var e = lg && lg.entries.find(function (x) { return x.value === p.category; });
+    return e ? Ioc.pick(e.label).replace(/\s*\(.*\)$/, "") : String(p.category).replace(/_/g, " ");
+  }
+
+  function stateName(s) {
+    var lg = S.legends.alerts;
+    var e = lg && lg.entries.find(function (x) { return x.value === s; });
+    return e ? Ioc.pick(e.label) : (s || "");
+  }
+
+  /** Run `fn` at most once per REFRESH_MIN_MS however many events ask for it. */
+  function coalesce(name, fn) {
+    if (S.pending[name]) return;
+    S.pending[name] = setTimeout(function () { S.pending[name] = null; fn(); }, REFRESH_MIN_MS / 4);
+  }
+
+  /* ---- stations: markers, list and figures, updated in place ---------------------------- */
+
+  function marker(f) {
+    var p = f.properties, m = S.markers.get(p.code);
+    var value = p.index_value === null || p.index_value === undefined ? "–" : Number(p.index_value);
+    var html = '<span class="wall-pin state-' + String(p.state || "").replace(/\W/g, "") +
+      '" style="background:' + safeColour(p.color) + ";color:" + textColour(p.color) + '">' + value + "</span>";
+    var icon = L.divIcon({className: "station-marker", html: html, iconSize: null});
+    var ll = [f.geometry.coordinates[1], f.geometry.coordinates[0]];
+    if (!m) {
+      m = L.marker(ll, {icon: icon, keyboard: false, interactive: false});
+      m.addTo(S.layers.stations);
+      S.markers.set(p.code, m);
+      m._iocHtml = html;
+    } else if (m._iocHtml !== html) {
+      m.setIcon(icon);
+      m._iocHtml = html;
+    }
+  }
+
+  function stationRow(p) {
+    var li = S.rows.get(p.code);
+    if (!li) {
+      li = Ioc.el("li", {"data-station": p.code});
+      li.innerHTML = '<span class="chip"></span><span class="name"></span>' +
+        '<span class="cat"></span><span class="obs-time"></span>';
+      S.rows.set(p.code, li);
+      $("station-list").appendChild(li);
+    }
+    var chip = li.children[0];
+    chip.textContent = p.index_value === null || p.index_value === undefined ? "–" : p.index_value;
+    chip.style.background = safeColour(p.color);
+    chip.style.color = textColour(p.color);
+    li.children[1].textContent = p.name;
+    var st = p.state && p.state !== "working" ? " · " + stateName(p.state) : "";
+    li.children[2].textContent = categoryName(p) + st;
+    li.children[3].textContent = Ioc.fmtTime(p.observed_at, false);
+    li.setAttribute("data-observed", p.observed_at || "");
+    li.className = "state-" + String(p.state || "").replace(/\W/g, "");
+  }
+
+  function figures(features) {
+    var air = features.filter(function (f) {
+      return f.properties.kind !== "water" && f.properties.index_value !== null &&
+        f.properties.index_value !== undefined;
+    });
+    var worst = air.reduce(function (a, f) {
+      return !a || f.properties.index_value > a.properties.index_value ? f : a;
+    }, null);
+    if (worst) {
+      var p = worst.properties;
+      $("aqi-value").textContent = p.index_value;
+      var cat = $("aqi-category");
+      cat.textContent = categoryName(p);
+      cat.style.background = safeColour(p.color);
+      cat.style.color = textColour(p.color);
+      var mean = air.reduce(function (s, f) { return s + f.properties.index_value; }, 0) / air.length;
+      $("aqi-sub").textContent = (Ioc.lang === "vi" ? "Trạm cao nhất: " : "Worst station: ") + p.name +
+        " · " + (Ioc.lang === "vi" ? "trung bình " : "mean ") + Math.round(mean);
+    }
+    var count = function (s) { return features.filter(function (f) { return f.properties.state === s; }).length; };
+    $("exceeding-value").textContent = count("exceeding");
+    $("offline-value").textContent = count("offline");
+  }
+
+  function loadStations() {
+    return Ioc.getJSON(Ioc.url("items", {layer: "stations"}, {limit: 1000})).then(function (fc) {
+      S.features = fc.features || [];
+      S.features.forEach(marker);
+      // Worst first, so the list shows what needs attention within its fixed length.
+      var sorted = S.features.slice().sort(function (a, b) {
+        return (b.properties.index_value || 0) - (a.properties.index_value || 0);
+      }).slice(0, MAX_STATIONS);
+      sorted.forEach(function (f) { stationRow(f.properties); });
+      var list = $("station-list");
+      sorted.forEach(function (f) { list.appendChild(S.rows.get(f.properties.code)); });
+      S.rows.forEach(function (li, code) {
+        if (!sorted.some(function (f) { return f.properties.code === code; })) {
+          li.remove(); S.rows.delete(code);
+        }
+      });
+      figures(S.features);
+      if (S.features.length && !S.bounds.stations) {
+        S.bounds.stations = L.latLngBounds(S.features.map(function (f) {
+          return [f.geometry.coordinates[1], f.geometry.coordinates[0]];
+        })).pad(0.25);
+        if (VIEWS[S.view].name !== "landuse") S.map.fitBounds(S.bounds.stations, {maxZoom: 12});
+      }
+    });
+  }
+
+  /* ---- alerts (a fixed number of reused rows) ------------------------------------------- */
+
+  function loadAlerts() {
+    var since = new Date(Date.now() - 24 * 3600 * 1000).toISOString();
+    return Ioc.getJSON(Ioc.url("items", {layer: "alerts"}, {limit: MAX_ALERTS, datetime: since + "/.."}))
+      .then(function (fc) {
+        var items = (fc.features || []).slice(0, MAX_ALERTS);
+        var list = $("alert-list");
+        while (S.alertRows.length < MAX_ALERTS) {
+          var li = Ioc.el("li"); li.hidden = true; list.appendChild(li); S.alertRows.push(li);
+        }
+        S.alertRows.forEach(function (li, i) {
+          var a = items[i];
+          li.hidden = !a;
+          if (a) {
+            var p = a.properties;
+            li.textContent = p.station_code + " · " + p.parameter + " " + Ioc.fmtNumber(p.value, 1) +
+              " > " + Ioc.fmtNumber(p.limit_value, 1) + " (" + p.period + ") · " + Ioc.fmtTime(p.started_at, false);
+          }
+        });
+        if (!items.length) { S.alertRows[0].hidden = false; S.alertRows[0].textContent = Ioc.t("no_alerts"); }
+      }).catch(function () {});
+  }
+
+  /* ---- land-use figure ----------------------------------------------------------------- */
+
+  function loadLandUse() {
+    return Ioc.getJSON(Ioc.url("wall_figures", {})).then(function (doc) {
+      var box = $("landuse-bars");
+      var groups = doc.parcels_by_group || [];
+      var total = groups.reduce(function (s, g) { return s + g.count; }, 0) || 1;
+      box.textContent = "";
+      groups.forEach(function (g) {
+        var row = Ioc.el("div", {"class": "bar-row", "data-group": g.group});
+        row.appendChild(Ioc.el("span", {"class": "bar-label"}, Ioc.t(g.group)));
+        var bar = Ioc.el("span", {"class": "bar"});
+        var fill = Ioc.el("span", {"class": "bar-fill bar-" + g.group});
+        fill.style.width = Math.round(100 * g.count / total) + "%";
+        bar.appendChild(fill);
+        row.appendChild(bar);
+        row.appendChild(Ioc.el("span", {"class": "bar-value"}, Ioc.fmtNumber(g.count)));
+        box.appendChild(row);
+      });
+    }).catch(function () {});
+  }
+
+  /* ---- views and legend ----------------------------------------------------------------- */
+
+  var VIEWS = [
+    {name: "aqi", title: "view_aqi", layers: ["aqi_surface", "stations"], legends: ["stations"]},
+    {name: "landuse", title: "view_landuse", layers: ["parcels"], legends: ["parcels"]},
+    {name: "alerts", title: "view_alerts", layers: ["alerts", "stations"], legends: ["alerts"]}
+  ];
+
+  function renderLegend() {
+    var view = VIEWS[S.view], box = $("legend-body");
+    box.textContent = "";
+    view.legends.forEach(function (name) {
+      var lg = S.legends[name];
+      if (!lg) return;
+      var only = name === "parcels" && S.seen.size ? S.seen : null;
+      Ioc.renderLegend(box, lg, only);
+    });
+  }
+
+  function showView(i) {
+    S.view = i % VIEWS.length;
+    var view = VIEWS[S.view];
+    Object.keys(S.layers).forEach(function (name) {
+      var want = view.layers.indexOf(name) !== -1, layer = S.layers[name];
+      if (!layer) return;
+      if (want && !S.map.hasLayer(layer)) layer.addTo(S.map);
+      if (!want && S.map.hasLayer(layer)) S.map.removeLayer(layer);
+    });
+    var target = view.name === "landuse" ? S.bounds.parcels : S.bounds.stations;
+    if (target) S.map.flyToBounds(target, {maxZoom: view.name === "landuse" ? 16 : 12, duration: 1.5});
+    $("view-name").textContent = Ioc.t(view.title);
+    $("view-name").setAttribute("data-view", view.name);
+    document.body.setAttribute("data-view", view.name);
+    renderLegend();
+  }
+
+  function tickClock() {
+    var now = new Date();
+    $("clock").textContent = now.toLocaleString(Ioc.lang === "vi" ? "vi-VN" : "en-GB", {
+      hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false,
+      weekday: "short", day: "2-digit", month: "2-digit", year: "numeric", timeZone: "Asia/Ho_Chi_Minh"});
+  }
+
+  function setLive(ok) {
+    $("live-status").classList.toggle("down", !ok);
+    $("live-text").textContent = Ioc.t(ok ? "live" : "reconnecting");
+  }
+
+  function loadLayers() {
+    S.layers.stations = L.layerGroup();
+    Ioc.vectorLayer("alerts").then(function (l) { S.layers.alerts = l; showView(S.view); })
+      .catch(function (e) { console.warn("alerts", e.message); });
+    Ioc.rasterLayer("aqi_surface", {opacity: 0.5}).then(function (l) {
+      S.layers.aqi_surface = l; showView(S.view);
+    }).catch(function (e) { console.warn("aqi surface", e.message); });
+    Ioc.vectorLayer("parcels", {seen: S.seen}).then(function (l) {
+      S.layers.parcels = l;
+      l.on("load", function () { if (VIEWS[S.view].name === "landuse") renderLegend(); });
+      showView(S.view);
+    }).catch(function (e) { console.warn("parcels", e.message); });
+    Ioc.collectionBounds("parcels").then(function (b) { if (b) S.bounds.parcels = b; }).catch(function () {});
+    ["stations", "alerts", "parcels"].forEach(function (name) {
+      Ioc.legend(name).then(function (lg) { S.legends[name] = lg; renderLegend(); }).catch(function () {});
+    });
+  }
+
+  function start(map, config) {
+    S.map = map;
+    Ioc.init(config);
+    Ioc.baseMap(map);
+    loadLayers();
+    showView(0);
+    tickClock();
+    setInterval(tickClock, 1000);
+    setInterval(function () { showView(S.view + 1); }, (config.rotate_seconds || 30) * 1000);
+    loadStations().catch(function (e) { console.warn("stations", e.message); });
+    loadAlerts();
+    loadLandUse();
+    // Safety net: a full refresh every 5 minutes even if an event was missed.
+    setInterval(function () { loadStations().catch(function () {}); loadAlerts(); loadLandUse(); }, 300000);
+    Ioc.events({
+      stations: function () { coalesce("stations", function () { loadStations().catch(function () {}); }); },
+      alerts: function () { coalesce("alerts", loadAlerts); },
+      parcels: function () { coalesce("landuse", loadLandUse); }
+    }, setLive);
+    Ioc.onLang(function () {
+      tickClock(); showView(S.view); loadStations().catch(function () {}); loadAlerts(); loadLandUse();
+    });
+    window.IocWall = S;
+  }
+
+  window.IocPage = {start: start};
+})();

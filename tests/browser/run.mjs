@@ -1,0 +1,194 @@
+// Browser checks of the ioc-gis pages in Debian's Chromium, driven by playwright-core.
+//
+//   node tests/browser/run.mjs <scenario> <base-url> <artifact-dir> [json-args]
+//
+// Scenarios: parcels, environment, wall-live, screenshots. Each prints progress lines
+// ("READY ..." when it waits for the caller) and ends with one line "RESULT <json>":
+// {ok, errors: [...console errors and page errors], external: [...requests that tried to leave
+// localhost], checks: {...}, screenshots: [...]}. Any request to a host other than localhost
+// is aborted and reported: the pages must work on a closed network.
+import {chromium} from "playwright-core";
+import {mkdirSync} from "node:fs";
+import {join} from "node:path";
+import {createInterface} from "node:readline";
+
+const [scenario, base, artifacts, rawArgs] = process.argv.slice(2);
+const args = rawArgs ? JSON.parse(rawArgs) : {};
+const LOCAL = new Set(["127.0.0.1", "localhost", "[::1]"]);
+const result = {ok: false, scenario, errors: [], external: [], checks: {}, screenshots: []};
+mkdirSync(artifacts, {recursive: true});
+
+function say(line) { process.stdout.write(line + "\n"); }
+
+async function openBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+           "--disable-dev-shm-usage"],
+  });
+}
+
+async function newPage(browser, viewport) {
+  const context = await browser.newContext({viewport, locale: "vi-VN", timezoneId: "Asia/Ho_Chi_Minh"});
+  await context.route("**/*", (route) => {
+    const url = new URL(route.request().url());
+    if (url.protocol === "data:" || url.protocol === "blob:" || LOCAL.has(url.hostname)) {
+      return route.continue();
+    }
+    result.external.push(route.request().url());
+    return route.abort();
+  });
+  const page = await context.newPage();
+  page.on("console", (msg) => {
+    if (msg.type() === "error") result.errors.push(`console: ${msg.text()}`);
+  });
+  page.on("pageerror", (err) => result.errors.push(`pageerror: ${err.message}`));
+  page.on("requestfailed", (req) => {
+    const url = new URL(req.url());
+    // EventSource connections are closed by the browser when the page goes away.
+    if (LOCAL.has(url.hostname) && !url.pathname.startsWith("/events")) {
+      result.errors.push(`requestfailed: ${req.url()} ${req.failure()?.errorText}`);
+    }
+  });
+  page.on("response", (res) => {
+    if (res.status() >= 400) result.errors.push(`http ${res.status()}: ${res.url()}`);
+  });
+  return page;
+}
+
+async function shot(page, name) {
+  const path = join(artifacts, `${name}.png`);
+  await page.screenshot({path});
+  result.screenshots.push(path);
+}
+
+/** Wait until the map has drawn its vector tiles (canvas tiles present) and the legend. */
+async function settle(page) {
+  await page.waitForFunction(() => document.querySelectorAll(".leaflet-tile").length > 0,
+    null, {timeout: 15000});
+  await page.waitForFunction(() => document.querySelectorAll("#legend-body li").length > 0,
+    null, {timeout: 15000});
+  await page.waitForLoadState("networkidle", {timeout: 15000}).catch(() => {});
+}
+
+const scenarios = {
+  async parcels(browser) {
+    const page = await newPage(browser, {width: 1920, height: 1080});
+    await page.goto(`${base}/maps/parcels`);
+    await settle(page);
+    const c = result.checks;
+    c.lang = await page.getAttribute("html", "lang");
+    c.title = await page.textContent("h1");
+    c.legend_rows = await page.locator("#legend-body li").count();
+    c.overlays = await page.locator(".leaflet-control-layers-overlays label").allTextContents();
+    c.vendor_font = await page.evaluate(() => document.fonts.check("16px 'Be Vietnam Pro'", "Thửa đất"));
+    // Click the parcel the caller named, at its point on the map.
+    if (args.click) {
+      await page.evaluate(([lat, lon]) => window.IocParcels.map.setView([lat, lon], 18, {animate: false}),
+        [args.click.lat, args.click.lon]);
+      await settle(page);
+      const pt = await page.evaluate(([lat, lon]) => {
+        const m = window.IocParcels.map, p = m.latLngToContainerPoint([lat, lon]);
+        const r = m.getContainer().getBoundingClientRect();
+        return {x: r.left + p.x, y: r.top + p.y};
+      }, [args.click.lat, args.click.lon]);
+      await page.mouse.click(pt.x, pt.y);
+      await page.waitForSelector("#parcel-card:not([hidden]) .card-title", {timeout: 10000});
+      await page.waitForLoadState("networkidle", {timeout: 10000}).catch(() => {});
+      c.card = await page.textContent("#parcel-card");
+      c.highlighted = await page.evaluate(() => !!window.IocParcels.highlight);
+      await page.click("#add-selection");
+      c.selection = await page.textContent("#selection-count");
+      const download = page.waitForEvent("download", {timeout: 10000});
+      await page.click('.export [data-format="gpkg"]');
+      const file = await download;
+      c.download = file.suggestedFilename();
+      await file.saveAs(join(artifacts, c.download));
+      c.download_path = join(artifacts, c.download);
+      await page.click("#lang-switch");
+      c.title_en = await page.textContent("h1");
+      c.card_en = await page.textContent("#parcel-card");
+    }
+    await shot(page, "parcels-1920x1080");
+  },
+
+  async environment(browser) {
+    const page = await newPage(browser, {width: 1920, height: 1080});
+    await page.goto(`${base}/maps/environment`);
+    await page.waitForSelector(".station-pin", {timeout: 15000});
+    await settle(page);
+    const c = result.checks;
+    c.pins = await page.locator(".station-marker").count();
+    c.pin_labels = await page.locator(".station-pin .tag").allTextContents();
+    c.legend = await page.textContent("#legend-body");
+    c.overlays = await page.locator(".leaflet-control-layers-overlays label").allTextContents();
+    await page.locator(".station-marker").first().click();
+    await page.waitForSelector("#station-card:not([hidden])", {timeout: 10000});
+    await page.waitForFunction(() => !/…|\.\.\./.test(document.getElementById("chart-note").textContent),
+      null, {timeout: 10000});
+    c.station_card = await page.textContent("#station-card");
+    c.chart_canvas = await page.locator("#chart canvas").count();
+    c.chart_note = await page.textContent("#chart-note");
+    await shot(page, "environment-1920x1080");
+  },
+
+  /** Wall at wall sizes; then READY, the caller publishes a reading, the row must change. */
+  async "wall-live"(browser) {
+    const c = result.checks;
+    for (const [w, h] of [[3840, 2160], [1920, 1080]]) {
+      const page = await newPage(browser, {width: w, height: h});
+      await page.goto(`${base}/wall?rotate=${args.rotate || 30}`);
+      await page.waitForSelector("#station-list li", {timeout: 15000});
+      await settle(page);
+      c[`font_px_${h}`] = await page.evaluate(() => parseFloat(getComputedStyle(document.documentElement).fontSize));
+      c[`aqi_${h}`] = await page.textContent("#fig-aqi");
+      await shot(page, `wall-${w}x${h}`);
+      if (h === 2160) { await page.close(); continue; }
+      c.legend = await page.textContent("#legend-body");
+      const clock1 = await page.textContent("#clock");
+      await page.waitForTimeout(1100);
+      c.clock_ticks = clock1 !== (await page.textContent("#clock"));
+      const code = args.station;
+      const before = await page.getAttribute(`#station-list li[data-station="${code}"]`, "data-observed");
+      await page.evaluate(() => { window.__noReload = true; });
+      c.observed_before = before;
+      say(`READY ${code}`);
+      // The caller publishes one reading now; within 5 s the wall must show it, no reload.
+      await new Promise((resolve) => createInterface({input: process.stdin}).once("line", resolve));
+      const t0 = Date.now();
+      await page.waitForFunction(([sel, old]) => {
+        const li = document.querySelector(sel);
+        return li && li.getAttribute("data-observed") && li.getAttribute("data-observed") !== old;
+      }, [`#station-list li[data-station="${code}"]`, before], {timeout: 5000});
+      c.live_ms = Date.now() - t0;
+      c.observed_after = await page.getAttribute(`#station-list li[data-station="${code}"]`, "data-observed");
+      c.no_reload = await page.evaluate(() => window.__noReload === true);
+      await shot(page, "wall-1920x1080-live");
+    }
+  },
+
+  async screenshots(browser) {
+    const pages = [["parcels", "/maps/parcels"], ["environment", "/maps/environment"], ["wall", "/wall"]];
+    for (const [name, path] of pages) {
+      for (const [w, h] of [[1920, 1080], [3840, 2160]]) {
+        const page = await newPage(browser, {width: w, height: h});
+        await page.goto(`${base}${path}`);
+        await settle(page).catch((e) => result.errors.push(`${name}: ${e.message}`));
+        await page.waitForTimeout(1500);
+        await shot(page, `${name}-${w}x${h}`);
+        await page.close();
+      }
+    }
+  },
+};
+
+const browser = await openBrowser();
+try {
+  await scenarios[scenario](browser);
+  result.ok = result.errors.length === 0 && result.external.length === 0;
+} catch (err) {
+  result.errors.push(`scenario: ${err.message.split("\n")[0]}`);
+} finally {
+  await browser.close();
+  say("RESULT " + JSON.stringify(result));
+}

@@ -1,0 +1,199 @@
+"""The pages' HTML and assets: every script, stylesheet and font from the app, never a CDN."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from html.parser import HTMLParser
+
+import pyogrio
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+import maps.pages as pages
+from maps.pages.assets import NODE_MODULES, missing_vendor_dirs
+from maps.pages.i18n import TEXT
+
+PAGES = ("/maps/parcels", "/maps/environment", "/wall")
+
+
+@pytest.fixture(scope="module")
+def client() -> TestClient:
+    app = FastAPI()
+    app.include_router(pages.router)
+    return TestClient(app)
+
+
+class Links(HTMLParser):
+    """Collects every src/href of a document."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.urls += [v for k, v in attrs if k in ("src", "href") and v]
+
+
+def test_npm_packages_installed() -> None:
+    # The setup runs `npm install`; without it the pages would have no Leaflet.
+    assert missing_vendor_dirs() == [], f"run npm install ({NODE_MODULES})"
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_page_loads_nothing_from_outside(client: TestClient, path: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    html = response.text
+    # No absolute URL at all: folium's CDN defaults are all replaced.
+    assert re.findall(r"https?://", html) == []
+    parser = Links()
+    parser.feed(html)
+    assert parser.urls, "the page links its scripts and styles"
+    for url in parser.urls:
+        if url.startswith("/maps") or url == "/wall":
+            continue  # navigation between pages
+        assert url.startswith(("/vendor/", "/static/")), url
+        asset = client.get(url)
+        assert asset.status_code == 200, url
+        assert len(asset.content) > 100, url
+    assert "/vendor/leaflet/leaflet.js" in parser.urls
+    assert "/vendor/leaflet.vectorgrid/Leaflet.VectorGrid.bundled.min.js" in parser.urls
+
+
+def test_font_files_served_for_vietnamese(client: TestClient) -> None:
+    css = client.get("/vendor/fonts/be-vietnam-pro/400.css").text
+    files = re.findall(r"url\(\./(files/[^)]+\.woff2)\)", css)
+    vietnamese = [f for f in files if "vietnamese" in f]
+    assert vietnamese
+    font = client.get(f"/vendor/fonts/be-vietnam-pro/{vietnamese[0]}")
+    assert font.status_code == 200
+    assert font.content[:4] == b"wOF2"
+
+
+def test_vendor_route_serves_only_the_listed_packages(client: TestClient) -> None:
+    assert client.get("/vendor/playwright-core/package.json").status_code == 404
+    assert client.get("/vendor/leaflet/../../playwright-core/package.json").status_code == 404
+    assert client.get("/vendor/leaflet/%2e%2e/package.json").status_code == 404
+
+
+def test_vietnamese_by_default_english_on_request(client: TestClient) -> None:
+    vi = client.get("/maps/parcels").text
+    assert '<html lang="vi">' in vi
+    assert "Bản đồ địa chính" in vi and "Tờ bản đồ số" in vi
+    en = client.get("/maps/parcels?lang=en").text
+    assert '<html lang="en">' in en
+    assert "Cadastral map" in en
+    # The page carries both languages, so the switch needs no reload.
+    config = json.loads(re.search(r"IocPage\.start\(\w+, (\{.*\})\);", en).group(1))
+    assert config["i18n"]["vi"]["search"] == "Tìm thửa đất"
+    assert config["i18n"]["en"]["search"] == "Find a parcel"
+
+
+def test_every_string_has_both_languages() -> None:
+    for key, (vi, en) in TEXT.items():
+        assert vi.strip() and en.strip(), key
+
+
+def test_environment_page_gets_qcvn_limits(client: TestClient) -> None:
+    html = client.get("/maps/environment").text
+    config = json.loads(re.search(r"IocPage\.start\(\w+, (\{.*\})\);", html).group(1))
+    air = config["limits"]["air"]
+    # QCVN 05:2023: NO2 1 h 200 µg/Nm³; PM2.5 24 h 45 from 2026-01-01 (50 before).
+    assert air["no2"]["1h"] == 200
+    assert air["pm25"]["24h"] in (45, 50)
+    assert config["limits"]["water"]["nh4"]["1h"] == 0.3
+    assert {"kind": "air", "code": "pm25"}.items() <= config["properties"][0].items()
+
+
+def test_wall_rotation_is_validated(client: TestClient) -> None:
+    html = client.get("/wall?rotate=12").text
+    assert '"rotate_seconds": 12' in html
+    assert client.get("/wall?rotate=1").status_code == 422
+    assert client.get("/wall?rotate=abc").status_code == 422
+
+
+SELECTION = {
+    "type": "FeatureCollection",
+    "features": [
+        {
+            "type": "Feature",
+            "id": 1,
+            "geometry": {
+                "type": "Polygon",
+                "coordinates": [
+                    [
+                        [105.85, 21.02],
+                        [105.8502, 21.02],
+                        [105.8502, 21.0202],
+                        [105.85, 21.0202],
+                        [105.85, 21.02],
+                    ]
+                ],
+            },
+            "properties": {
+                "commune_code": "00070",
+                "sheet_number": 1,
+                "parcel_number": 7,
+                "land_use": "ODT",
+                "address": "Số 7 phố Hàng Bạc",
+                "purposes": [{"code": "ODT", "area_m2": 300.0}],
+            },
+        }
+    ],
+}
+
+
+def test_export_geojson(client: TestClient) -> None:
+    r = client.post("/maps/parcels/export?format=geojson", json=SELECTION)
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("application/geo+json")
+    assert "attachment" in r.headers["content-disposition"]
+    doc = r.json()
+    props = doc["features"][0]["properties"]
+    assert props["address"] == "Số 7 phố Hàng Bạc"
+    assert props["parcel_number"] == 7
+    assert json.loads(props["purposes"]) == [{"code": "ODT", "area_m2": 300.0}]
+
+
+def test_export_geopackage(client: TestClient, tmp_path) -> None:
+    r = client.post("/maps/parcels/export?format=gpkg", json=SELECTION)
+    assert r.status_code == 200
+    path = tmp_path / "out.gpkg"
+    path.write_bytes(r.content)
+    frame = pyogrio.read_dataframe(path)
+    assert len(frame) == 1
+    assert frame.crs.to_epsg() == 4326
+    assert frame.loc[0, "address"] == "Số 7 phố Hàng Bạc"
+    assert frame.geometry[0].bounds == pytest.approx((105.85, 21.02, 105.8502, 21.0202))
+
+
+def test_export_csv(client: TestClient) -> None:
+    r = client.post("/maps/parcels/export?format=csv", json=SELECTION)
+    assert r.status_code == 200
+    text = r.content.decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert rows[0]["address"] == "Số 7 phố Hàng Bạc"
+    assert rows[0]["wkt"].startswith("POLYGON ((105.85 21.02")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"type": "FeatureCollection", "features": []},
+        {"type": "Feature"},
+        {"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": 5}]},
+    ],
+)
+def test_export_rejects_bad_selection(client: TestClient, body: dict) -> None:
+    r = client.post("/maps/parcels/export?format=csv", json=body)
+    assert r.status_code == 422
+    assert "Traceback" not in r.text
+
+
+def test_export_rejects_unknown_format(client: TestClient) -> None:
+    assert client.post("/maps/parcels/export?format=shp", json=SELECTION).status_code == 422
