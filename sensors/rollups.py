@@ -1,0 +1,145 @@
+"""Rollup job: recompute what the (datastream, hour) pairs in ``sensor.pending_rollups`` touch.
+
+The ingester records touched pairs in the same transaction as the readings and calls
+:func:`process_pending` after its commits. Each batch of pairs is claimed, recomputed and
+removed in one transaction: hourly and daily statistics per datastream, the hourly AQI of the
+hour and of the 11 NowCast hours it feeds, the daily AQI of its day (and of the day its rolling
+8 h O3 window reaches), the WQI of water stations, exceedance alerts and station states. A late
+reading therefore leaves no stale value behind.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+import psycopg
+
+from sensors import alerts, states
+from sensors.indices import store
+
+log = logging.getLogger(__name__)
+
+#: Pending pairs handled per transaction.
+BATCH = 20000
+#: One rollup worker at a time (several ingesters may call process_pending).
+LOCK_KEY = "iocgis rollups"
+#: Readings with such a quality flag are left out of the statistics (case-insensitive regex).
+EXCLUDED_QUALITY = r"^(cal|invalid|bad|fault|error|maint)"
+
+_CLAIM = """
+CREATE TEMP TABLE IF NOT EXISTS touched (datastream_id integer, hour timestamptz)
+    ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS touched_days (datastream_id integer, day date)
+    ON COMMIT DELETE ROWS;
+"""
+_TAKE = """
+WITH c AS (
+    DELETE FROM sensor.pending_rollups p
+    USING (SELECT datastream_id, hour FROM sensor.pending_rollups
+           ORDER BY datastream_id, hour LIMIT %(limit)s FOR UPDATE SKIP LOCKED) s
+    WHERE p.datastream_id = s.datastream_id AND p.hour = s.hour
+    RETURNING p.datastream_id, p.hour
+)
+INSERT INTO touched SELECT c.datastream_id, c.hour FROM c
+    JOIN sensor.datastreams d ON d.id = c.datastream_id
+"""
+_HOURLY = """
+INSERT INTO sensor.hourly (datastream_id, hour, mean, min, max, count, coverage)
+SELECT t.datastream_id, t.hour, avg(o.result), min(o.result), max(o.result), count(*),
+       least(1.0, count(*)::real / d.expected_per_hour)
+FROM touched t
+JOIN sensor.datastreams d ON d.id = t.datastream_id
+JOIN sensor.observations o ON o.datastream_id = t.datastream_id
+     AND o.phenomenon_time >= t.hour AND o.phenomenon_time < t.hour + interval '1 hour'
+WHERE o.quality IS NULL OR o.quality !~* %(excluded)s
+GROUP BY t.datastream_id, t.hour, d.expected_per_hour
+ON CONFLICT (datastream_id, hour) DO UPDATE SET mean = EXCLUDED.mean, min = EXCLUDED.min,
+    max = EXCLUDED.max, count = EXCLUDED.count, coverage = EXCLUDED.coverage
+"""
+_HOURLY_GONE = """
+DELETE FROM sensor.hourly h USING touched t
+WHERE h.datastream_id = t.datastream_id AND h.hour = t.hour
+  AND NOT EXISTS (SELECT 1 FROM sensor.observations o
+                  WHERE o.datastream_id = t.datastream_id AND o.phenomenon_time >= t.hour
+                    AND o.phenomenon_time < t.hour + interval '1 hour'
+                    AND (o.quality IS NULL OR o.quality !~* %(excluded)s))
+"""
+_DAYS = """
+INSERT INTO touched_days
+SELECT DISTINCT datastream_id, (hour AT TIME ZONE 'Asia/Ho_Chi_Minh')::date FROM touched
+"""
+_DAILY = """
+INSERT INTO sensor.daily (datastream_id, day, mean, min, max, count, hours, coverage)
+SELECT td.datastream_id, td.day, avg(h.mean), min(h.min), max(h.max), sum(h.count), count(*),
+       count(*) / 24.0
+FROM touched_days td
+JOIN sensor.hourly h ON h.datastream_id = td.datastream_id
+     AND h.hour >= td.day::timestamp AT TIME ZONE 'Asia/Ho_Chi_Minh'
+     AND h.hour < (td.day + 1)::timestamp AT TIME ZONE 'Asia/Ho_Chi_Minh'
+GROUP BY td.datastream_id, td.day
+ON CONFLICT (datastream_id, day) DO UPDATE SET mean = EXCLUDED.mean, min = EXCLUDED.min,
+    max = EXCLUDED.max, count = EXCLUDED.count, hours = EXCLUDED.hours,
+    coverage = EXCLUDED.coverage
+"""
+_DAILY_GONE = """
+DELETE FROM sensor.daily x USING touched_days td
+WHERE x.datastream_id = td.datastream_id AND x.day = td.day
+  AND NOT EXISTS (SELECT 1 FROM sensor.hourly h WHERE h.datastream_id = td.datastream_id
+                  AND h.hour >= td.day::timestamp AT TIME ZONE 'Asia/Ho_Chi_Minh'
+                  AND h.hour < (td.day + 1)::timestamp AT TIME ZONE 'Asia/Ho_Chi_Minh')
+"""
+_STATIONS = """
+SELECT s.id, s.kind, array_agg(DISTINCT t.hour ORDER BY t.hour)
+FROM touched t JOIN sensor.datastreams d ON d.id = t.datastream_id
+JOIN sensor.stations s ON s.id = d.station_id
+GROUP BY s.id, s.kind ORDER BY s.id
+"""
+
+
+def _batch(conn: psycopg.Connection, limit: int) -> int | None:
+    """Claim and recompute one batch; None when another worker holds the lock."""
+    with conn.transaction():
+        got = conn.execute("SELECT pg_try_advisory_xact_lock(hashtext(%s))", [LOCK_KEY])
+        row = got.fetchone()
+        if not row or not row[0]:
+            return None
+        conn.execute(_CLAIM)
+        # A pending pair of a datastream that no longer exists is dropped by the join.
+        claimed = conn.execute(_TAKE, {"limit": limit}).rowcount
+        if claimed <= 0:
+            return 0
+        params = {"excluded": EXCLUDED_QUALITY}
+        conn.execute(_HOURLY, params)
+        conn.execute(_HOURLY_GONE, params)
+        conn.execute(_DAYS)
+        conn.execute(_DAILY)
+        conn.execute(_DAILY_GONE)
+        stations: list[tuple[int, str, list[datetime]]] = conn.execute(_STATIONS).fetchall()
+        for station_id, kind, hours in stations:
+            if kind == "air":
+                store.recompute_air(conn, station_id, hours)
+            else:
+                store.recompute_water(conn, station_id, hours)
+        alerts.refresh(conn)
+        states.refresh(conn, [s[0] for s in stations])
+        return claimed
+
+
+def process_pending(conn: psycopg.Connection, limit: int = BATCH) -> int:
+    """Recompute everything the pending (datastream, hour) pairs touch; return pairs handled.
+
+    Runs batch after batch until nothing is pending; returns 0 at once when another worker
+    is already at it (it will take the pairs). Safe to call at any time and repeatedly.
+    """
+    total = 0
+    while True:
+        done = _batch(conn, limit)
+        if not done:
+            break
+        total += done
+        if done < limit:
+            break
+    if total:
+        log.info("rollups: %d (datastream, hour) pairs recomputed", total)
+    return total

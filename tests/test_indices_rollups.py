@@ -1,0 +1,328 @@
+"""Rollups against the real PostGIS: statistics, stored AQI/WQI, late data, alerts, states."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, date, datetime, timedelta
+
+import numpy as np
+import psycopg
+import pytest
+
+from gis.settings import to_libpq_url
+from sensors import rollups, states
+from sensors.indices import daily_aqi, hourly_aqi, round_half_up, vn_sub_index
+from sensors.indices.store import day_start
+
+H = timedelta(hours=1)
+# 2026-03-10 00:00 local time (UTC+7) = 2026-03-09 17:00 UTC.
+DAY = date(2026, 3, 10)
+T0 = day_start(DAY)
+
+
+@pytest.fixture()
+def db(database_url: str):
+    """An autocommit-off connection whose work process_pending commits itself."""
+    with psycopg.connect(to_libpq_url(database_url)) as c:
+        c.execute(
+            "SELECT sensor.ensure_observation_partitions(%s, %s)",
+            [datetime(2025, 12, 1, tzinfo=UTC), datetime(2026, 5, 1, tzinfo=UTC)],
+        )
+        c.commit()
+        yield c
+
+
+def make_station(
+    conn: psycopg.Connection, kind: str, params: list[str]
+) -> tuple[str, int, dict[str, int]]:
+    code = f"T{uuid.uuid4().hex[:8]}"
+    sid = conn.execute(
+        "INSERT INTO sensor.stations (code, name, kind, geom) VALUES"
+        " (%s, %s, %s, ST_SetSRID(ST_MakePoint(105.85, 21.03), 4326)) RETURNING id",
+        [code, f"test {code}", kind],
+    ).fetchone()[0]
+    ds = {}
+    for p in params:
+        ds[p] = conn.execute(
+            "INSERT INTO sensor.datastreams (station_id, property_code, unit) VALUES (%s, %s, %s)"
+            " RETURNING id",
+            [sid, p, "ug/m3" if kind == "air" else "mg/L"],
+        ).fetchone()[0]
+    conn.commit()
+    return code, sid, ds
+
+
+def ingest(conn: psycopg.Connection, rows: list[tuple[int, datetime, float, str | None]]) -> None:
+    """Store readings and their pending pairs in one transaction, as the ingester does."""
+    with conn.transaction(), conn.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO sensor.observations (datastream_id, phenomenon_time, result, quality)"
+            " VALUES (%s, %s, %s, %s) ON CONFLICT (datastream_id, phenomenon_time)"
+            " DO UPDATE SET result = EXCLUDED.result, quality = EXCLUDED.quality",
+            rows,
+        )
+        cur.executemany(
+            "INSERT INTO sensor.latest_observations (datastream_id, phenomenon_time, result,"
+            " quality, received_at) VALUES (%s, %s, %s, %s, now())"
+            " ON CONFLICT (datastream_id) DO UPDATE SET phenomenon_time ="
+            " EXCLUDED.phenomenon_time, result = EXCLUDED.result, quality = EXCLUDED.quality"
+            " WHERE sensor.latest_observations.phenomenon_time < EXCLUDED.phenomenon_time",
+            rows,
+        )
+        cur.executemany(
+            "INSERT INTO sensor.pending_rollups VALUES (%s, date_trunc('hour', %s))"
+            " ON CONFLICT DO NOTHING",
+            [(r[0], r[1]) for r in rows],
+        )
+
+
+def series(ds: int, values: list[float | None], start: datetime = T0, minutes=(10, 40)):
+    """Two readings per hour whose mean is the given hourly value."""
+    out = []
+    for i, v in enumerate(values):
+        if v is None:
+            continue
+        for k, m in enumerate(minutes):
+            delta = (1 if k == 0 else -1) if len(minutes) == 2 else 0
+            out.append((ds, start + i * H + timedelta(minutes=m), v + delta, None))
+    return out
+
+
+def test_hourly_daily_stats_and_coverage(db) -> None:
+    _code, _sid, ds = make_station(db, "air", ["pm25"])
+    db.execute("UPDATE sensor.datastreams SET expected_per_hour = 4 WHERE id = %s", [ds["pm25"]])
+    db.commit()
+    ingest(db, series(ds["pm25"], [30.0, 50.0, None, 10.0]))
+    assert rollups.process_pending(db) == 3
+    rows = db.execute(
+        "SELECT hour, mean, min, max, count, coverage FROM sensor.hourly"
+        " WHERE datastream_id = %s ORDER BY hour",
+        [ds["pm25"]],
+    ).fetchall()
+    assert [(r[0], r[1], r[2], r[3], r[4]) for r in rows] == [
+        (T0, 30.0, 29.0, 31.0, 2),
+        (T0 + H, 50.0, 49.0, 51.0, 2),
+        (T0 + 3 * H, 10.0, 9.0, 11.0, 2),
+    ]
+    assert rows[0][5] == pytest.approx(0.5)
+    day = db.execute(
+        "SELECT day, mean, min, max, count, hours, coverage FROM sensor.daily"
+        " WHERE datastream_id = %s",
+        [ds["pm25"]],
+    ).fetchall()
+    assert day == [(DAY, 30.0, 9.0, 51.0, 6, 3, pytest.approx(3 / 24))]
+    assert db.execute("SELECT count(*) FROM sensor.pending_rollups").fetchone()[0] == 0
+
+
+def test_stored_aqi_matches_the_formulas(db) -> None:
+    code, sid, ds = make_station(db, "air", ["pm25", "no2", "o3"])
+    rng = np.random.default_rng(3)
+    pm = [float(v) for v in np.round(rng.gamma(3, 12, 30), 1)]
+    no2 = [float(v) for v in np.round(rng.gamma(3, 30, 30), 1)]
+    o3 = [float(v) for v in np.round(rng.gamma(4, 30, 30), 1)]
+    pm[5] = None  # a gap
+    start = T0 - 3 * H
+    rows = (
+        series(ds["pm25"], pm, start) + series(ds["no2"], no2, start) + series(ds["o3"], o3, start)
+    )
+    ingest(db, rows)
+    rollups.process_pending(db)
+    arr = {
+        p: np.array([[np.nan if v is None else v for v in vals]])
+        for p, vals in (("pm25", pm), ("no2", no2), ("o3", o3))
+    }
+    expected = hourly_aqi(arr)
+    stored = dict(
+        db.execute(
+            "SELECT hour, aqi FROM sensor.aqi_hourly WHERE station_id = %s AND scheme = 'vn'", [sid]
+        ).fetchall()
+    )
+    for i in range(30):
+        hour = start + i * H
+        if np.isnan(expected.aqi[0, i]):
+            assert hour not in stored
+        else:
+            assert stored[hour] == expected.aqi[0, i], hour
+    # Daily: the day's 24 h starting 00:00 local; the 3 hours before are its O3 8 h lead.
+    lead = {p: np.concatenate([np.full((1, 4), np.nan), a[:, :27]], axis=1) for p, a in arr.items()}
+    daily = daily_aqi(lead, lead=7)
+    got = db.execute(
+        "SELECT aqi, dominant FROM sensor.aqi_daily WHERE station_id = %s"
+        " AND scheme = 'vn' AND day = %s",
+        [sid, DAY],
+    ).fetchone()
+    assert got == (daily.aqi[0, 0], daily.dominant[0, 0])
+    assert (
+        db.execute(
+            "SELECT count(*) FROM sensor.aqi_hourly WHERE station_id = %s AND scheme = 'us'", [sid]
+        ).fetchone()[0]
+        > 0
+    )
+    assert code
+
+
+def test_late_reading_recomputes_hour_nowcast_hours_and_day(db) -> None:
+    _code, sid, ds = make_station(db, "air", ["pm25"])
+    values = [20.0] * 20
+    values[4] = None
+    ingest(db, series(ds["pm25"], values))
+    rollups.process_pending(db)
+
+    def stored() -> dict[datetime, int]:
+        return dict(
+            db.execute(
+                "SELECT hour, aqi FROM sensor.aqi_hourly WHERE station_id = %s AND scheme = 'vn'",
+                [sid],
+            ).fetchall()
+        )
+
+    before = stored()
+    first_pass = db.execute(
+        "SELECT max(computed_at) FROM sensor.aqi_hourly WHERE station_id = %s", [sid]
+    ).fetchone()[0]
+    db.commit()
+    assert before[T0 + 10 * H] == round_half_up(vn_sub_index("pm25", 20.0))
+    day_before = db.execute(
+        "SELECT aqi FROM sensor.aqi_daily WHERE station_id = %s AND scheme = 'vn'", [sid]
+    ).fetchone()[0]
+    # A late, much higher reading for hour 4 arrives after everything was computed.
+    ingest(db, [(ds["pm25"], T0 + 4 * H + timedelta(minutes=30), 200.0, None)])
+    assert rollups.process_pending(db) == 1
+    after = stored()
+    filled = [np.nan if v is None else v for v in values]
+    filled[4] = 200.0
+    expected = hourly_aqi({"pm25": np.array([filled])}).aqi[0]
+    for i in range(20):
+        assert after.get(T0 + i * H) == (None if np.isnan(expected[i]) else expected[i]), i
+    # Every NowCast hour the late hour feeds (4 … 15) was recomputed, and rose where the
+    # weight 0.5^(i-1) still shows after rounding; hour 3 and hours 16+ were left alone.
+    for i in range(4, 10):
+        assert after[T0 + i * H] > before[T0 + i * H]
+    stamps = dict(
+        db.execute(
+            "SELECT hour, computed_at > %s FROM sensor.aqi_hourly"
+            " WHERE station_id = %s AND scheme = 'vn'",
+            [first_pass, sid],
+        )
+    )
+    assert [i for i in range(20) if stamps.get(T0 + i * H)] == list(range(4, 16))
+    day_after = db.execute(
+        "SELECT aqi FROM sensor.aqi_daily WHERE station_id = %s AND scheme = 'vn'", [sid]
+    ).fetchone()[0]
+    mean = (20.0 * 19 + 200.0) / 20  # 19 hours at 20 and the late hour
+    assert day_after == round_half_up(vn_sub_index("pm25", mean)) > day_before
+
+
+def test_alerts_and_notify(db, database_url: str) -> None:
+    _code, sid, ds = make_station(db, "air", ["pm25", "no2"])
+    with psycopg.connect(to_libpq_url(database_url), autocommit=True) as listener:
+        listener.execute("LISTEN iocgis_alerts")
+        # NO2 over its 1 h limit (200) at hour 2; PM2.5 daily mean 46 > 45 (2026 limit).
+        no2 = [50.0, 60.0, 250.0, 70.0]
+        ingest(db, series(ds["no2"], no2) + series(ds["pm25"], [46.0] * 4))
+        rollups.process_pending(db)
+        got = db.execute(
+            "SELECT parameter, period, value, limit_value, start_time, end_time"
+            " FROM sensor.alerts WHERE station_id = %s ORDER BY parameter, period",
+            [sid],
+        ).fetchall()
+        assert ("no2", "1h", 250.0, 200.0, T0 + 2 * H, T0 + 3 * H) in got
+        assert ("pm25", "24h", 46.0, 45.0, T0, T0 + 24 * H) in got
+        notes = [json.loads(n.payload) for n in listener.notifies(timeout=2, stop_after=3)]
+        assert {(n["parameter"], n["period"]) for n in notes} >= {("no2", "1h"), ("pm25", "24h")}
+    assert ("no2", "24h", 107.5, 100.0, T0, T0 + 24 * H) in got  # (50+60+250+70)/4
+    # A late correction below the limit removes the 1 h and 24 h exceedances; the annual
+    # mean so far (70) still exceeds 40.
+    ingest(db, [(ds["no2"], T0 + 2 * H + timedelta(minutes=m), 100.0, None) for m in (10, 40)])
+    rollups.process_pending(db)
+    left = db.execute(
+        "SELECT period, value FROM sensor.alerts WHERE station_id = %s AND parameter = 'no2'", [sid]
+    ).fetchall()
+    assert left == [("annual", 70.0)]
+
+
+def test_pm25_24h_limit_before_2026(db) -> None:
+    _code, sid, ds = make_station(db, "air", ["pm25"])
+    start = day_start(date(2025, 12, 20))
+    ingest(db, series(ds["pm25"], [48.0] * 3, start))
+    rollups.process_pending(db)
+    ingest(db, series(ds["pm25"], [48.0] * 3, day_start(date(2026, 1, 1))))
+    rollups.process_pending(db)
+    got = db.execute(
+        "SELECT start_time, limit_value FROM sensor.alerts WHERE station_id = %s"
+        " AND period = '24h'",
+        [sid],
+    ).fetchall()
+    assert got == [(day_start(date(2026, 1, 1)), 45.0)]  # 48 ≤ 50 in 2025, > 45 from 2026
+
+
+def test_water_wqi_stored_with_parameter_set_and_reason(db) -> None:
+    _code, sid, ds = make_station(
+        db, "water", ["ph", "do", "water_temperature", "bod5", "cod", "nh4", "coliform"]
+    )
+    vals = {
+        "ph": 7.0,
+        "do": 6.0,
+        "water_temperature": 25.0,
+        "bod5": 5.0,
+        "cod": 12.0,
+        "nh4": 0.2,
+        "coliform": 3000.0,
+    }
+    ingest(db, [(ds[p], T0 + timedelta(minutes=5), v, None) for p, v in vals.items()])
+    ingest(db, [(ds["bod5"], T0 + H + timedelta(minutes=5), 5.0, None)])
+    rollups.process_pending(db)
+    rows = db.execute(
+        "SELECT hour, wqi, formula, band, parameters, reason FROM sensor.wqi_hourly"
+        " WHERE station_id = %s ORDER BY hour",
+        [sid],
+    ).fetchall()
+    assert rows[0][1:5] == (91, 3, "very_good", ["bod5", "cod", "coliform", "do", "nh4", "ph"])
+    assert rows[1][1] is None and "group IV" in rows[1][5]
+
+
+def test_states(db) -> None:
+    _code, sid, ds = make_station(db, "air", ["pm25", "no2"])
+    now = T0 + 5 * H + timedelta(minutes=50)
+    ingest(
+        db,
+        series(ds["no2"], [20.0, 40.0, 185.0], T0 + 3 * H)
+        + series(ds["pm25"], [20.0, 21.0, 22.0], T0 + 3 * H),
+    )
+    rollups.process_pending(db)
+    # 185 ≥ 0.9 × 200 → about to exceed.
+    assert states.refresh(db, [sid], now=now)[sid][0] == "about_to_exceed"
+    assert states.refresh(db, [sid], now=now + 2 * H)[sid][0] == "offline"
+    ingest(db, [(ds["no2"], T0 + 6 * H + timedelta(minutes=10), 260.0, None)])
+    rollups.process_pending(db)
+    assert states.refresh(db, [sid], now=now + H)[sid][0] == "exceeding"
+    ingest(
+        db,
+        [
+            (ds["pm25"], T0 + 6 * H + timedelta(minutes=m), 22.0, None)
+            for m in (11, 12, 13, 14, 15, 16)
+        ],
+    )
+    rollups.process_pending(db)
+    assert states.refresh(db, [sid], now=now + H)[sid][0] == "device_fault"
+    ingest(db, [(ds["pm25"], T0 + 6 * H + timedelta(minutes=20), 25.0, "calibration")])
+    rollups.process_pending(db)
+    state = states.refresh(db, [sid], now=now + H)[sid]
+    assert state[0] == "calibrating"
+    db.commit()
+    assert (
+        db.execute(
+            "SELECT state FROM sensor.station_states WHERE station_id = %s", [sid]
+        ).fetchone()[0]
+        == "calibrating"
+    )
+
+
+def test_trending_state() -> None:
+    cfg = states.StateSettings()
+    hours = [T0 + 2 * H, T0 + H, T0]
+    rising = states.Signal("air", "no2", hours, [150.0, 120.0, 90.0], None, None)
+    assert states.judge([rising], cfg)[0] == "trending"
+    flat = states.Signal("air", "no2", hours, [150.0, 150.0, 150.0], None, None)
+    assert states.judge([flat], cfg)[0] == "working"
