@@ -33,6 +33,7 @@ class Catalog:
 
     stations: dict[str, StationStreams] = field(default_factory=dict)
     datastreams: dict[int, Stream] = field(default_factory=dict)
+    version: tuple[object, ...] = ()
 
     @classmethod
     def build(cls, rows: list[tuple[str, str, int | None, str | None]]) -> Catalog:
@@ -49,11 +50,25 @@ class Catalog:
         return cat
 
 
+_VERSION = (
+    "SELECT (SELECT max(updated_at) FROM sensor.stations), (SELECT count(*) FROM sensor.stations),"
+    " (SELECT max(id) FROM sensor.datastreams), (SELECT count(*) FROM sensor.datastreams)"
+)
+
+
+def catalog_version(conn: psycopg.Connection) -> tuple[object, ...]:
+    """A cheap fingerprint of the registry: it changes when stations or datastreams do."""
+    return tuple(conn.execute(_VERSION).fetchone() or ())
+
+
 def load_catalog(conn: psycopg.Connection) -> Catalog:
     """Read every active station and its datastreams."""
+    version = catalog_version(conn)
     rows = conn.execute(
         "SELECT s.code, s.kind, d.id, d.property_code FROM sensor.stations s"
         " LEFT JOIN sensor.datastreams d ON d.station_id = s.id"
         " WHERE s.status <> 'inactive' ORDER BY s.code, d.id"
     ).fetchall()
-    return Catalog.build(rows)
+    cat = Catalog.build(rows)
+    cat.version = version
+    return cat

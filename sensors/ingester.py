@@ -15,14 +15,13 @@ import psycopg
 
 from gis.db import connect
 from gis.errors import IocGisError
-from sensors.catalog import Catalog, load_catalog
+from sensors.catalog import Catalog, catalog_version, load_catalog
 from sensors.messages import to_rows
 from sensors.store import RejectRow, StageRow, Writer, month_start
 from sensors.transport import Message, Subscriber
 
 log = logging.getLogger(__name__)
 
-CATALOG_MIN_AGE = 1.0  # s between catalogue reloads caused by unknown names
 ROLLUP_INTERVAL = 1.0  # s, at least, between two rollup runs
 STOP_GRACE = 10.0  # s a stop request waits for the database before leaving the rest unacked
 
@@ -106,7 +105,6 @@ class Ingester:
             receive_maximum=config.receive_maximum,
         )
         self.catalog = Catalog()
-        self.catalog_loaded = 0.0
         self.rollups = Rollups(config.database_url)
 
     def stop(self) -> None:
@@ -139,20 +137,28 @@ class Ingester:
     def _reload_catalog(self) -> None:
         self.catalog = load_catalog(self.writer.connection())
         self.writer.connection().commit()
-        self.catalog_loaded = time.monotonic()
+
+    def _refresh_catalog(self) -> None:
+        """Reload the catalogue only if the registry changed (one small query)."""
+        conn = self.writer.connection()
+        changed = catalog_version(conn) != self.catalog.version
+        conn.commit()
+        if changed:
+            self._reload_catalog()
 
     def _process(self, batch: list[Message]) -> bool:
         now = datetime.now(UTC)
         outcomes = [to_rows(m.topic, m.payload, self.catalog, now) for m in batch]
-        if any(o.unknown for o in outcomes) and (
-            time.monotonic() - self.catalog_loaded > CATALOG_MIN_AGE
-        ):
-            if not self._retry("catalogue reload", self._reload_catalog):
+        if any(o.unknown for o in outcomes):
+            # a station registered a moment ago: its first readings must not be refused
+            old = self.catalog
+            if not self._retry("catalogue reload", self._refresh_catalog):
                 return False
-            outcomes = [
-                to_rows(m.topic, m.payload, self.catalog, now) if o.unknown else o
-                for m, o in zip(batch, outcomes, strict=True)
-            ]
+            if self.catalog is not old:
+                outcomes = [
+                    to_rows(m.topic, m.payload, self.catalog, now) if o.unknown else o
+                    for m, o in zip(batch, outcomes, strict=True)
+                ]
         rows: list[StageRow] = []
         rejects: list[RejectRow] = []
         stations: set[str] = set()

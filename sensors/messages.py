@@ -106,6 +106,8 @@ def _station(code: str, payload: bytes, catalog: Catalog, now: datetime) -> Outc
         except ValueError as exc:
             out.reasons.append(str(exc))
             continue
+        if not record.values:
+            out.reasons.append("a record without values")
         for prop_code, value in record.values.items():
             stream = station.streams.get(prop_code)
             if stream is None:
