@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import pandas as pd
 import psycopg
 import pyogrio
 import shapely
@@ -105,7 +106,8 @@ def read_boundaries(path: Path) -> gpd.GeoDataFrame:
 def _hex_ewkb(geoms: Any) -> list[str]:
     """Hex EWKB (SRID 4326) of each geometry, the text form PostGIS's COPY input accepts."""
     with_srid = shapely.set_srid(geoms, WGS84)
-    return list(shapely.to_wkb(with_srid, hex=True, include_srid=True))
+    # GEOS writes hex slowly; binary WKB then bytes.hex() is an order of magnitude faster.
+    return [b.hex() for b in shapely.to_wkb(with_srid, include_srid=True)]
 
 
 def _kind(value: str, kinds: dict[str, str], what: str) -> str:
@@ -137,9 +139,7 @@ def commune_frame(data_dir: Path, problems: list[str]) -> gpd.GeoDataFrame:
             "the full-resolution file replaces that province as given"
         )
     rest = simplified[simplified.ma_tinh != HANOI_CODE]
-    frame = gpd.GeoDataFrame(
-        [*rest.to_dict("records"), *hanoi.to_dict("records")], geometry="geometry", crs=WGS84
-    )
+    frame = gpd.GeoDataFrame(pd.concat([rest, hanoi], ignore_index=True), crs=WGS84)
     duplicated = sorted(set(frame.ma_xa[frame.ma_xa.duplicated()]))
     if duplicated:
         raise ImportFileError(f"duplicate commune codes in the admin data: {duplicated[:10]}")

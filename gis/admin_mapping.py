@@ -137,7 +137,10 @@ def mark_divided(former: list[FormerCommune], problems: list[str]) -> list[Forme
             f"isDividedWard disagrees with the number of successors for {len(disagree)} legacy "
             f"communes (e.g. {', '.join(disagree[:5])}); the number of successors is used"
         )
-    return [replace(f, divided=successors[f.code] > 1) for f in unique]
+    return [
+        f if f.divided == (successors[f.code] > 1) else replace(f, divided=not f.divided)
+        for f in unique
+    ]
 
 
 def district_origins(rows: Iterable[Mapping[str, str]]) -> list[tuple[str, str]]:
