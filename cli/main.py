@@ -18,7 +18,11 @@ app = typer.Typer(
 app.add_typer(db.app, name="db")
 app.add_typer(admin.app, name="admin")
 app.add_typer(__import__("cli.parcels").parcels.app, name="parcels")
+app.add_typer(__import__("cli.data").data.app, name="data")
+app.command("serve")(__import__("cli.serve").serve.serve)
+app.add_typer(__import__("cli.serve").serve.layers_app, name="layers")
 __import__("cli.sensors").sensors.register(app)  # ingest, simulate, stations, observations, broker
+__import__("cli.indices").indices.register(app)  # aqi, wqi
 
 
 def main() -> None:
