@@ -1,0 +1,185 @@
+"""Station queries for the map services, read from the sensor tables through SQL.
+
+``layers`` does not import ``sensors`` (architecture.md): it reads the tables of migrations
+0005_sensor/0006_indices and the views of 0007_layers.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any, Literal
+
+import psycopg
+from psycopg.rows import dict_row
+
+from gis.errors import InvalidInput, NotFound
+
+Interval = Literal["raw", "hour", "day"]
+MAX_POINTS = 50_000
+
+
+async def station_features(conn: psycopg.AsyncConnection) -> list[dict[str, Any]]:
+    """Every station with its index, category, state and latest values, as GeoJSON features."""
+    cur = await conn.execute(
+        "SELECT fid, code, name, kind, commune_code, index_value, category, category_vi, color,"
+        " dominant, state, observed_at, latest, ST_AsGeoJSON(geom, 7)::json"
+        " FROM layers.stations ORDER BY code"
+    )
+    out = []
+    for row in await cur.fetchall():
+        *props, geom = row
+        keys = (
+            "fid",
+            "code",
+            "name",
+            "kind",
+            "commune_code",
+            "index_value",
+            "category",
+            "category_vi",
+            "color",
+            "dominant",
+            "state",
+            "observed_at",
+            "latest",
+        )
+        p = dict(zip(keys, props, strict=True))
+        p["latest"] = json.loads(p["latest"]) if p["latest"] else {}
+        out.append({"type": "Feature", "id": p.pop("fid"), "geometry": geom, "properties": p})
+    return out
+
+
+async def station(conn: psycopg.AsyncConnection, code: str) -> dict[str, Any]:
+    """One station with its datastreams (property, unit, latest value and time)."""
+    features = [f for f in await station_features(conn) if f["properties"]["code"] == code]
+    if not features:
+        raise NotFound(f"no station {code!r}")
+    cur = conn.cursor(row_factory=dict_row)
+    await cur.execute(
+        "SELECT d.property_code AS parameter, d.unit, lo.result AS value,"
+        " lo.phenomenon_time AS time, lo.quality"
+        " FROM sensor.datastreams d JOIN sensor.stations s ON s.id = d.station_id"
+        " LEFT JOIN sensor.latest_observations lo ON lo.datastream_id = d.id"
+        " WHERE s.code = %s ORDER BY d.property_code",
+        [code],
+    )
+    feature = features[0]
+    feature["properties"]["datastreams"] = await cur.fetchall()
+    return feature
+
+
+_SERIES = {
+    "raw": "SELECT o.phenomenon_time AS time, o.result AS value, o.quality"
+    " FROM sensor.observations o WHERE o.datastream_id = %(ds)s"
+    " AND o.phenomenon_time >= %(t0)s AND o.phenomenon_time < %(t1)s"
+    " ORDER BY o.phenomenon_time LIMIT %(lim)s",
+    "hour": "SELECT h.hour AS time, h.mean AS value, h.min, h.max, h.count, h.coverage"
+    " FROM sensor.hourly h WHERE h.datastream_id = %(ds)s"
+    " AND h.hour >= %(t0)s AND h.hour < %(t1)s ORDER BY h.hour LIMIT %(lim)s",
+    "day": "SELECT d.day AS time, d.mean AS value, d.min, d.max, d.count, d.coverage"
+    " FROM sensor.daily d WHERE d.datastream_id = %(ds)s"
+    " AND d.day >= (%(t0)s AT TIME ZONE 'Asia/Ho_Chi_Minh')::date"
+    " AND d.day < (%(t1)s AT TIME ZONE 'Asia/Ho_Chi_Minh')::date ORDER BY d.day LIMIT %(lim)s",
+}
+
+
+async def observations(
+    conn: psycopg.AsyncConnection,
+    code: str,
+    parameter: str,
+    start: datetime,
+    end: datetime,
+    interval: Interval = "raw",
+) -> dict[str, Any]:
+    """A station's time series of one parameter: raw readings, hourly or daily means."""
+    if interval not in _SERIES:
+        raise InvalidInput("interval must be raw, hour or day")
+    if end <= start:
+        raise InvalidInput("'to' must be after 'from'")
+    cur = await conn.execute(
+        "SELECT d.id, d.unit FROM sensor.datastreams d JOIN sensor.stations s"
+        " ON s.id = d.station_id WHERE s.code = %s AND d.property_code = %s",
+        [code, parameter],
+    )
+    row = await cur.fetchone()
+    if row is None:
+        raise NotFound(f"station {code!r} does not measure {parameter!r}")
+    dcur = conn.cursor(row_factory=dict_row)
+    await dcur.execute(_SERIES[interval], {"ds": row[0], "t0": start, "t1": end, "lim": MAX_POINTS})
+    return {
+        "station": code,
+        "parameter": parameter,
+        "unit": row[1],
+        "interval": interval,
+        "values": await dcur.fetchall(),
+    }
+
+
+async def aqi_series(
+    conn: psycopg.AsyncConnection,
+    code: str,
+    start: datetime,
+    end: datetime,
+    daily: bool = False,
+    scheme: str = "vn",
+) -> dict[str, Any]:
+    """Hourly or daily AQI of a station, with category names and colours."""
+    if scheme not in ("vn", "us"):
+        raise InvalidInput("scheme must be vn or us")
+    table, col = ("sensor.aqi_daily", "day") if daily else ("sensor.aqi_hourly", "hour")
+    bound = (
+        "(%(t0)s AT TIME ZONE 'Asia/Ho_Chi_Minh')::date" if daily else "%(t0)s",
+        "(%(t1)s AT TIME ZONE 'Asia/Ho_Chi_Minh')::date" if daily else "%(t1)s",
+    )
+    cur = conn.cursor(row_factory=dict_row)
+    await cur.execute("SELECT id FROM sensor.stations WHERE code = %s", [code])
+    st = await cur.fetchone()
+    if st is None:
+        raise NotFound(f"no station {code!r}")
+    await cur.execute(
+        f"SELECT a.{col} AS time, a.aqi, a.dominant, a.sub_indices, c.key AS category,"  # noqa: S608
+        " c.name_vi AS category_vi, c.name_en AS category_en, c.color"
+        f" FROM {table} a LEFT JOIN layers.index_categories c ON c.index_kind = 'aqi'"
+        " AND a.aqi BETWEEN c.low AND c.high"
+        f" WHERE a.station_id = %(sid)s AND a.scheme = %(scheme)s AND a.{col} >= {bound[0]}"
+        f" AND a.{col} < {bound[1]} ORDER BY a.{col} LIMIT %(lim)s",
+        {"sid": st["id"], "scheme": scheme, "t0": start, "t1": end, "lim": MAX_POINTS},
+    )
+    return {"station": code, "scheme": scheme, "daily": daily, "values": await cur.fetchall()}
+
+
+async def parcels_near_exceeding(
+    conn: psycopg.AsyncConnection,
+    distance_m: float,
+    parameter: str | None = None,
+    limit: int = 1000,
+) -> list[dict[str, Any]]:
+    """Current parcels within ``distance_m`` of a station now exceeding a limit.
+
+    A station counts when its state is ``exceeding`` or it has an alert period that has not
+    ended more than an hour ago (optionally only for ``parameter``).
+    """
+    if not 0 < distance_m <= 20_000:
+        raise InvalidInput("distance must be between 0 and 20000 metres")
+    cur = conn.cursor(row_factory=dict_row)
+    await cur.execute(
+        "WITH hot AS ("
+        " SELECT s.id, s.code, s.geom FROM sensor.stations s"
+        " WHERE EXISTS (SELECT 1 FROM sensor.alerts a WHERE a.station_id = s.id"
+        "   AND a.end_time > now() - interval '1 hour'"
+        "   AND (%(param)s::text IS NULL OR a.parameter = %(param)s))"
+        " OR (%(param)s::text IS NULL AND EXISTS (SELECT 1 FROM sensor.station_states st"
+        "   WHERE st.station_id = s.id AND st.state = 'exceeding')))"
+        " SELECT p.commune_code, p.sheet_number, p.parcel_number, p.land_use,"
+        " p.legal_area_m2, h.code AS station,"
+        " round(ST_Distance(p.geom::geography, h.geom::geography)::numeric, 1)"
+        "   AS distance_m"
+        " FROM hot h JOIN layers.parcels p"
+        # Degrees prefilter (index), then the exact distance on the spheroid.
+        "  ON p.geom && ST_Expand(h.geom, %(deg)s)"
+        "  AND ST_DWithin(p.geom::geography, h.geom::geography, %(d)s)"
+        " ORDER BY distance_m, p.fid LIMIT %(lim)s",
+        {"param": parameter, "d": distance_m, "deg": distance_m / 100_000.0, "lim": limit},
+    )
+    return await cur.fetchall()

@@ -1,0 +1,122 @@
+"""An in-memory tile cache that follows the data.
+
+Keyed by (layers, z, x, y, role). Changes reported by the database (``layers.changes`` rows
+written by triggers, and the ingester's NOTIFY) drop exactly the cached tiles of the affected
+layers whose bounds meet the changed extent, at every zoom; a change without an extent drops
+every tile of the layers it concerns. No TTL: a tile stays valid until its data changes.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from layers.catalog import layers_for_source
+from layers.tiles import BUFFER, EXTENT
+
+TileKey = tuple[tuple[str, ...], int, int, int, str]
+BBox = tuple[float, float, float, float]
+
+
+@dataclass(frozen=True)
+class CachedTile:
+    """A tile as served: gzip-compressed bytes, entity tag and the layers cut at their cap."""
+
+    gzipped: bytes
+    etag: str
+    cut: tuple[str, ...]
+    size: int
+
+
+def tile_bounds(z: int, x: int, y: int, margin: float = BUFFER / EXTENT) -> BBox:
+    """WGS 84 bounds (west, south, east, north) of a tile, grown by ``margin`` tile widths."""
+    n = 1 << z
+
+    def lon(px: float) -> float:
+        return px / n * 360.0 - 180.0
+
+    def lat(py: float) -> float:
+        return math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * py / n))))
+
+    return (lon(x - margin), lat(y + 1 + margin), lon(x + 1 + margin), lat(y - margin))
+
+
+def intersects(a: BBox, b: BBox) -> bool:
+    """Whether two (west, south, east, north) boxes meet."""
+    return a[0] <= b[2] and b[0] <= a[2] and a[1] <= b[3] and b[1] <= a[3]
+
+
+class TileCache:
+    """LRU tile cache bounded in bytes, with data-driven invalidation."""
+
+    def __init__(self, max_bytes: int = 256 * 1024 * 1024) -> None:
+        self.max_bytes = max_bytes
+        self._tiles: OrderedDict[TileKey, CachedTile] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+        self.dropped = 0
+
+    def __len__(self) -> int:
+        return len(self._tiles)
+
+    @property
+    def size_bytes(self) -> int:
+        """Bytes held."""
+        return self._bytes
+
+    def get(self, key: TileKey) -> CachedTile | None:
+        """The cached tile for ``key`` or None (counts hits and misses)."""
+        with self._lock:
+            tile = self._tiles.get(key)
+            if tile is None:
+                self.misses += 1
+                return None
+            self._tiles.move_to_end(key)
+            self.hits += 1
+            return tile
+
+    def put(self, key: TileKey, tile: CachedTile) -> None:
+        """Store ``tile``, evicting the least recently used tiles beyond the byte budget."""
+        if tile.size > self.max_bytes:
+            return
+        with self._lock:
+            old = self._tiles.pop(key, None)
+            if old is not None:
+                self._bytes -= old.size
+            self._tiles[key] = tile
+            self._bytes += tile.size
+            while self._bytes > self.max_bytes and self._tiles:
+                _, evicted = self._tiles.popitem(last=False)
+                self._bytes -= evicted.size
+
+    def invalidate(self, source: str, bbox: BBox | None) -> int:
+        """Drop the tiles a change of ``source`` within ``bbox`` (None: anywhere) affects."""
+        affected = {layer.id for layer in layers_for_source(source)}
+        if not affected:
+            return 0
+        with self._lock:
+            doomed = [
+                key
+                for key in self._tiles
+                if affected.intersection(key[0])
+                and (bbox is None or intersects(tile_bounds(key[1], key[2], key[3]), bbox))
+            ]
+            for key in doomed:
+                self._bytes -= self._tiles.pop(key).size
+            self.dropped += len(doomed)
+            return len(doomed)
+
+    def apply(self, changes: Iterable[tuple[int, str, BBox | None]]) -> int:
+        """Apply (id, source, bbox) changes; return the tiles dropped."""
+        return sum(self.invalidate(source, bbox) for _id, source, bbox in changes)
+
+    def clear(self) -> None:
+        """Drop everything."""
+        with self._lock:
+            self._tiles.clear()
+            self._bytes = 0

@@ -1,0 +1,127 @@
+"""Vector tiles built in SQL, in the Martin shape.
+
+The filter is ``geom && ST_Transform(ST_TileEnvelope(z, x, y, margin => m), 4326)`` so the GiST
+index on the view's native geometry column is used; the statement is prepared once per pooled
+connection (psycopg ``prepare=True``); each layer's features are capped and a cut tile is
+reported. Several layers make one tile by concatenating their MVT layers (valid per the spec).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import psycopg
+from psycopg import sql
+
+from gis.errors import InvalidInput
+from layers.catalog import Layer
+
+EXTENT = 4096
+BUFFER = 64
+#: Margin of the envelope used for the index filter (the MVT buffer, as a tile fraction).
+MARGIN = BUFFER / EXTENT
+#: Web Mercator circumference in metres.
+WORLD_M = 40075016.68557849
+MAX_ZOOM = 24
+
+
+@dataclass(frozen=True)
+class Tile:
+    """An encoded MVT tile and the layers whose features were cut at their cap."""
+
+    data: bytes
+    cut: tuple[str, ...] = ()
+
+
+def check_tile(z: int, x: int, y: int) -> None:
+    """Raise InvalidInput unless z/x/y names a tile of the Web Mercator grid."""
+    if not 0 <= z <= MAX_ZOOM:
+        raise InvalidInput(f"zoom {z} is out of range 0–{MAX_ZOOM}")
+    n = 1 << z
+    if not (0 <= x < n and 0 <= y < n):
+        raise InvalidInput(f"tile {z}/{x}/{y} is outside the grid")
+
+
+def simplify_tolerance(layer: Layer, z: int) -> float:
+    """Simplification tolerance in Web Mercator metres at zoom ``z`` (0: none)."""
+    return layer.simplify_px * WORLD_M / (1 << z) / EXTENT if layer.simplify_px else 0.0
+
+
+@lru_cache(maxsize=64)
+def tile_query(layer: Layer, simplify: bool) -> sql.Composed:
+    """The tile statement of ``layer``: returns (features found, MVT bytes)."""
+    if layer.view is None:
+        raise InvalidInput(f"{layer.id} is not a vector layer")
+    cols = sql.SQL(", ").join(
+        sql.SQL("s.{}").format(sql.Identifier(p.name)) for p in layer.properties
+    )
+    geom = sql.SQL("ST_Transform(s.geom, 3857)")
+    if simplify:
+        geom = sql.SQL("ST_Simplify(ST_Transform(s.geom, 3857), %(tol)s::float8, true)")
+    return sql.SQL(
+        "WITH f AS ("
+        " SELECT s.fid, {cols}, ST_AsMVTGeom({geom}, ST_TileEnvelope(%(z)s::int, %(x)s::int,"
+        " %(y)s::int), {extent}, {buffer}, true) AS geom"
+        " FROM layers.{view} s"
+        " WHERE s.geom && ST_Transform(ST_TileEnvelope(%(z)s::int, %(x)s::int, %(y)s::int,"
+        " margin => {margin}), 4326)"
+        " LIMIT %(cap)s::int + 1)"
+        " SELECT (SELECT count(*) FROM f),"
+        " (SELECT ST_AsMVT(t, {name}, {extent}, 'geom', 'fid')"
+        "  FROM (SELECT * FROM f WHERE geom IS NOT NULL LIMIT %(cap)s::int) t)"
+    ).format(
+        cols=cols,
+        geom=geom,
+        view=sql.Identifier(layer.view),
+        extent=sql.Literal(EXTENT),
+        buffer=sql.Literal(BUFFER),
+        margin=sql.Literal(MARGIN),
+        name=sql.Literal(layer.id),
+    )
+
+
+def tile_params(layer: Layer, z: int, x: int, y: int) -> dict[str, float | int]:
+    """Bound parameters of :func:`tile_query` for one tile."""
+    params: dict[str, float | int] = {"z": z, "x": x, "y": y, "cap": layer.tile_cap}
+    tol = simplify_tolerance(layer, z)
+    if tol:
+        params["tol"] = tol
+    return params
+
+
+async def mvt_tile(
+    conn: psycopg.AsyncConnection, layers: Sequence[Layer], z: int, x: int, y: int
+) -> Tile:
+    """One MVT tile holding every layer of ``layers`` shown at zoom ``z``."""
+    check_tile(z, x, y)
+    parts: list[bytes] = []
+    cut: list[str] = []
+    for layer in layers:
+        if not layer.minzoom <= z <= layer.maxzoom:
+            continue
+        params = tile_params(layer, z, x, y)
+        query = tile_query(layer, "tol" in params)
+        cur = await conn.execute(query, params, prepare=True)
+        row = await cur.fetchone()
+        if row is None:
+            continue
+        found, mvt = row
+        if found > layer.tile_cap:
+            cut.append(layer.id)
+        if mvt:
+            parts.append(bytes(mvt))
+    return Tile(b"".join(parts), tuple(cut))
+
+
+def raw_mvt_sql(layer: Layer) -> str:
+    """The plain ST_AsMVT statement for ``layer`` (no cap): the benchmark's baseline."""
+    cols = ", ".join(f"s.{p.name}" for p in layer.properties)
+    return (
+        f"SELECT ST_AsMVT(t, '{layer.id}', {EXTENT}, 'geom', 'fid') FROM ("  # noqa: S608
+        f" SELECT s.fid, {cols}, ST_AsMVTGeom(ST_Transform(s.geom, 3857),"
+        f" ST_TileEnvelope(%s, %s, %s), {EXTENT}, {BUFFER}, true) AS geom"
+        f" FROM layers.{layer.view} s"
+        f" WHERE s.geom && ST_Transform(ST_TileEnvelope(%s, %s, %s), 4326)) t"
+    )

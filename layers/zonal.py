@@ -1,0 +1,97 @@
+"""Zonal statistics with exactextract: land-cover class areas and AQI means per polygon."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import psycopg
+import rasterio
+import shapely
+from exactextract import exact_extract
+from rasterio.io import MemoryFile
+
+from gis.errors import NotFound
+from layers.landcover import CLASS_NAMES
+
+
+async def commune_zone(conn: psycopg.AsyncConnection, code: str) -> tuple[str, Any]:
+    """(name, geometry) of a commune."""
+    cur = await conn.execute(
+        "SELECT name, ST_AsBinary(geom) FROM admin.communes WHERE code = %s", [code]
+    )
+    row = await cur.fetchone()
+    if row is None:
+        raise NotFound(f"no commune {code!r}")
+    return str(row[0]), shapely.from_wkb(bytes(row[1]))
+
+
+async def parcel_zone(
+    conn: psycopg.AsyncConnection, commune: str, sheet: int, number: int
+) -> tuple[str, Any]:
+    """(label, geometry) of a current parcel."""
+    cur = await conn.execute(
+        "SELECT ST_AsBinary(geom) FROM land.parcels WHERE commune_code = %s"
+        " AND sheet_number = %s AND parcel_number = %s AND valid_to IS NULL",
+        [commune, sheet, number],
+    )
+    row = await cur.fetchone()
+    if row is None:
+        raise NotFound(f"nothing here: no parcel {commune} sheet {sheet} number {number}")
+    return f"{commune}/{sheet}/{number}", shapely.from_wkb(bytes(row[0]))
+
+
+def _cell_area_m2(ds: Any, lat: float) -> float:
+    """Area of one cell of a WGS 84 raster at latitude ``lat`` (m², local approximation)."""
+    rx, ry = abs(ds.transform.a), abs(ds.transform.e)
+    return rx * 111_320.0 * math.cos(math.radians(lat)) * ry * 110_574.0
+
+
+def _extract(source: Path | bytes, geom: Any, ops: list[str]) -> tuple[dict[str, Any], float]:
+    frame = gpd.GeoDataFrame({"id": [1]}, geometry=[geom], crs=4326)
+    if isinstance(source, bytes):
+        with MemoryFile(source) as mem, mem.open() as ds:
+            res = exact_extract(ds, frame, ops, output="pandas")
+            cell = _cell_area_m2(ds, geom.centroid.y)
+    else:
+        if not Path(source).exists():
+            raise NotFound(f"raster file {Path(source).name} is missing")
+        with rasterio.open(source) as ds:
+            res = exact_extract(ds, frame, ops, output="pandas")
+            cell = _cell_area_m2(ds, geom.centroid.y)
+    return res.iloc[0].to_dict(), cell
+
+
+def landcover_areas(source: Path | bytes, geom: Any) -> dict[str, Any]:
+    """Area per land-cover class inside ``geom`` (cells weighted by the share covered)."""
+    row, cell = _extract(source, geom, ["unique", "frac", "count"])
+    valid_m2 = float(row["count"]) * cell
+    classes: list[dict[str, Any]] = []
+    for code, frac in zip(row["unique"], row["frac"], strict=True):
+        vi, en = CLASS_NAMES.get(int(code), ("?", "?"))
+        classes.append(
+            {
+                "code": int(code),
+                "vi": vi,
+                "en": en,
+                "fraction": round(float(frac), 6),
+                "area_m2": round(float(frac) * valid_m2, 1),
+            }
+        )
+    classes.sort(key=lambda c: -float(c["area_m2"]))
+    return {"covered_m2": round(valid_m2, 1), "classes": classes}
+
+
+def surface_mean(source: Path | bytes, geom: Any) -> dict[str, Any]:
+    """Coverage-weighted mean, min and max of a continuous raster inside ``geom``."""
+    row, cell = _extract(source, geom, ["mean", "min", "max", "count"])
+    if not row["count"]:
+        raise NotFound("the surface does not cover this area")
+    return {
+        "mean": round(float(row["mean"]), 2),
+        "min": round(float(row["min"]), 2),
+        "max": round(float(row["max"]), 2),
+        "covered_m2": round(float(row["count"]) * cell, 1),
+    }

@@ -1,0 +1,110 @@
+"""The web app factory: routers from the layer catalog, middleware, error table, lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import importlib.util
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.middleware.gzip import GZipMiddleware
+from psycopg_pool import AsyncConnectionPool
+
+from gis.settings import to_libpq_url
+from layers.changes import latest_change
+from layers.tilecache import TileCache
+from maps import events
+from maps.config import MapsSettings, get_maps_settings
+from maps.deps import MapState
+from maps.errors import add_exception_handlers
+from maps.metrics import Metrics
+from maps.routers import domain, health, ogc, raster, stations, stream, tiles
+
+
+def _on_event(state: MapState) -> Any:
+    async def handle(event: dict[str, Any]) -> None:
+        cache = state.cache
+        if event["type"] == "listening":
+            # (Re)connected: notifications may have been missed meanwhile.
+            if cache is not None:
+                cache.clear()
+            return
+        if cache is not None:
+            dropped = cache.invalidate(event["type"], event.get("bbox"))
+            state.metrics.tiles_invalidated.inc(dropped)
+        if event["type"] == "stations":
+            state.surface.invalidate()
+        state.hub.publish(event)
+
+    return handle
+
+
+def _lifespan(settings: MapsSettings) -> Any:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        conninfo = to_libpq_url(settings.database_url)
+        pool = AsyncConnectionPool(
+            conninfo,
+            min_size=settings.pool_min,
+            max_size=settings.pool_max,
+            kwargs={
+                "autocommit": True,
+                "application_name": "iocgis-maps",
+                "options": f"-c statement_timeout={settings.statement_timeout_ms}",
+            },
+            open=False,
+        )
+        await pool.open(wait=False)
+        cache = TileCache(settings.tile_cache_mb * 1024 * 1024) if settings.tile_cache_mb else None
+        state = MapState(settings, pool, cache, Metrics(), events.EventHub())
+        app.state.maps = state
+        with contextlib.suppress(Exception):
+            async with pool.connection(timeout=10) as conn:
+                state.applied_change = await latest_change(conn)
+        stop = asyncio.Event()
+        if settings.listen:
+            state.tasks.append(asyncio.create_task(events.listen(conninfo, _on_event(state), stop)))
+        try:
+            yield
+        finally:
+            stop.set()
+            for task in state.tasks:
+                task.cancel()
+                with contextlib.suppress(BaseException):
+                    await task
+            await pool.close()
+
+    return lifespan
+
+
+def _include_pages(app: FastAPI) -> None:
+    """Add the pages' router (helper H7's ``maps.pages``) when that package exists."""
+    if importlib.util.find_spec("maps.pages") is None:
+        return
+    pages = importlib.import_module("maps.pages")
+    app.include_router(pages.router)
+
+
+def create_app(settings: MapsSettings | None = None) -> FastAPI:
+    """Build the map services' FastAPI app (nothing connects until the app starts)."""
+    settings = settings or get_maps_settings()
+    app = FastAPI(
+        title="ioc-gis map services",
+        description="Vector tiles, OGC API Features, rasters and live events of ioc-gis.",
+        version="0.1.0",
+        openapi_url="/api",
+        docs_url="/api.html",
+        redoc_url=None,
+        lifespan=_lifespan(settings),
+    )
+    app.state.settings = settings
+    # Tiles are compressed by the tile service itself; this compresses JSON answers.
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    add_exception_handlers(app)
+    for module in (health, tiles, ogc, raster, domain, stations, stream):
+        app.include_router(module.router)
+    _include_pages(app)
+    return app

@@ -1,0 +1,89 @@
+"""Request dependencies: the app's state, a pooled connection, the caller's role."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable
+from dataclasses import dataclass, field
+from typing import Annotated, TypeVar
+
+import psycopg
+from fastapi import Depends, Request
+from psycopg_pool import AsyncConnectionPool
+
+from gis.errors import DatabaseUnavailable
+from layers.catalog import PUBLIC
+from layers.raster import SurfaceCache
+from layers.tilecache import TileCache
+from maps.config import MapsSettings
+from maps.events import EventHub
+from maps.metrics import Metrics
+
+T = TypeVar("T")
+
+
+@dataclass
+class MapState:
+    """Everything the app holds for its lifetime."""
+
+    settings: MapsSettings
+    pool: AsyncConnectionPool
+    cache: TileCache | None
+    metrics: Metrics
+    hub: EventHub
+    surface: SurfaceCache = field(default_factory=SurfaceCache)
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    #: The newest ``layers.changes`` id applied to the caches.
+    applied_change: int = 0
+    #: Guards applying the change log so two requests do not apply it twice.
+    sync_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+def get_state(request: Request) -> MapState:
+    """The app's :class:`MapState`."""
+    state: MapState = request.app.state.maps
+    return state
+
+
+StateDep = Annotated[MapState, Depends(get_state)]
+
+
+async def get_conn(state: StateDep) -> AsyncIterator[psycopg.AsyncConnection]:
+    """A pooled connection (autocommit) for the request."""
+    try:
+        async with state.pool.connection(timeout=10) as conn:
+            yield conn
+    except psycopg.OperationalError as exc:
+        raise DatabaseUnavailable("the database is unavailable") from exc
+    except TimeoutError as exc:  # psycopg_pool.PoolTimeout is a subclass
+        raise DatabaseUnavailable("no database connection available") from exc
+
+
+ConnDep = Annotated[psycopg.AsyncConnection, Depends(get_conn)]
+
+
+def get_role() -> str:
+    """The caller's role; everyone is anonymous until roles arrive (issue 7)."""
+    return PUBLIC
+
+
+RoleDep = Annotated[str, Depends(get_role)]
+
+
+async def cancel_on_disconnect(
+    request: Request, conn: psycopg.AsyncConnection, work: Awaitable[T], poll: float = 0.05
+) -> T:
+    """Await ``work``; if the client goes away first, cancel its query on the server."""
+    task = asyncio.ensure_future(work)
+    while True:
+        done, _ = await asyncio.wait({task}, timeout=poll)
+        if done:
+            return task.result()
+        if await request.is_disconnected():
+            with contextlib.suppress(Exception):
+                await conn.cancel_safe()
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                await task
+            raise asyncio.CancelledError("client disconnected")

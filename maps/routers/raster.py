@@ -1,0 +1,93 @@
+"""Raster tiles and point values (rio-tiler), and zonal statistics (exactextract)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, Response
+from starlette.concurrency import run_in_threadpool
+
+from layers.catalog import get_layer
+from layers.raster import aqi_surface, landcover_path, point_value, render_tile
+from layers.tiles import check_tile
+from layers.zonal import commune_zone, landcover_areas, parcel_zone, surface_mean
+from maps.deps import ConnDep, MapState, RoleDep, StateDep
+from maps.tileservice import sync_changes
+
+router = APIRouter(tags=["raster"])
+
+#: A fully transparent 1×1 PNG for tiles outside a raster.
+EMPTY_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000001e221bc330000000049454e44ae426082"
+)
+
+
+async def raster_source(layer_id: str, state: MapState, conn: ConnDep) -> Path | bytes:
+    """The file or in-memory GeoTIFF behind a raster layer (the AQI surface built if stale)."""
+    if layer_id == "landcover":
+        return landcover_path(state.settings.data_dir)
+    await sync_changes(state, conn)
+    surface = state.surface.get()
+    if surface is None:
+        surface = await aqi_surface(conn)
+        state.surface.put(surface)
+    return surface.data
+
+
+@router.get("/raster/{name}/{z}/{x}/{y}.png", summary="Raster tile (PNG, colour-mapped)")
+async def raster_tile(
+    name: str, z: int, x: int, y: int, state: StateDep, conn: ConnDep, role: RoleDep
+) -> Response:
+    """A 256 px PNG of the land cover or the AQI surface; transparent outside the data."""
+    layer = get_layer(name, role, "raster")
+    check_tile(z, x, y)
+    source = await raster_source(layer.id, state, conn)
+    png = await run_in_threadpool(render_tile, layer.id, source, z, x, y)
+    return Response(png or EMPTY_PNG, media_type="image/png", headers={"Cache-Control": "no-cache"})
+
+
+@router.get("/raster/{name}/point", summary="Raster value at a point")
+async def raster_point(
+    name: str, lon: float, lat: float, state: StateDep, conn: ConnDep, role: RoleDep
+) -> dict[str, object]:
+    """The value at lon/lat with its land-cover class or AQI category."""
+    layer = get_layer(name, role, "raster")
+    source = await raster_source(layer.id, state, conn)
+    return await run_in_threadpool(point_value, layer.id, source, lon, lat)
+
+
+async def _stats(
+    name: str, label: str, geom: object, state: MapState, conn: ConnDep, role: str
+) -> dict[str, object]:
+    layer = get_layer(name, role, "raster")
+    source = await raster_source(layer.id, state, conn)
+    fn = landcover_areas if layer.id == "landcover" else surface_mean
+    stats = await run_in_threadpool(fn, source, geom)
+    return {"raster": layer.id, "zone": label, **stats}
+
+
+@router.get("/stats/{name}/communes/{code}", summary="Zonal statistics of a commune")
+async def commune_stats(
+    name: str, code: str, state: StateDep, conn: ConnDep, role: RoleDep
+) -> dict[str, object]:
+    """Land-cover class areas, or AQI surface mean/min/max, inside a commune."""
+    label, geom = await commune_zone(conn, code)
+    return await _stats(name, f"{code} {label}", geom, state, conn, role)
+
+
+@router.get(
+    "/stats/{name}/parcels/{commune}/{sheet}/{number}", summary="Zonal statistics of a parcel"
+)
+async def parcel_stats(
+    name: str,
+    commune: str,
+    sheet: int,
+    number: int,
+    state: StateDep,
+    conn: ConnDep,
+    role: RoleDep,
+) -> dict[str, object]:
+    """Land-cover class areas, or AQI surface mean/min/max, inside a current parcel."""
+    label, geom = await parcel_zone(conn, commune, sheet, number)
+    return await _stats(name, label, geom, state, conn, role)

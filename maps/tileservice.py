@@ -1,0 +1,88 @@
+"""Serving one vector tile: cache look-up after applying pending data changes, else SQL."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import time
+from collections.abc import Sequence
+
+import psycopg
+from fastapi import Request
+
+from layers.catalog import Layer
+from layers.changes import changes_since
+from layers.tilecache import CachedTile
+from layers.tiles import check_tile, mvt_tile
+from maps.deps import MapState, cancel_on_disconnect
+
+GZIP_LEVEL = 3
+
+
+async def sync_changes(state: MapState, conn: psycopg.AsyncConnection) -> int:
+    """Apply data changes logged since the cache last looked; return the tiles dropped.
+
+    One indexed query per tile request: this is what makes an edited parcel show on the very
+    next request, whether or not its NOTIFY has arrived yet.
+    """
+    async with state.sync_lock:
+        changes = await changes_since(conn, state.applied_change)
+        if not changes:
+            return 0
+        state.applied_change = changes[-1][0]
+        dropped = state.cache.apply(changes) if state.cache is not None else 0
+        if any(source == "stations" for _id, source, _bbox in changes):
+            state.surface.invalidate()
+    if dropped:
+        state.metrics.tiles_invalidated.inc(dropped)
+    return dropped
+
+
+def encode(data: bytes, cut: tuple[str, ...]) -> CachedTile:
+    """Compress a tile and give it an entity tag derived from its content."""
+    etag = '"' + hashlib.blake2b(data, digest_size=12).hexdigest() + '"'
+    gz = gzip.compress(data, compresslevel=GZIP_LEVEL, mtime=0)
+    return CachedTile(gz, etag, cut, len(gz) + 200)
+
+
+async def get_tile(
+    state: MapState,
+    request: Request,
+    conn: psycopg.AsyncConnection,
+    layers: Sequence[Layer],
+    z: int,
+    x: int,
+    y: int,
+    role: str,
+) -> tuple[CachedTile, bool]:
+    """The tile (from the cache when it is still valid) and whether it was a cache hit."""
+    check_tile(z, x, y)
+    started = time.perf_counter()
+    key = (tuple(layer.id for layer in layers), z, x, y, role)
+    cache = state.cache
+    if cache is not None:
+        await sync_changes(state, conn)
+        hit = cache.get(key)
+        if hit is not None:
+            _observe(state, layers, z, "hit", started)
+            return hit, True
+    tile = await cancel_on_disconnect(request, conn, mvt_tile(conn, layers, z, x, y))
+    encoded = encode(tile.data, tile.cut)
+    if cache is not None:
+        cache.put(key, encoded)
+    _observe(state, layers, z, "miss" if cache is not None else "off", started)
+    return encoded, False
+
+
+def _observe(state: MapState, layers: Sequence[Layer], z: int, result: str, t0: float) -> None:
+    m = state.metrics
+    elapsed = time.perf_counter() - t0
+    name = ",".join(layer.id for layer in layers)
+    m.tile_seconds.labels(name, str(z), result).observe(elapsed)
+    if result != "off":
+        m.cache_requests.labels(result).inc()
+        cache = state.cache
+        if cache is not None:
+            total = cache.hits + cache.misses
+            m.cache_hit_ratio.set(cache.hits / total if total else 0.0)
+            m.cache_bytes.set(cache.size_bytes)
