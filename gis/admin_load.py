@@ -27,11 +27,12 @@ from gis.admin_mapping import (
     FormerCommune,
     assign_tm3_srids,
     district_origins,
+    former_province_rows,
     mark_divided,
     parse_former_communes,
     resolve_successors,
 )
-from gis.crs import WGS84, tm3_zone
+from gis.crs import WGS84
 from gis.db import transaction
 from gis.errors import ImportFileError
 
@@ -100,6 +101,9 @@ def read_boundaries(path: Path) -> gpd.GeoDataFrame:
     geoms = frame.geometry.values
     if not shapely.is_valid(geoms).all() or set(shapely.get_type_id(geoms)) != {6}:
         raise ImportFileError(f"{path.name}: geometries must be valid MultiPolygons")
+    # Missing properties must reach the database as NULL, not as NaN ("NaN" for a name).
+    props = [c for c in frame.columns if c != frame.geometry.name]
+    frame[props] = frame[props].astype(object).where(frame[props].notna(), None)
     return frame
 
 
@@ -108,6 +112,18 @@ def _hex_ewkb(geoms: Any) -> list[str]:
     with_srid = shapely.set_srid(geoms, WGS84)
     # GEOS writes hex slowly; binary WKB then bytes.hex() is an order of magnitude faster.
     return [b.hex() for b in shapely.to_wkb(with_srid, include_srid=True)]
+
+
+def check_codes(codes: Iterable[str], digits: int, what: str) -> None:
+    """Every administrative code must be ``digits`` digits; a bad one stops the load."""
+    bad = sorted({str(c) for c in codes if not (str(c).isdigit() and len(str(c)) == digits)})
+    if bad:
+        raise ImportFileError(f"{what} codes must be {digits} digits, got {bad[:5]}")
+
+
+def _number(value: Any) -> float | None:
+    """A float, or None for a missing value."""
+    return None if value is None else float(value)
 
 
 def _kind(value: str, kinds: dict[str, str], what: str) -> str:
@@ -123,7 +139,7 @@ def province_rows(frame: gpd.GeoDataFrame) -> list[tuple[Any, ...]]:
     wkb = _hex_ewkb(frame.geometry.values)
     return [
         (r.ma_tinh, r.ten_tinh, r.ten_day_du, r.name_en,
-         _kind(r.loai_dvhc, PROVINCE_KINDS, "province"), float(r.area_km2), g)
+         _kind(r.loai_dvhc, PROVINCE_KINDS, "province"), _number(r.area_km2), g)
         for r, g in zip(frame.itertuples(index=False), wkb, strict=True)
     ]  # fmt: skip
 
@@ -151,7 +167,7 @@ def commune_rows(frame: gpd.GeoDataFrame, tm3: dict[str, int | None]) -> list[tu
     wkb = _hex_ewkb(frame.geometry.values)
     return [
         (r.ma_xa, r.ma_tinh, r.ten_xa, r.ten_day_du, r.name_en,
-         _kind(r.loai_dvhc, COMMUNE_KINDS, "commune"), float(r.area_km2), tm3.get(r.ma_xa), g)
+         _kind(r.loai_dvhc, COMMUNE_KINDS, "commune"), _number(r.area_km2), tm3.get(r.ma_xa), g)
         for r, g in zip(frame.itertuples(index=False), wkb, strict=True)
     ]  # fmt: skip
 
@@ -162,26 +178,6 @@ def read_csv(path: Path) -> list[dict[str, str]]:
         raise ImportFileError(f"admin data file missing: {path.name}")
     raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
     return list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
-
-
-def former_province_rows(data_dir: Path, provinces: set[str]) -> list[tuple[Any, ...]]:
-    """Rows for ``admin.former_provinces``: old code, name, new province, meridian, TM-3."""
-    mapping = read_csv(data_dir / PROVINCE_MAPPING_FILE)
-    meridians = {
-        r["ma_tinh_cu"]: float(r["kinh_tuyen_truc"]) for r in read_csv(data_dir / MERIDIANS_FILE)
-    }
-    if {r["ma_tinh_cu"] for r in mapping} != set(meridians):
-        raise ImportFileError(f"{PROVINCE_MAPPING_FILE} and {MERIDIANS_FILE} list other provinces")
-    rows = []
-    for r in mapping:
-        if r["ma_tinh_moi"] not in provinces:
-            raise ImportFileError(
-                f"former province {r['ma_tinh_cu']} maps to unknown {r['ma_tinh_moi']}"
-            )
-        name = r["ten_tinh_cu"].removeprefix("Tỉnh ").removeprefix("Thành phố ")
-        meridian = meridians[r["ma_tinh_cu"]]
-        rows.append((r["ma_tinh_cu"], name, r["ma_tinh_moi"], meridian, tm3_zone(meridian)))
-    return rows
 
 
 def _copy(cur: psycopg.Cursor, table: str, columns: Sequence[str], rows: Iterable[tuple]) -> None:
@@ -228,20 +224,26 @@ def _write(
 ) -> tuple[dict[str, TableCount], int]:
     """Write every table in one transaction; former communes are synced (stale rows deleted)."""
     counts: dict[str, TableCount] = {}
-    with transaction(url) as conn, conn.cursor() as cur:
-        for table, (columns, keys, rows) in tables.items():
-            _copy(cur, table, columns, rows)
-            counts[table] = _upsert(cur, table, columns, keys, len(rows))
-        cur.execute(
-            "DELETE FROM admin.former_communes f WHERE NOT EXISTS (SELECT 1 FROM "
-            "stage_former_communes s WHERE s.code = f.code AND s.commune_code = f.commune_code)"
-        )
-        counts["former_communes"].deleted = cur.rowcount
-        cur.execute(
-            "SELECT count(*) FROM admin.communes c WHERE NOT EXISTS "
-            "(SELECT 1 FROM stage_communes s WHERE s.code = c.code)"
-        )
-        row = cur.fetchone()
+    try:
+        with transaction(url) as conn, conn.cursor() as cur:
+            for table, (columns, keys, rows) in tables.items():
+                _copy(cur, table, columns, rows)
+                counts[table] = _upsert(cur, table, columns, keys, len(rows))
+            cur.execute(
+                "DELETE FROM admin.former_communes f WHERE NOT EXISTS (SELECT 1 FROM "
+                "stage_former_communes s WHERE s.code = f.code AND s.commune_code = f.commune_code)"
+            )
+            counts["former_communes"].deleted = cur.rowcount
+            cur.execute(
+                "SELECT count(*) FROM admin.communes c WHERE NOT EXISTS "
+                "(SELECT 1 FROM stage_communes s WHERE s.code = c.code)"
+            )
+            row = cur.fetchone()
+    except (psycopg.IntegrityError, psycopg.DataError) as exc:
+        # The schema's checks caught what the readers did not; the transaction rolled back.
+        raise ImportFileError(
+            f"admin data rejected by the database, nothing changed: {exc}"
+        ) from exc
     return counts, int(row[0]) if row else 0
 
 
@@ -252,10 +254,16 @@ def load_admin_units(url: str | None = None, data_dir: Path | None = None) -> Lo
     problems: list[str] = []
     provinces = read_boundaries(folder / PROVINCES_FILE)
     communes = commune_frame(folder, problems)
+    check_codes(provinces.ma_tinh, 2, "province")
+    check_codes(communes.ma_xa, 5, "commune")
     unknown = sorted(set(communes.ma_tinh) - set(provinces.ma_tinh))
     if unknown:
         raise ImportFileError(f"communes name provinces missing from {PROVINCES_FILE}: {unknown}")
-    former_p = former_province_rows(folder, set(provinces.ma_tinh))
+    former_p = former_province_rows(
+        read_csv(folder / PROVINCE_MAPPING_FILE),
+        read_csv(folder / MERIDIANS_FILE),
+        set(provinces.ma_tinh),
+    )
     ward_rows = read_csv(folder / WARD_MAPPING_FILE)
     former_c: list[FormerCommune] = parse_former_communes(
         ward_rows, {r[0] for r in former_p}, problems

@@ -1,6 +1,6 @@
-"""Rules for the legacy (pre-2025) → 2025 commune mapping: parsing, successor repair, TM-3 zones.
+"""Rules for the pre-2025 → 2025 mappings: former provinces, former communes, TM-3 zones.
 
-Pure functions over rows of ``vn_ward_mapping_legacy_to_2025.csv``; every data problem they
+Pure functions over rows of the shipped mapping CSVs; every data problem they
 meet is appended to ``problems`` as one readable line instead of being silently dropped.
 """
 
@@ -10,6 +10,9 @@ import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
+
+from gis.crs import tm3_zone
+from gis.errors import ImportFileError
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,32 @@ class FormerCommune:
             self.commune_code,
             self.divided,
         )
+
+
+def former_province_rows(
+    mapping: Iterable[Mapping[str, str]],
+    meridians: Iterable[Mapping[str, str]],
+    provinces: set[str],
+) -> list[tuple[str, str, str, float, int]]:
+    """``admin.former_provinces`` rows: old code, name, new province, meridian, TM-3 EPSG.
+
+    ``mapping`` are the 63 → 34 rows, ``meridians`` the Circular 973 rows; both must list the
+    same old provinces, and every new province must be one of ``provinces``.
+    """
+    mapping = list(mapping)
+    meridian = {r["ma_tinh_cu"]: float(r["kinh_tuyen_truc"]) for r in meridians}
+    if {r["ma_tinh_cu"] for r in mapping} != set(meridian):
+        raise ImportFileError(
+            "the province mapping and the central meridian table list other former provinces"
+        )
+    rows = []
+    for r in mapping:
+        old, new = r["ma_tinh_cu"], r["ma_tinh_moi"]
+        if new not in provinces:
+            raise ImportFileError(f"former province {old} maps to unknown province {new}")
+        name = r["ten_tinh_cu"].removeprefix("Tỉnh ").removeprefix("Thành phố ")
+        rows.append((old, name, new, meridian[old], tm3_zone(meridian[old])))
+    return rows
 
 
 def name_key(name: str) -> str:

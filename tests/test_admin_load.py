@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+import json
 import shutil
 from pathlib import Path
 
@@ -12,6 +14,7 @@ import shapely
 
 from gis.admin import load_admin_units
 from gis.admin_load import (
+    COMMUNES_FILE,
     DATA_DIR,
     HANOI_FILE,
     MERIDIANS_FILE,
@@ -165,7 +168,7 @@ def test_bad_data_stops_the_load_and_keeps_what_is_stored(
     lines = meridians.read_text(encoding="utf-8").splitlines()
     meridians.write_text("\n".join(lines[:-1]) + "\n", encoding="utf-8")  # drop Cà Mau (96)
     before = _one(conn, "SELECT count(*) FROM admin.former_provinces")
-    with pytest.raises(ImportFileError, match=MERIDIANS_FILE):
+    with pytest.raises(ImportFileError, match="central meridian"):
         load_admin_units(database_url, data_copy)
     assert _one(conn, "SELECT count(*) FROM admin.former_provinces") == before == 63
 
@@ -180,5 +183,36 @@ def test_missing_file_and_unknown_province_are_clear_errors(database_url, data_c
         encoding="utf-8",
     )
     shutil.copy(DATA_DIR / HANOI_FILE, data_copy / HANOI_FILE)
-    with pytest.raises(ImportFileError, match="unknown 03"):
+    with pytest.raises(ImportFileError, match="unknown province 03"):
+        load_admin_units(database_url, data_copy)
+
+
+def _rewrite_communes(folder: Path, edit) -> None:
+    """Apply ``edit`` to the first commune outside Hà Nội of a copied communes file."""
+    path = folder / COMMUNES_FILE
+    data = json.loads(gzip.decompress(path.read_bytes()))
+    feature = next(f for f in data["features"] if f["properties"]["ma_tinh"] != "01")
+    edit(feature["properties"])
+    path.write_bytes(gzip.compress(json.dumps(data).encode()))
+
+
+def test_data_the_schema_refuses_rolls_the_whole_load_back(
+    admin_loaded, database_url: str, data_copy: Path, conn: psycopg.Connection
+):
+    conn.execute("UPDATE admin.provinces SET name = 'edited' WHERE code = '04'")
+    conn.commit()
+    _rewrite_communes(data_copy, lambda p: p.update(ten_xa=None))  # name is NOT NULL
+    try:
+        with pytest.raises(ImportFileError, match="rejected by the database, nothing changed"):
+            load_admin_units(database_url, data_copy)
+        # Provinces were upserted before the communes failed: that update was rolled back too.
+        assert _one(conn, "SELECT name FROM admin.provinces WHERE code = '04'") == "edited"
+        assert _one(conn, "SELECT count(*) FROM admin.communes") == 3321
+    finally:
+        assert load_admin_units(database_url).provinces.updated == 1
+
+
+def test_malformed_commune_code_is_refused(database_url: str, data_copy: Path):
+    _rewrite_communes(data_copy, lambda p: p.update(ma_xa="1234"))
+    with pytest.raises(ImportFileError, match="commune codes must be 5 digits"):
         load_admin_units(database_url, data_copy)
