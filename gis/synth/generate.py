@@ -77,6 +77,7 @@ def _write(path: Path, layer: str, frames: list[gpd.GeoDataFrame], append: bool)
         driver="GPKG",
         append=append,
         promote_to_multi=True,
+        use_arrow=True,
         # GeoPackage 1.2 so that older GDAL (ogr2ogr 3.6 of Debian 12) reads it without warnings.
         dataset_options=None if append else {"VERSION": "1.2"},
     )
