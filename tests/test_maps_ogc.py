@@ -75,7 +75,8 @@ def test_bbox_in_wgs84_and_in_vn2000(client, conn):
     cx, cy = (w + e) / 2, (s + n) / 2
     box = (cx - 0.0004, cy - 0.0004, cx + 0.0004, cy + 0.0004)
     want = {r[0] for r in conn.execute(
-        "SELECT fid FROM layers.parcels WHERE ST_Intersects(geom, ST_MakeEnvelope(%s,%s,%s,%s,4326))",
+        "SELECT fid FROM layers.parcels"
+        " WHERE ST_Intersects(geom, ST_MakeEnvelope(%s, %s, %s, %s, 4326))",
         box,
     )}  # fmt: skip
     got = walk(client, "/collections/parcels/items", {"bbox": ",".join(map(str, box)), "limit": 7})
@@ -161,8 +162,8 @@ def test_cql2_json_and_spatial(client, conn):
         "SELECT fid, ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom))"
         " FROM layers.parcels ORDER BY fid LIMIT 1"
     ).fetchone()
-    doc = {"op": "s_intersects", "args": [{"property": "geometry"},
-                                          {"type": "Point", "coordinates": [lon, lat]}]}  # fmt: skip
+    point = {"type": "Point", "coordinates": [lon, lat]}
+    doc = {"op": "s_intersects", "args": [{"property": "geometry"}, point]}
     r = client.get("/collections/parcels/items",
                    params={"filter": json.dumps(doc), "filter-lang": "cql2-json"})  # fmt: skip
     assert [f["id"] for f in r.json()["features"]] == [fid]
