@@ -83,8 +83,9 @@ def test_cli_synth_and_import(monkeypatch, capsys, tmp_path):
     assert data["imports"][0]["added"] == 350 and data["imports"][0]["rejected"] == {}
     assert pyogrio.read_info(out_file)["features"] == 350
 
+    small = str(tmp_path / "t.gpkg")
     code, out, _ = iocgis(monkeypatch, capsys, "data", "synth-parcels", "--commune",
-                          CLI_COMMUNE, "--count", "40", "--out", str(tmp_path / "t.gpkg"))  # fmt: skip
+                          CLI_COMMUNE, "--count", "40", "--out", small)  # fmt: skip
     assert code == 0 and "wrote 40 parcels" in out and "layer parcels: 40 parcels" in out
 
 
