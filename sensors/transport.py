@@ -11,6 +11,7 @@ from urllib.parse import unquote, urlsplit
 import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
 
 from gis.errors import InvalidInput
 
@@ -90,6 +91,7 @@ class Subscriber:
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
+        client.on_subscribe = self._on_subscribe
         props = Properties(PacketTypes.CONNECT)
         props.SessionExpiryInterval = session_expiry
         props.ReceiveMaximum = receive_maximum
@@ -114,6 +116,14 @@ class Subscriber:
         log.info("connected to %s:%s (session %d, present=%s)", self.address.host,
                  self.address.port, self.session, getattr(flags, "session_present", None))
         self.connected.set()
+
+    def _on_subscribe(self, _c: mqtt.Client, _u: object, _mid: int,
+                      codes: list[ReasonCode], _p: Properties | None = None) -> None:
+        failed = [str(c) for c in codes if getattr(c, "is_failure", False)]
+        if failed:
+            log.error("subscription refused: %s", ", ".join(failed))
+        else:
+            log.info("subscribed to %s", ", ".join(self.topics))
 
     def _on_disconnect(self, _c: mqtt.Client, _u: object, _f: object, rc: object,
                        _p: object = None) -> None:
