@@ -1,8 +1,9 @@
 """OGC API Features queries: keyset paging, bbox (any served CRS), datetime, CQL2, output CRS.
 
 The database writes each feature as GeoJSON text; Python only joins them. Paging is by the
-feature id (``fid > last`` / ``fid < first``), never by offset, and ``numberMatched`` is the
-planner's estimate, never a ``count(*)``.
+feature id (``fid > last`` / ``fid < first``), never by offset, and ``numberMatched`` is exact up to
+10,000 matches (a count bounded by LIMIT) and the planner's estimate above: never an unbounded
+``count(*)``.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from layers.crs_uri import OutputCRS, parse_crs_uri
 
 MAX_LIMIT = 10_000
 DEFAULT_LIMIT = 10
+#: Up to this many matches numberMatched is exact (a bounded count); above, the estimate.
+EXACT_UP_TO = 10_000
 
 
 @dataclass(frozen=True)
@@ -153,16 +156,24 @@ async def estimate_rows(
     conds: list[sql.Composable],
     params: dict[str, Any],
 ) -> int | None:
-    """The planner's row estimate for the filtered collection (cheap; never a count)."""
-    query = sql.SQL("EXPLAIN (FORMAT JSON) SELECT 1 FROM layers.{} s").format(
-        sql.Identifier(layer.view or "")
-    ) + _where(conds)
-    cur = await conn.execute(query, params)
+    """How many features match: exact up to :data:`EXACT_UP_TO` (a count bounded by a LIMIT,
+    so its cost is capped), above that the planner's estimate; never an unbounded count."""
+    source = sql.SQL("SELECT 1 FROM layers.{} s").format(sql.Identifier(layer.view or "")) + _where(
+        conds
+    )
+    bounded = sql.SQL("SELECT count(*) FROM ({} LIMIT {}) AS m").format(
+        source, sql.Literal(EXACT_UP_TO + 1)
+    )
+    cur = await conn.execute(bounded, params)
+    row = await cur.fetchone()
+    if row and int(row[0]) <= EXACT_UP_TO:
+        return int(row[0])
+    cur = await conn.execute(sql.SQL("EXPLAIN (FORMAT JSON) ") + source, params)
     row = await cur.fetchone()
     if not row:
         return None
     plan = row[0] if not isinstance(row[0], str) else json.loads(row[0])
-    return int(plan[0]["Plan"]["Plan Rows"])
+    return max(int(plan[0]["Plan"]["Plan Rows"]), EXACT_UP_TO + 1)
 
 
 async def items(conn: psycopg.AsyncConnection, layer: Layer, q: ItemsQuery) -> FeaturePage:
@@ -171,7 +182,9 @@ async def items(conn: psycopg.AsyncConnection, layer: Layer, q: ItemsQuery) -> F
         raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}")
     params: dict[str, Any] = {}
     conds = _conditions(layer, q, params)
-    estimate = await estimate_rows(conn, layer, conds, params)
+    # Counted on the first page only: later pages (after/before) do not repeat the work.
+    first_page = q.after is None and q.before is None
+    estimate = await estimate_rows(conn, layer, conds, params) if first_page else None
     backward = q.before is not None and q.after is None
     page_conds = list(conds)
     if q.after is not None:
