@@ -21,7 +21,8 @@ PAGES = ("/maps/parcels", "/maps/environment", "/wall")
 
 
 @pytest.fixture(scope="module")
-def client() -> TestClient:
+def client(database_url: str) -> TestClient:
+    # Only the pages' router: these tests look at HTML, assets and the export converter.
     app = FastAPI()
     app.include_router(pages.router)
     return TestClient(app)

@@ -5,16 +5,20 @@ from __future__ import annotations
 
 from datetime import date
 from functools import lru_cache
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
+from sqlalchemy.exc import SQLAlchemyError
 
+from gis import admin
+from gis.errors import IocGisError
 from maps.pages.assets import CHART_CSS, CHART_JS, add_asset_routes
 from maps.pages.config import limits_in_force, observed_properties, page_config
 from maps.pages.export import router as export_router
 from maps.pages.figure import PageSpec, render_page
+from maps.pages.figures import cached_province_land_use
 from maps.pages.i18n import Lang, pick_lang, strings
 
 router = APIRouter(tags=["pages"])
@@ -83,10 +87,34 @@ def environment_page(lang: LangQuery = None) -> HTMLResponse:
     return HTMLResponse(render_page(spec), headers=_HEADERS)
 
 
+#: The province a wall shows when its URL names none (the demo's parcels are in Hà Nội).
+DEFAULT_WALL_PROVINCE = "01"
+ProvinceQuery = Annotated[str, Query(pattern=r"^[0-9]{2}$", description="province code")]
+
+
+def _wall_province(code: str) -> dict[str, Any] | None:
+    """The wall's province (code, names, its communes' codes); None before admin data loads."""
+    try:
+        province = admin.get_province(code)
+        communes = [c.code for c in admin.list_communes(code)]
+    except (IocGisError, SQLAlchemyError):
+        # The page still opens (the API then reports what is missing); no province scoping.
+        return None
+    return {"code": code, "name": province.name, "name_en": province.name_en,
+            "communes": communes}  # fmt: skip
+
+
+@router.get("/wall/figures.json", summary="Key figures of the wall (parcels by land-use group)")
+def wall_figures(province: ProvinceQuery = DEFAULT_WALL_PROVINCE) -> dict[str, Any]:
+    """Parcels and area by land-use group over the province's communes (cached a minute)."""
+    return cached_province_land_use(province)
+
+
 @router.get("/wall", response_class=HTMLResponse, summary="IOC video wall")
 def wall_page(
     lang: LangQuery = None,
     rotate: Annotated[int, Query(ge=5, le=3600, description="seconds per view")] = 30,
+    province: ProvinceQuery = DEFAULT_WALL_PROVINCE,
 ) -> HTMLResponse:
     """The province map with rotating views, key figures, clock and live updates."""
     chosen = pick_lang(lang)
@@ -100,6 +128,7 @@ def wall_page(
             chosen,
             layers=["stations", "alerts", "aqi_surface", "parcels"],
             rotate_seconds=rotate,
+            province=_wall_province(province),
             views=["aqi", "landuse", "alerts"],
         ),
         extra_css=["/static/wall.css"],

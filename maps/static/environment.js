@@ -61,7 +61,9 @@
     if (el) {
       var tag = el.querySelector(".tag");
       var st = p.state && p.state !== "working" ? " · " + stateName(p.state) : "";
-      tag.textContent = p.name + " — " + categoryName(p) + st;
+      // Zoomed out, stations crowd: the category name (and state) stays, the name waits.
+      var named = state.map.getZoom() >= 9;
+      tag.textContent = (named ? p.name + " — " : "") + categoryName(p) + st;
       el.setAttribute("data-station", code);
       el.setAttribute("data-category", p.category || "");
     }
@@ -144,7 +146,7 @@
     note.textContent = Ioc.t("loading");
     Ioc.getJSON(Ioc.url("observations", {code: code}, {parameter: param, from: start.toISOString(),
       to: end.toISOString(), interval: interval})).then(function (res) {
-      var rows = Array.isArray(res) ? res : (res.observations || res.items || res.data || []);
+      var rows = Array.isArray(res) ? res : (res.values || res.observations || []);
       var xs = [], ys = [];
       rows.forEach(function (r) {
         var t = r.time || r.phenomenon_time || r.hour || r.t;
@@ -179,12 +181,9 @@
 
   function loadAlerts() {
     var end = new Date(Date.now() + state.offset * HOUR);
-    var start = new Date(end.getTime() - 24 * HOUR);
-    var query = {limit: 50, datetime: start.toISOString() + "/" + end.toISOString()};
-    return Ioc.getJSON(Ioc.url("items", {layer: "alerts"}, query)).then(function (fc) {
+    return Ioc.recentAlerts(end, 24, 30).then(function (items) {
       var list = $("alert-list");
       list.textContent = "";
-      var items = (fc.features || []).slice(0, 50);
       if (!items.length) list.appendChild(Ioc.el("li", {"class": "hint"}, Ioc.t("no_alerts")));
       items.forEach(function (a) {
         var p = a.properties;
@@ -207,7 +206,7 @@
       if (p.kind === "water") return;
       Ioc.getJSON(Ioc.url("station_aqi", {code: p.code}, {from: at.toISOString(), to: to.toISOString()}))
         .then(function (res) {
-          var rows = Array.isArray(res) ? res : (res.items || res.data || []);
+          var rows = Array.isArray(res) ? res : (res.values || []);
           var r = rows[rows.length - 1] || {};
           upsertMarker({geometry: f.geometry, properties: Object.assign({}, p, {
             index_value: r.aqi !== undefined ? r.aqi : null, category: r.category || null,
@@ -259,6 +258,7 @@
       }
     }).catch(function (e) { console.warn("stations", e.message); });
     loadAlerts();
+    map.on("zoomend", function () { state.features.forEach(upsertMarker); });
     $("time-slider").addEventListener("change", onSlider);
     $("time-slider").addEventListener("input", function () {
       var off = Number($("time-slider").value);

@@ -244,9 +244,11 @@
     map.createPane("base");
     map.getPane("base").style.zIndex = 200;
     (Ioc.config.base_layers || []).forEach(function (layer) {
+      // Land is the provinces filled in a paper colour; communes only once they are readable.
       var overrides = layer === "provinces"
         ? {fill: true, fillColor: "#f3f1eb", fillOpacity: 1} : {fillOpacity: 0};
-      Ioc.vectorLayer(layer, {pane: "base", overrides: overrides, minZoom: 0})
+      var minZoom = layer === "communes" ? 8 : 0;
+      Ioc.vectorLayer(layer, {pane: "base", overrides: overrides, minZoom: minZoom})
         .then(function (l) { l.addTo(map); })
         .catch(function (e) { console.warn("base layer", layer, e.message); });
     });
@@ -257,6 +259,35 @@
     return Ioc.link(layer, "collection").then(Ioc.getJSON).then(function (c) {
       var b = c.extent && c.extent.spatial && c.extent.spatial.bbox && c.extent.spatial.bbox[0];
       return b ? [[b[1], b[0]], [b[3], b[2]]] : null;
+    });
+  };
+
+  /** Bounds of the first feature of `layer` matching CQL2 `filter` (or of any feature). */
+  Ioc.featureBounds = function (layer, filter) {
+    var q = {limit: 1};
+    if (filter) { q.filter = filter; q["filter-lang"] = "cql2-text"; }
+    return Ioc.getJSON(Ioc.url("items", {layer: layer}, q)).then(function (fc) {
+      return fc.features && fc.features.length ? L.geoJSON(fc.features[0]).getBounds() : null;
+    });
+  };
+
+  /** Where `layer`'s data is: its collection extent, or near a feature of it when the
+   *  extent is only the country's outline (a collection that does not compute its extent). */
+  Ioc.dataBounds = function (layer) {
+    return Ioc.collectionBounds(layer).then(function (b) {
+      if (b && (b[1][1] - b[0][1]) < 3) return L.latLngBounds(b);
+      return Ioc.featureBounds(layer);
+    });
+  };
+
+  /** The `n` most recent alerts started in the `hours` before `end`, newest first. */
+  Ioc.recentAlerts = function (end, hours, n) {
+    var start = new Date(end.getTime() - hours * 3600 * 1000);
+    var q = {limit: 1000, datetime: start.toISOString() + "/" + end.toISOString()};
+    return Ioc.getJSON(Ioc.url("items", {layer: "alerts"}, q)).then(function (fc) {
+      return (fc.features || []).sort(function (a, b) {
+        return String(b.properties.started_at).localeCompare(String(a.properties.started_at));
+      }).slice(0, n);
     });
   };
 

@@ -30,6 +30,14 @@
     return Ioc.pick(p, "name") || Ioc.pick(p.name) || p.land_use_name || "";
   }
 
+  /** Colour a swatch with the published legend colour of land-use `code`. */
+  function swatchColour(sw, code) {
+    Ioc.legend("parcels").then(function (lg) {
+      var e = lg.entries.find(function (x) { return x.value === code; });
+      if (e) sw.style.background = e.color;
+    }).catch(function () {});
+  }
+
   function renderPurposes(body, purposes) {
     body.appendChild(Ioc.el("h3", {}, Ioc.t("purposes")));
     var table = Ioc.el("table", {"class": "purposes"});
@@ -37,10 +45,7 @@
       var tr = Ioc.el("tr");
       var code = p.code || p.land_use_code;
       var sw = Ioc.el("span", {"class": "swatch"});
-      Ioc.legend("parcels").then(function (lg) {
-        var e = lg.entries.find(function (x) { return x.value === code; });
-        if (e) sw.style.background = e.color;
-      }).catch(function () {});
+      swatchColour(sw, code);
       var td = Ioc.el("td"); td.appendChild(sw); td.appendChild(Ioc.el("b", {}, code));
       tr.appendChild(td);
       var name = Ioc.el("td", {}, purposeName(p));
@@ -55,15 +60,19 @@
 
   function renderPlanning(body, planning) {
     body.appendChild(Ioc.el("h3", {}, Ioc.t("planning")));
-    var rows = Array.isArray(planning) ? planning : (planning && (planning.zones || planning.items)) || [];
+    var rows = Array.isArray(planning) ? planning : (planning && (planning.planned || planning.zones)) || [];
+    var total = planning && planning.legal_area_m2;
     if (!rows.length) { body.appendChild(Ioc.el("p", {"class": "hint"}, Ioc.t("planning_none"))); return; }
     var table = Ioc.el("table", {"class": "planning"});
     rows.forEach(function (z) {
       var tr = Ioc.el("tr");
       var code = z.planned_use || z.code || z.land_use_code;
-      tr.appendChild(Ioc.el("td", {}, code));
+      var td = Ioc.el("td"), sw = Ioc.el("span", {"class": "swatch"});
+      swatchColour(sw, code);
+      td.appendChild(sw); td.appendChild(Ioc.el("b", {}, code));
+      tr.appendChild(td);
       tr.appendChild(Ioc.el("td", {}, purposeName(z) || z.plan_name || ""));
-      var share = z.share !== undefined ? " (" + Ioc.fmtNumber(z.share * 100, 0) + "%)" : "";
+      var share = total ? " (" + Ioc.fmtNumber(100 * z.area_m2 / total, 0) + "%)" : "";
       tr.appendChild(Ioc.el("td", {"class": "num"}, Ioc.fmtNumber(z.area_m2, 1) + " m²" + share));
       table.appendChild(tr);
     });
@@ -83,7 +92,7 @@
     body.appendChild(list);
   }
 
-  function renderCard(p, planning) {
+  function renderCard(p, planning, history) {
     var body = $("card-body");
     body.textContent = "";
     var title = Ioc.t("parcel_number") + " " + p.parcel_number + " · " + Ioc.t("sheet") + " " + p.sheet_number;
@@ -97,7 +106,7 @@
     body.appendChild(dl);
     renderPurposes(body, p.purposes);
     renderPlanning(body, planning);
-    renderHistory(body, p.history || p.versions);
+    renderHistory(body, history || p.history || []);
     body.appendChild(Ioc.el("p", {"class": "hint privacy"}, Ioc.t("land_users_hidden")));
     $("parcel-card").hidden = false;
   }
@@ -106,17 +115,20 @@
   function openParcel(commune, sheet, number, fit) {
     message(Ioc.t("loading"));
     var ids = {commune: commune, sheet: sheet, number: number};
-    var detail = Ioc.getJSON(Ioc.url("parcel", ids, {history: "true"}));
-    var planning = Ioc.getJSON(Ioc.url("parcel_planning", ids)).catch(function () { return []; });
+    var detail = Ioc.getJSON(Ioc.url("parcel", ids, {history: "true"})).then(function (doc) {
+      var p = doc.parcel || doc;
+      if (p.planning) return [doc, p.planning];
+      return Ioc.getJSON(Ioc.url("parcel_planning", ids)).then(function (pl) { return [doc, pl]; });
+    });
     var feature = parcelFeature(commune, sheet, number).catch(function () { return null; });
-    return Promise.all([detail, planning, feature]).then(function (res) {
-      var p = res[0].parcel || res[0];
+    return Promise.all([detail, feature]).then(function (res) {
+      var doc = res[0][0], p = doc.parcel || doc, geo = res[1];
       message("");
-      state.current = {parcel: p, feature: res[2]};
-      renderCard(p, res[1]);
+      state.current = {parcel: p, feature: geo};
+      renderCard(p, res[0][1], doc.history);
       if (state.highlight) state.map.removeLayer(state.highlight);
-      if (res[2]) {
-        state.highlight = L.geoJSON(res[2], {style: {color: "#0d47a1", weight: 3, fillOpacity: 0.1}})
+      if (geo) {
+        state.highlight = L.geoJSON(geo, {style: {color: "#0d47a1", weight: 3, fillOpacity: 0.1}})
           .addTo(state.map);
         if (fit) state.map.fitBounds(state.highlight.getBounds(), {maxZoom: 18, padding: [40, 40]});
       }
@@ -226,9 +238,12 @@
     }).catch(function (e) { console.warn("planning layer", e.message); });
     map.on("overlayadd overlayremove", legendRefresh);
     map.on("click", onMapClick);
-    Ioc.collectionBounds("parcels").then(function (b) {
-      if (b) map.fitBounds(b, {maxZoom: 16});
-    }).catch(function () {});
+    var q0 = new URLSearchParams(location.search);
+    if (!q0.get("number")) {
+      Ioc.dataBounds("parcels").then(function (b) {
+        if (b) map.setView(b.getCenter(), 16);
+      }).catch(function () {});
+    }
     legendRefresh();
     var q = new URLSearchParams(location.search);
     if (q.get("commune") && q.get("sheet") && q.get("number")) {

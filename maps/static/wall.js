@@ -4,7 +4,7 @@
 (function () {
   "use strict";
   var Ioc = window.Ioc;
-  var MAX_ALERTS = 8, MAX_STATIONS = 14, REFRESH_MIN_MS = 1000;
+  var MAX_ALERTS = 5, MAX_STATIONS = 12, REFRESH_MIN_MS = 1000;
   var S = {map: null, view: 0, layers: {}, markers: new Map(), rows: new Map(), alertRows: [],
            features: [], legends: {}, seen: new Set(), pending: {}, bounds: {}};
 
@@ -103,10 +103,16 @@
     $("offline-value").textContent = count("offline");
   }
 
+  /** Whether a station lies in the wall's province (every station when none is set). */
+  function inProvince(f) {
+    return !S.communes || S.communes.has(f.properties.commune_code);
+  }
+
   function loadStations() {
     return Ioc.getJSON(Ioc.url("items", {layer: "stations"}, {limit: 1000})).then(function (fc) {
-      S.features = fc.features || [];
-      S.features.forEach(marker);
+      var all = fc.features || [];
+      all.forEach(marker);
+      S.features = all.filter(inProvince);
       // Worst first, so the list shows what needs attention within its fixed length.
       var sorted = S.features.slice().sort(function (a, b) {
         return (b.properties.index_value || 0) - (a.properties.index_value || 0);
@@ -124,7 +130,9 @@
         S.bounds.stations = L.latLngBounds(S.features.map(function (f) {
           return [f.geometry.coordinates[1], f.geometry.coordinates[0]];
         })).pad(0.25);
-        if (VIEWS[S.view].name !== "landuse") S.map.fitBounds(S.bounds.stations, {maxZoom: 12});
+        if (!S.bounds.province && VIEWS[S.view].name !== "landuse") {
+          S.map.fitBounds(S.bounds.stations, {maxZoom: 12});
+        }
       }
     });
   }
@@ -132,10 +140,12 @@
   /* ---- alerts (a fixed number of reused rows) ------------------------------------------- */
 
   function loadAlerts() {
-    var since = new Date(Date.now() - 24 * 3600 * 1000).toISOString();
-    return Ioc.getJSON(Ioc.url("items", {layer: "alerts"}, {limit: MAX_ALERTS, datetime: since + "/.."}))
-      .then(function (fc) {
-        var items = (fc.features || []).slice(0, MAX_ALERTS);
+    return Ioc.recentAlerts(new Date(), 24, 200)
+      .then(function (all) {
+        var codes = new Set(S.features.map(function (f) { return f.properties.code; }));
+        var items = all.filter(function (a) {
+          return !S.communes || codes.has(a.properties.station_code);
+        }).slice(0, MAX_ALERTS);
         var list = $("alert-list");
         while (S.alertRows.length < MAX_ALERTS) {
           var li = Ioc.el("li"); li.hidden = true; list.appendChild(li); S.alertRows.push(li);
@@ -143,20 +153,25 @@
         S.alertRows.forEach(function (li, i) {
           var a = items[i];
           li.hidden = !a;
+          li.className = "";
           if (a) {
             var p = a.properties;
             li.textContent = p.station_code + " · " + p.parameter + " " + Ioc.fmtNumber(p.value, 1) +
               " > " + Ioc.fmtNumber(p.limit_value, 1) + " (" + p.period + ") · " + Ioc.fmtTime(p.started_at, false);
           }
         });
-        if (!items.length) { S.alertRows[0].hidden = false; S.alertRows[0].textContent = Ioc.t("no_alerts"); }
+        if (!items.length) {
+          S.alertRows[0].hidden = false; S.alertRows[0].className = "empty";
+          S.alertRows[0].textContent = Ioc.t("no_alerts");
+        }
       }).catch(function () {});
   }
 
   /* ---- land-use figure ----------------------------------------------------------------- */
 
   function loadLandUse() {
-    return Ioc.getJSON(Ioc.url("wall_figures", {})).then(function (doc) {
+    var q = Ioc.config.province ? {province: Ioc.config.province.code} : {};
+    return Ioc.getJSON(Ioc.url("wall_figures", {}, q)).then(function (doc) {
       var box = $("landuse-bars");
       var groups = doc.parcels_by_group || [];
       var total = groups.reduce(function (s, g) { return s + g.count; }, 0) || 1;
@@ -203,8 +218,13 @@
       if (want && !S.map.hasLayer(layer)) layer.addTo(S.map);
       if (!want && S.map.hasLayer(layer)) S.map.removeLayer(layer);
     });
-    var target = view.name === "landuse" ? S.bounds.parcels : S.bounds.stations;
-    if (target) S.map.flyToBounds(target, {maxZoom: view.name === "landuse" ? 16 : 12, duration: 1.5});
+    if (view.name === "landuse") {
+      // Parcels are drawn from zoom 14: the view goes close to where the parcels are.
+      if (S.parcelCentre) S.map.flyTo(S.parcelCentre, 16, {duration: 1.5});
+    } else {
+      var target = S.bounds.province || S.bounds.stations;
+      if (target) S.map.flyToBounds(target, {maxZoom: 12, duration: 1.5});
+    }
     $("view-name").textContent = Ioc.t(view.title);
     $("view-name").setAttribute("data-view", view.name);
     document.body.setAttribute("data-view", view.name);
@@ -235,15 +255,43 @@
       l.on("load", function () { if (VIEWS[S.view].name === "landuse") renderLegend(); });
       showView(S.view);
     }).catch(function (e) { console.warn("parcels", e.message); });
-    Ioc.collectionBounds("parcels").then(function (b) { if (b) S.bounds.parcels = b; }).catch(function () {});
+    var province = Ioc.config.province;
+    var inside = province ? "commune_code IN ('" + province.communes.join("','") + "')" : null;
+    Ioc.featureBounds("parcels", inside).then(function (b) {
+      if (b) { S.parcelCentre = b.getCenter(); if (VIEWS[S.view].name === "landuse") showView(S.view); }
+    }).catch(function () {});
+    if (province) {
+      Ioc.featureBounds("provinces", "code='" + province.code + "'").then(function (b) {
+        if (!b) return;
+        S.bounds.province = b;
+        if (VIEWS[S.view].name !== "landuse") S.map.fitBounds(b);
+      }).catch(function () {});
+    }
     ["stations", "alerts", "parcels"].forEach(function (name) {
-      Ioc.legend(name).then(function (lg) { S.legends[name] = lg; renderLegend(); }).catch(function () {});
+      Ioc.legend(name).then(function (lg) {
+        S.legends[name] = lg;
+        renderLegend();
+        S.features.forEach(function (f) { if (S.rows.has(f.properties.code)) stationRow(f.properties); });
+        figures(S.features);
+      }).catch(function () {});
     });
   }
 
   function start(map, config) {
     S.map = map;
     Ioc.init(config);
+    if (config.province) {
+      S.communes = new Set(config.province.communes);
+      var title = Ioc.pick({vi: config.province.name, en: config.province.name_en || config.province.name});
+      $("view-name").setAttribute("data-province", config.province.code);
+      document.title = document.title + " — " + title;
+      var showProvince = function () {
+        $("province-name").textContent = Ioc.pick({vi: config.province.name,
+          en: config.province.name_en || config.province.name});
+      };
+      showProvince();
+      Ioc.onLang(showProvince);
+    }
     Ioc.baseMap(map);
     loadLayers();
     showView(0);

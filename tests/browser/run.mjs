@@ -45,8 +45,10 @@ async function newPage(browser, viewport) {
   page.on("pageerror", (err) => result.errors.push(`pageerror: ${err.message}`));
   page.on("requestfailed", (req) => {
     const url = new URL(req.url());
-    // EventSource connections are closed by the browser when the page goes away.
-    if (LOCAL.has(url.hostname) && !url.pathname.startsWith("/events")) {
+    // EventSource connections are closed by the browser when the page goes away, and Leaflet
+    // cancels (ERR_ABORTED) the tiles it no longer needs while the map moves.
+    const cancelled = req.failure()?.errorText === "net::ERR_ABORTED";
+    if (LOCAL.has(url.hostname) && !url.pathname.startsWith("/events") && !cancelled) {
       result.errors.push(`requestfailed: ${req.url()} ${req.failure()?.errorText}`);
     }
   });
@@ -168,13 +170,15 @@ const scenarios = {
   },
 
   async screenshots(browser) {
-    const pages = [["parcels", "/maps/parcels"], ["environment", "/maps/environment"], ["wall", "/wall"]];
+    const pages = [["parcels", "/maps/parcels"], ["environment", "/maps/environment"], ["wall", "/wall"]]
+      .filter(([name]) => !args.only || args.only.includes(name));
+    const sizes = args.sizes || [[1920, 1080], [3840, 2160]];
     for (const [name, path] of pages) {
-      for (const [w, h] of [[1920, 1080], [3840, 2160]]) {
+      for (const [w, h] of sizes) {
         const page = await newPage(browser, {width: w, height: h});
-        await page.goto(`${base}${path}`);
+        await page.goto(`${base}${path}${args.query || ""}`);
         await settle(page).catch((e) => result.errors.push(`${name}: ${e.message}`));
-        await page.waitForTimeout(1500);
+        await page.waitForTimeout(args.wait || 2500);
         await shot(page, `${name}-${w}x${h}`);
         await page.close();
       }
