@@ -1,0 +1,104 @@
+"""Shared pieces of the parcel benchmarks: a scratch database, the cached sample file, timing."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+
+from gis import migrate
+from gis.admin import load_admin_units
+from gis.db import drop_database, get_engine
+from gis.settings import get_settings, to_libpq_url
+from gis.synth import synth_parcels
+
+SERVER = os.environ.get("IOC_BENCH_SERVER_URL", "postgresql://postgres@127.0.0.1:5432")
+CACHE = Path(os.environ.get("IOC_BENCH_CACHE", Path(tempfile.gettempdir()) / "iocgis-bench"))
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Run:
+    """One child process: wall time, peak resident memory (of that process), exit code."""
+
+    seconds: float
+    peak_mb: float
+    returncode: int
+    output: str
+
+
+def run_child(args: Sequence[str], env: dict[str, str] | None = None) -> Run:
+    """Run ``args`` as its own process; measure its wall time and its own peak RSS."""
+    started = time.perf_counter()
+    with tempfile.TemporaryFile("w+") as out:
+        proc = subprocess.Popen(
+            list(args), stdout=out, stderr=subprocess.STDOUT, env=env, cwd=ROOT, text=True
+        )
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - started
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        text = out.read()
+    return Run(seconds, usage.ru_maxrss / 1024, proc.returncode, text)
+
+
+def python_child(code: str, url: str) -> Run:
+    """Run Python ``code`` in a fresh interpreter of this environment against ``url``."""
+    env = {**os.environ, "IOC_DATABASE_URL": url}
+    return run_child([sys.executable, "-c", code], env)
+
+
+@contextmanager
+def scratch_database(keep: bool = False) -> Iterator[str]:
+    """A fresh migrated database with the administrative units loaded; dropped afterwards."""
+    url = f"{SERVER}/iocgis_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    os.environ["IOC_DATABASE_URL"] = url
+    get_settings.cache_clear()
+    try:
+        migrate.upgrade(url)
+        load_admin_units(url)
+        yield url
+    finally:
+        get_engine.cache_clear()
+        if keep:
+            print(f"kept database {url}")
+        else:
+            drop_database(url)
+
+
+def sample_file(url: str, count: int, province: str, seed: int) -> Path:
+    """The synthetic GeoPackage of ``count`` parcels over ``province`` (cached between runs)."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    path = CACHE / f"parcels_{province}_{count}_s{seed}.gpkg"
+    if path.exists():
+        print(f"reusing {path}")
+        return path
+    t = time.perf_counter()
+    partial = path.with_suffix(".partial.gpkg")
+    summary = synth_parcels(partial, count, province=province, seed=seed, url=url)
+    partial.rename(path)
+    layers = ", ".join(f"{la.name} {la.crs} {la.count}" for la in summary.layers)
+    print(f"generated {summary.count} parcels in {time.perf_counter() - t:.1f} s: {layers}")
+    return path
+
+
+def warm(path: Path) -> None:
+    """Read the file once so that neither side pays for a cold page cache."""
+    with path.open("rb") as f:
+        while f.read(1 << 24):
+            pass
+
+
+def libpq_dsn(url: str) -> str:
+    """``PG:`` connection string for GDAL from a libpq URL."""
+    info = psycopg.conninfo.conninfo_to_dict(to_libpq_url(url))
+    return "PG:" + " ".join(f"{k}={v}" for k, v in info.items() if v is not None)
