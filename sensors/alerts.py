@@ -39,7 +39,10 @@ JOIN sensor.stations s ON s.id = d.station_id
 LEFT JOIN sensor.daily x ON x.datastream_id = td.datastream_id AND x.day = td.day
 """
 _YEAR_MEAN = """
-SELECT avg(mean) FROM sensor.daily WHERE datastream_id = %s AND day >= %s AND day < %s
+SELECT r.ds, r.y, avg(x.mean) FROM unnest(%s::int[], %s::int[]) AS r(ds, y)
+JOIN sensor.daily x ON x.datastream_id = r.ds AND x.day >= make_date(r.y, 1, 1)
+     AND x.day < make_date(r.y + 1, 1, 1)
+GROUP BY r.ds, r.y
 """
 
 
@@ -51,24 +54,43 @@ def _has(kind: str, param: str, period: str) -> bool:
 
 
 def _eight_hour(
-    conn: psycopg.Connection, ds: int, hours: list[datetime]
-) -> list[tuple[datetime, float | None]]:
-    """Rolling 8 h means of the windows the touched ``hours`` belong to (keyed by window start)."""
-    start, end = min(hours) - 7 * HOUR, max(hours) + 8 * HOUR
-    n = int((end - start) / HOUR)
-    values = np.full(n, np.nan)
-    for hour, mean in conn.execute(
-        "SELECT hour, mean FROM sensor.hourly WHERE datastream_id = %s AND hour >= %s"
-        " AND hour < %s",
-        [ds, start, end],
+    conn: psycopg.Connection, touched: dict[tuple[int, int, str, str], list[datetime]]
+) -> list[Candidate]:
+    """Rolling 8 h means of every window the touched hours belong to (keyed by window start)."""
+    if not touched:
+        return []
+    keys = list(touched)
+    lows = [min(touched[k]) - 7 * HOUR for k in keys]
+    highs = [max(touched[k]) + 8 * HOUR for k in keys]
+    found: dict[int, list[tuple[datetime, float]]] = defaultdict(list)
+    for ds, hour, mean in conn.execute(
+        "SELECT h.datastream_id, h.hour, h.mean FROM unnest(%s::int[], %s::timestamptz[],"
+        " %s::timestamptz[]) AS r(ds, lo, hi) JOIN sensor.hourly h ON h.datastream_id = r.ds"
+        " AND h.hour >= r.lo AND h.hour < r.hi",
+        [[k[1] for k in keys], lows, highs],
     ):
-        values[int((hour - start) / HOUR)] = mean
-    means = rolling_mean(values, 8, O3_8H_MIN_HOURS)[0]
-    ends = sorted({h + k * HOUR for h in hours for k in range(8)})
-    out = []
-    for e in ends:
-        v = means[int((e - start) / HOUR)]
-        out.append((e - 7 * HOUR, None if np.isnan(v) else float(v)))
+        found[ds].append((hour, mean))
+    out: list[Candidate] = []
+    for key, start, end in zip(keys, lows, highs, strict=True):
+        sid, ds, kind, param = key
+        values = np.full(int((end - start) / HOUR), np.nan)
+        for hour, mean in found[ds]:
+            values[int((hour - start) / HOUR)] = mean
+        means = rolling_mean(values, 8, O3_8H_MIN_HOURS)[0]
+        for e in sorted({h + k * HOUR for h in touched[key] for k in range(8)}):
+            v = means[int((e - start) / HOUR)]
+            out.append(
+                (
+                    sid,
+                    ds,
+                    kind,
+                    param,
+                    "8h",
+                    e - 7 * HOUR,
+                    e + HOUR,
+                    None if np.isnan(v) else float(v),
+                )
+            )
     return out
 
 
@@ -81,9 +103,7 @@ def candidates(conn: psycopg.Connection) -> list[Candidate]:
             out.append((sid, ds, kind, param, "1h", hour, hour + HOUR, mean))
         if _has(kind, param, "8h"):
             eight[(sid, ds, kind, param)].append(hour)
-    for (sid, ds, kind, param), hours in eight.items():
-        for start, value in _eight_hour(conn, ds, hours):
-            out.append((sid, ds, kind, param, "8h", start, start + 8 * HOUR, value))
+    out.extend(_eight_hour(conn, eight))
     years: set[tuple[int, int, str, str, int]] = set()
     for sid, ds, kind, param, day, mean in conn.execute(_TOUCHED_DAYS).fetchall():
         if _has(kind, param, "24h"):
@@ -92,11 +112,25 @@ def candidates(conn: psycopg.Connection) -> list[Candidate]:
             )
         if _has(kind, param, "annual"):
             years.add((sid, ds, kind, param, day.year))
-    for sid, ds, kind, param, year in years:
+    ordered = sorted(years)
+    means = {
+        (ds, y): m
+        for ds, y, m in conn.execute(_YEAR_MEAN, [[k[1] for k in ordered], [k[4] for k in ordered]])
+    }
+    for sid, ds, kind, param, year in ordered:
         first, nxt = date(year, 1, 1), date(year + 1, 1, 1)
-        row = conn.execute(_YEAR_MEAN, [ds, first, nxt]).fetchone()
-        value = row[0] if row else None
-        out.append((sid, ds, kind, param, "annual", day_start(first), day_start(nxt), value))
+        out.append(
+            (
+                sid,
+                ds,
+                kind,
+                param,
+                "annual",
+                day_start(first),
+                day_start(nxt),
+                means.get((ds, year)),
+            )
+        )
     return out
 
 
@@ -112,10 +146,26 @@ def refresh(conn: psycopg.Connection) -> int:
             deletes.append((ds, period, start))
     with conn.cursor() as cur:
         if deletes:
-            cur.executemany(
-                "DELETE FROM sensor.alerts WHERE datastream_id = %s AND period = %s"
-                " AND start_time = %s",
-                deletes,
+            # Only the alerts that exist need deleting (most windows never exceeded).
+            existing = set(
+                conn.execute(
+                    "SELECT datastream_id, period, start_time FROM sensor.alerts"
+                    " WHERE datastream_id = ANY(%s) AND start_time >= %s AND start_time <= %s",
+                    [
+                        sorted({d[0] for d in deletes}),
+                        min(d[2] for d in deletes),
+                        max(d[2] for d in deletes),
+                    ],
+                ).fetchall()
+            )
+            deletes = [d for d in deletes if d in existing]
+        if deletes:
+            ds_ids, periods, starts = (list(x) for x in zip(*deletes, strict=True))
+            cur.execute(
+                "DELETE FROM sensor.alerts a USING unnest(%s::int[], %s::text[],"
+                " %s::timestamptz[]) AS x(ds, period, start) WHERE a.datastream_id = x.ds"
+                " AND a.period = x.period AND a.start_time = x.start",
+                [ds_ids, periods, starts],
             )
         if upserts:
             cur.executemany(

@@ -16,7 +16,7 @@ from datetime import datetime
 import psycopg
 
 from sensors import alerts, states
-from sensors.indices import store
+from sensors.indices import store, store_wqi
 
 log = logging.getLogger(__name__)
 
@@ -116,11 +116,10 @@ def _batch(conn: psycopg.Connection, limit: int) -> int | None:
         conn.execute(_DAILY)
         conn.execute(_DAILY_GONE)
         stations: list[tuple[int, str, list[datetime]]] = conn.execute(_STATIONS).fetchall()
+        store.recompute_air(conn, {sid: hours for sid, kind, hours in stations if kind == "air"})
         for station_id, kind, hours in stations:
-            if kind == "air":
-                store.recompute_air(conn, station_id, hours)
-            else:
-                store.recompute_water(conn, station_id, hours)
+            if kind == "water":
+                store_wqi.recompute_water(conn, station_id, hours)
         alerts.refresh(conn)
         states.refresh(conn, [s[0] for s in stations])
         return claimed

@@ -1,20 +1,22 @@
-"""Recompute and store a station's AQI (hourly, daily; VN and US) and WQI from its rollups."""
+"""Recompute and store the AQI (hourly, daily; VN and US) of air stations from their rollups.
+
+All stations touched in a batch are computed together: one read of their hourly means, one
+vectorised computation, one COPY of the results and one upsert.
+"""
 
 from __future__ import annotations
 
+import json
 import math
-from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 import psycopg
-from psycopg.types.json import Jsonb
 
 from sensors.indices.aqi import AqiArrays, daily_aqi, hourly_aqi
 from sensors.indices.breakpoints import VN_PARAMETERS
 from sensors.indices.nowcast import WINDOW
-from sensors.indices.wqi import compute_wqi
 
 HOUR = timedelta(hours=1)
 #: Vietnam time is UTC+7 all year (no daylight saving since 1975).
@@ -23,6 +25,8 @@ VN_OFFSET = timedelta(hours=7)
 O3_LEAD = 7
 #: Touched hours further apart than this are recomputed as separate windows.
 CLUSTER_GAP = timedelta(hours=48)
+#: A window never spans more than this (a long backlog is taken in slices).
+CLUSTER_SPAN = timedelta(days=31)
 SCHEMES = ("vn", "us")
 
 
@@ -40,7 +44,7 @@ def _clusters(hours: Iterable[datetime]) -> list[list[datetime]]:
     """Split sorted hours into runs no more than CLUSTER_GAP apart."""
     out: list[list[datetime]] = []
     for h in sorted(hours):
-        if out and h - out[-1][-1] <= CLUSTER_GAP:
+        if out and h - out[-1][-1] <= CLUSTER_GAP and h - out[-1][0] <= CLUSTER_SPAN:
             out[-1].append(h)
         else:
             out.append([h])
@@ -48,163 +52,142 @@ def _clusters(hours: Iterable[datetime]) -> list[list[datetime]]:
 
 
 def load_hourly(
-    conn: psycopg.Connection, station_id: int, start: datetime, end: datetime
+    conn: psycopg.Connection, station_ids: list[int], start: datetime, end: datetime
 ) -> dict[str, np.ndarray]:
-    """Hourly means of a station's datastreams on [start, end) as arrays of shape (1, hours)."""
+    """Hourly means on [start, end) per parameter, shape (stations, hours); NaN = none."""
     n = int((end - start) / HOUR)
-    rows = conn.execute(
-        "SELECT d.property_code, h.hour, h.mean FROM sensor.hourly h"
-        " JOIN sensor.datastreams d ON d.id = h.datastream_id"
-        " WHERE d.station_id = %s AND h.hour >= %s AND h.hour < %s",
-        [station_id, start, end],
-    ).fetchall()
+    row_of = {sid: i for i, sid in enumerate(station_ids)}
     arrays: dict[str, np.ndarray] = {}
-    for code, hour, mean in rows:
-        arr = arrays.setdefault(code, np.full((1, n), np.nan))
-        arr[0, int((hour - start) / HOUR)] = mean
+    cur = conn.execute(
+        "SELECT d.station_id, d.property_code, h.hour, h.mean FROM sensor.hourly h"
+        " JOIN sensor.datastreams d ON d.id = h.datastream_id"
+        " WHERE d.station_id = ANY(%s) AND d.property_code = ANY(%s)"
+        " AND h.hour >= %s AND h.hour < %s",
+        [station_ids, list(VN_PARAMETERS), start, end],
+    )
+    for sid, code, hour, mean in cur:
+        arr = arrays.get(code)
+        if arr is None:
+            arr = arrays[code] = np.full((len(station_ids), n), np.nan)
+        arr[row_of[sid], int((hour - start) / HOUR)] = mean
     return arrays
 
 
-def _subs_json(result: AqiArrays, i: int) -> Jsonb:
-    """The sub-indices of column ``i`` as JSON (2 decimals), missing ones left out."""
+def _subs_json(result: AqiArrays, row: int, col: int) -> str:
+    """The sub-indices at (row, col) as JSON (2 decimals), missing ones left out."""
     out = {}
     for p, arr in result.subs.items():
-        v = float(np.asarray(arr)[0, i])
+        v = float(np.asarray(arr)[row, col])
         if not math.isnan(v):
             out[p] = round(v, 2)
-    return Jsonb(out)
+    return json.dumps(out)
 
 
-def _write(
-    conn: psycopg.Connection,
-    table: str,
-    key: str,
-    station_id: int,
-    scheme: str,
-    keys: list[object],
-    result: AqiArrays,
-    index: list[int],
-) -> None:
-    """Upsert the AQI of the given keys; delete the rows of keys that now have none."""
-    rows, gone = [], []
-    for k, i in zip(keys, index, strict=True):
-        aqi = result.aqi[0, i]
+class AqiWriter:
+    """Collects AQI rows to upsert and keys to delete, then writes them in a few statements."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, list[tuple]] = {"hour": [], "day": []}
+        self.gone: dict[str, list[tuple]] = {"hour": [], "day": []}
+
+    def add(
+        self, key: str, sid: int, scheme: str, k: object, result: AqiArrays, row: int, col: int
+    ) -> None:
+        """Record the AQI of one station at one hour or day (or its absence)."""
+        aqi = result.aqi[row, col]
         if np.isnan(aqi):
-            gone.append(k)
+            self.gone[key].append((sid, scheme, k))
         else:
-            rows.append(
-                (station_id, scheme, k, int(aqi), str(result.dominant[0, i]), _subs_json(result, i))
+            self.rows[key].append(
+                (
+                    sid,
+                    scheme,
+                    k,
+                    int(aqi),
+                    str(result.dominant[row, col]),
+                    _subs_json(result, row, col),
+                )
             )
-    if rows:
-        with conn.cursor() as cur:
-            cur.executemany(
-                f"INSERT INTO sensor.{table} (station_id, scheme, {key}, aqi, dominant,"  # noqa: S608
-                " sub_indices) VALUES (%s, %s, %s, %s, %s, %s)"
-                f" ON CONFLICT (station_id, scheme, {key}) DO UPDATE SET aqi = EXCLUDED.aqi,"
-                " dominant = EXCLUDED.dominant, sub_indices = EXCLUDED.sub_indices,"
-                " computed_at = now()",
-                rows,
+
+    def flush(self, conn: psycopg.Connection) -> None:
+        """COPY the rows into a staging table, upsert them, delete what has no AQI now."""
+        for key, table, typ in (
+            ("hour", "aqi_hourly", "timestamptz"),
+            ("day", "aqi_daily", "date"),
+        ):
+            if self.gone[key]:
+                sids, schemes, keys = (list(x) for x in zip(*self.gone[key], strict=True))
+                conn.execute(
+                    f"DELETE FROM sensor.{table} a USING unnest(%s::int[], %s::text[],"  # noqa: S608
+                    f" %s::{typ}[]) AS x(s, sc, k)"
+                    f" WHERE a.station_id = x.s AND a.scheme = x.sc AND a.{key} = x.k",
+                    [sids, schemes, keys],
+                )
+            if not self.rows[key]:
+                continue
+            stage = f"{table}_stage"
+            conn.execute(
+                f"CREATE TEMP TABLE IF NOT EXISTS {stage} (station_id int, scheme text,"
+                f" {key} {typ}, aqi int, dominant text, sub_indices jsonb) ON COMMIT DELETE ROWS"
             )
-    if gone:
-        conn.execute(
-            f"DELETE FROM sensor.{table} WHERE station_id = %s AND scheme = %s"  # noqa: S608
-            f" AND {key} = ANY(%s)",
-            [station_id, scheme, gone],
-        )
+            with conn.cursor() as cur:
+                with cur.copy(f"COPY {stage} FROM STDIN") as copy:
+                    for r in self.rows[key]:
+                        copy.write_row(r)
+                cur.execute(
+                    f"INSERT INTO sensor.{table} (station_id, scheme, {key}, aqi, dominant,"  # noqa: S608
+                    f" sub_indices) SELECT * FROM {stage}"
+                    f" ON CONFLICT (station_id, scheme, {key}) DO UPDATE SET aqi = EXCLUDED.aqi,"
+                    " dominant = EXCLUDED.dominant, sub_indices = EXCLUDED.sub_indices,"
+                    " computed_at = now()"
+                )
+                cur.execute(f"TRUNCATE {stage}")
 
 
-def recompute_air(conn: psycopg.Connection, station_id: int, hours: list[datetime]) -> None:
-    """Recompute the hourly AQI of ``hours`` and the NowCast hours they feed, and their days."""
-    for cluster in _clusters(hours):
-        feed = {h + k * HOUR for h in cluster for k in range(WINDOW)}
-        days = sorted(
-            {local_day(h) for h in cluster} | {local_day(h + O3_LEAD * HOUR) for h in cluster}
-        )
-        first_day = day_start(days[0]) - O3_LEAD * HOUR
-        start = min(first_day, min(cluster) - (WINDOW - 1) * HOUR)
-        end = max(day_start(days[-1]) + 24 * HOUR, max(cluster) + WINDOW * HOUR)
-        arrays = load_hourly(conn, station_id, start, end)
-        arrays = {p: a for p, a in arrays.items() if p in VN_PARAMETERS}
-        hour_keys = sorted(feed)
-        hour_idx = [int((h - start) / HOUR) for h in hour_keys]
-        lo = int((first_day - start) / HOUR)
-        span = O3_LEAD + 24 * ((days[-1] - days[0]).days + 1)
-        day_idx = [(d - days[0]).days for d in days]
-        if not arrays:  # no air data left: every index of these hours and days goes
-            arrays = {"pm25": np.full((1, int((end - start) / HOUR)), np.nan)}
-        for scheme in SCHEMES:
-            hourly = hourly_aqi(arrays, scheme)
-            sliced = {p: a[:, lo : lo + span] for p, a in arrays.items()}
-            daily = daily_aqi(sliced, lead=O3_LEAD, scheme=scheme)
-            _write(
-                conn, "aqi_hourly", "hour", station_id, scheme, list(hour_keys), hourly, hour_idx
-            )
-            _write(conn, "aqi_daily", "day", station_id, scheme, list(days), daily, day_idx)
+def recompute_air(conn: psycopg.Connection, touched: dict[int, list[datetime]]) -> None:
+    """Recompute the hourly AQI of the touched hours (per station) and of the NowCast hours
+    they feed, and the daily AQI of their days; write all of it in one go."""
+    writer = AqiWriter()
+    by_cluster: dict[int, dict[int, list[datetime]]] = {}
+    clusters = _clusters({h for hours in touched.values() for h in hours})
+    bounds = [(c[0], c[-1]) for c in clusters]
+    for sid, hours in touched.items():
+        for h in hours:
+            ci = next(i for i, (lo, hi) in enumerate(bounds) if lo <= h <= hi)
+            by_cluster.setdefault(ci, {}).setdefault(sid, []).append(h)
+    for ci, per_station in by_cluster.items():
+        _recompute_window(conn, clusters[ci], per_station, writer)
+    writer.flush(conn)
 
 
-def _wqi_rows(values: dict[object, dict[str, float]], station_id: int) -> list[tuple]:
-    """Rows for wqi_hourly/wqi_daily from the parameter values of each key."""
-    rows = []
-    for key, vals in values.items():
-        r = compute_wqi(vals)
-        rows.append(
-            (
-                station_id,
-                key,
-                r.wqi,
-                r.raw,
-                r.formula,
-                r.band.key if r.band else None,
-                list(r.parameters),
-                Jsonb({k: round(v, 3) for k, v in r.sub_indices.items()}),
-                r.reason,
-            )
-        )
-    return rows
-
-
-def _upsert_wqi(conn: psycopg.Connection, table: str, key: str, rows: list[tuple]) -> None:
-    """Upsert WQI rows (computed or with the reason why not)."""
-    if not rows:
-        return
-    with conn.cursor() as cur:
-        cur.executemany(
-            f"INSERT INTO sensor.{table} (station_id, {key}, wqi, raw, formula, band,"  # noqa: S608
-            " parameters, sub_indices, reason) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
-            f" ON CONFLICT (station_id, {key}) DO UPDATE SET wqi = EXCLUDED.wqi,"
-            " raw = EXCLUDED.raw, formula = EXCLUDED.formula, band = EXCLUDED.band,"
-            " parameters = EXCLUDED.parameters, sub_indices = EXCLUDED.sub_indices,"
-            " reason = EXCLUDED.reason, computed_at = now()",
-            rows,
-        )
-
-
-def recompute_water(conn: psycopg.Connection, station_id: int, hours: list[datetime]) -> None:
-    """Recompute the hourly WQI of ``hours`` and the daily WQI of their days."""
-    days = sorted({local_day(h) for h in hours})
-    by_hour: dict[object, dict[str, float]] = defaultdict(dict)
-    for code, hour, mean in conn.execute(
-        "SELECT d.property_code, h.hour, h.mean FROM sensor.hourly h"
-        " JOIN sensor.datastreams d ON d.id = h.datastream_id"
-        " WHERE d.station_id = %s AND h.hour = ANY(%s)",
-        [station_id, list(hours)],
-    ):
-        by_hour[hour][code] = mean
-    by_day: dict[object, dict[str, float]] = defaultdict(dict)
-    for code, day, mean in conn.execute(
-        "SELECT d.property_code, x.day, x.mean FROM sensor.daily x"
-        " JOIN sensor.datastreams d ON d.id = x.datastream_id"
-        " WHERE d.station_id = %s AND x.day = ANY(%s)",
-        [station_id, days],
-    ):
-        by_day[day][code] = mean
-    conn.execute(
-        "DELETE FROM sensor.wqi_hourly WHERE station_id = %s AND hour = ANY(%s)",
-        [station_id, [h for h in hours if h not in by_hour]],
+def _recompute_window(
+    conn: psycopg.Connection,
+    cluster: list[datetime],
+    per_station: dict[int, list[datetime]],
+    writer: AqiWriter,
+) -> None:
+    """One time window: load, compute for every station at once, collect the affected keys."""
+    days = sorted(
+        {local_day(h) for h in cluster} | {local_day(h + O3_LEAD * HOUR) for h in cluster}
     )
-    conn.execute(
-        "DELETE FROM sensor.wqi_daily WHERE station_id = %s AND day = ANY(%s)",
-        [station_id, [d for d in days if d not in by_day]],
-    )
-    _upsert_wqi(conn, "wqi_hourly", "hour", _wqi_rows(by_hour, station_id))
-    _upsert_wqi(conn, "wqi_daily", "day", _wqi_rows(by_day, station_id))
+    first_day = day_start(days[0]) - O3_LEAD * HOUR
+    start = min(first_day, cluster[0] - (WINDOW - 1) * HOUR)
+    end = max(day_start(days[-1]) + 24 * HOUR, cluster[-1] + WINDOW * HOUR)
+    sids = sorted(per_station)
+    arrays = load_hourly(conn, sids, start, end)
+    if not arrays:  # no air data left: every index of these hours and days goes
+        arrays = {"pm25": np.full((len(sids), int((end - start) / HOUR)), np.nan)}
+    lo = int((first_day - start) / HOUR)
+    span = O3_LEAD + 24 * ((days[-1] - days[0]).days + 1)
+    sliced = {p: a[:, lo : lo + span] for p, a in arrays.items()}
+    for scheme in SCHEMES:
+        hourly = hourly_aqi(arrays, scheme)
+        daily = daily_aqi(sliced, lead=O3_LEAD, scheme=scheme)
+        for row, sid in enumerate(sids):
+            hours = per_station[sid]
+            for h in sorted({h + k * HOUR for h in hours for k in range(WINDOW)}):
+                writer.add("hour", sid, scheme, h, hourly, row, int((h - start) / HOUR))
+            for d in sorted(
+                {local_day(h) for h in hours} | {local_day(h + O3_LEAD * HOUR) for h in hours}
+            ):
+                writer.add("day", sid, scheme, d, daily, row, (d - days[0]).days)
