@@ -17,6 +17,7 @@ import os
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -67,7 +68,7 @@ def points(conn: psycopg.Connection, n: int) -> list[tuple[float, float, int]]:
     return [(float(x), float(y), int(i)) for x, y, i in rows]
 
 
-def timed(call, pts) -> list[float]:
+def timed(call: Callable[[float, float], None], pts: list[tuple[float, float, int]]) -> list[float]:
     """Per-call seconds of ``call(lon, lat)`` over ``pts``."""
     out = []
     for lon, lat, _ in pts:
@@ -105,7 +106,7 @@ def main() -> int:
         raw_conn = stack.enter_context(psycopg.connect(to_libpq_url(url), autocommit=True))
         total = raw_conn.execute(
             "SELECT count(*) FROM land.parcels WHERE valid_to IS NULL"
-        ).fetchone()[0]
+        ).fetchone()[0]  # type: ignore[index]
         pts = points(raw_conn, args.points)
         print(f"{total} current parcels, {len(pts)} points")
 
