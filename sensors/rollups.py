@@ -105,6 +105,8 @@ def _batch(conn: psycopg.Connection, limit: int) -> int | None:
         if not row or not row[0]:
             return None
         conn.execute(_CLAIM)
+        # Empty even inside a caller's open transaction (ON COMMIT has not fired yet).
+        conn.execute("DELETE FROM touched; DELETE FROM touched_days")
         # A pending pair of a datastream that no longer exists is dropped by the join.
         claimed = conn.execute(_TAKE, {"limit": limit}).rowcount
         if claimed <= 0:

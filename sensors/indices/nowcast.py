@@ -44,30 +44,35 @@ def weight_factor(values: Sequence[float | None]) -> float | None:
     return w_star if w_star > W_MIN else W_MIN
 
 
-def nowcast_series(hourly: np.ndarray, chunk_rows: int = 64) -> np.ndarray:
+def nowcast_series(hourly: np.ndarray) -> np.ndarray:
     """NowCast at every hour of consecutive hourly means, shape (series, hours); NaN = missing.
 
     The value at column t uses columns t, t−1, … t−11 (columns before 0 count as missing).
+    Computed lag by lag on array slices: 12 passes, no (series, hours, 12) temporaries.
     """
     data = np.atleast_2d(np.asarray(hourly, dtype=float))
-    out = np.full(data.shape, np.nan)
-    powers = np.arange(WINDOW, dtype=float)
-    for start in range(0, data.shape[0], chunk_rows):
-        block = data[start : start + chunk_rows]
-        padded = np.concatenate([np.full((block.shape[0], WINDOW - 1), np.nan), block], axis=1)
-        # windows[..., 0] is c1 (the current hour), windows[..., 11] is c12.
-        windows = np.lib.stride_tricks.sliding_window_view(padded, WINDOW, axis=1)[..., ::-1]
-        present = ~np.isnan(windows)
-        enough = present[..., :RECENT_HOURS].sum(axis=-1) >= RECENT_MIN
-        with np.errstate(invalid="ignore", divide="ignore"):
-            c_max = np.nanmax(np.where(present, windows, -np.inf), axis=-1)
-            c_min = np.nanmin(np.where(present, windows, np.inf), axis=-1)
-            w_star = np.where(c_max > 0, c_min / c_max, 1.0)
-        w = np.where(w_star > W_MIN, w_star, W_MIN)
-        weights = np.where(present, w[..., None] ** powers, 0.0)
-        values = np.where(present, windows, 0.0)
-        den = weights.sum(axis=-1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            result = (weights * values).sum(axis=-1) / den
-        out[start : start + chunk_rows] = np.where(enough, result, np.nan)
-    return out if np.ndim(hourly) > 1 else out[0]
+    n = data.shape[1]
+    present = ~np.isnan(data)
+    values = np.where(present, data, 0.0)
+    recent = np.zeros(data.shape, dtype=np.int8)
+    c_max = np.full(data.shape, -np.inf)
+    c_min = np.full(data.shape, np.inf)
+    for k in range(min(WINDOW, n)):
+        # Column t sees c_{k+1} = data[t − k]: the slices [k:] and [:n − k] line up.
+        if k < RECENT_HOURS:
+            recent[:, k:] += present[:, : n - k]
+        np.fmax(c_max[:, k:], data[:, : n - k], out=c_max[:, k:])
+        np.fmin(c_min[:, k:], data[:, : n - k], out=c_min[:, k:])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        w_star = np.where(c_max > 0, c_min / c_max, 1.0)
+    w = np.where(w_star > W_MIN, w_star, W_MIN)
+    num = np.zeros(data.shape)
+    den = np.zeros(data.shape)
+    weight = np.ones(data.shape)
+    for k in range(min(WINDOW, n)):
+        num[:, k:] += weight[:, k:] * values[:, : n - k]
+        den[:, k:] += weight[:, k:] * present[:, : n - k]
+        weight *= w
+    with np.errstate(invalid="ignore", divide="ignore"):
+        result = np.where(recent >= RECENT_MIN, num / den, np.nan)
+    return result if np.ndim(hourly) > 1 else result[0]
