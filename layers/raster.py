@@ -28,6 +28,8 @@ from layers.styles import AQI_CATEGORIES
 #: Grid step of the AQI surface, degrees (~550 m).
 AQI_RES = 0.005
 IDW_POWER = 2.0
+#: Most cells along each side of the surface grid.
+MAX_CELLS = 512
 
 LANDCOVER_COLORMAP: dict[int, tuple[int, int, int, int]] = {
     10: (0, 100, 0, 255), 30: (255, 255, 76, 255), 40: (240, 150, 255, 255),
@@ -96,11 +98,13 @@ async def aqi_surface(conn: psycopg.AsyncConnection) -> Surface:
     else:  # stations outside every province: a box around them
         clip = shapely.box(*pts[:, 0:2].min(0), *pts[:, 0:2].max(0)).buffer(0.1)
     west, south, east, north = clip.bounds
-    width = max(int(np.ceil((east - west) / AQI_RES)), 1)
-    height = max(int(np.ceil((north - south) / AQI_RES)), 1)
-    transform = from_origin(west, north, AQI_RES, AQI_RES)
+    # Coarser steps for a wide area, so the grid (cells × stations) stays bounded.
+    res = max(AQI_RES, (east - west) / MAX_CELLS, (north - south) / MAX_CELLS)
+    width = max(int(np.ceil((east - west) / res)), 1)
+    height = max(int(np.ceil((north - south) / res)), 1)
+    transform = from_origin(west, north, res, res)
     cols, rws = np.meshgrid(np.arange(width) + 0.5, np.arange(height) + 0.5)
-    gx, gy = west + cols * AQI_RES, north - rws * AQI_RES
+    gx, gy = west + cols * res, north - rws * res
     grid = idw(pts[:, 0], pts[:, 1], pts[:, 2], gx, gy).astype(np.float32)
     outside = geometry_mask([clip], out_shape=(height, width), transform=transform)
     grid[outside] = -1.0

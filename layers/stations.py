@@ -173,7 +173,7 @@ async def parcels_near_exceeding(
         "   WHERE st.station_id = s.id AND st.state = 'exceeding')))"
         " SELECT p.commune_code, p.sheet_number, p.parcel_number, p.land_use,"
         " p.legal_area_m2, h.code AS station,"
-        " round(ST_Distance(p.geom::geography, h.geom::geography)::numeric, 1)"
+        " round(ST_Distance(p.geom::geography, h.geom::geography)::numeric, 1)::float8"
         "   AS distance_m"
         " FROM hot h JOIN layers.parcels p"
         # Degrees prefilter (index), then the exact distance on the spheroid.

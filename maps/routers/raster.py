@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
+import numpy as np
 from fastapi import APIRouter, Response
+from rio_tiler.utils import render
 from starlette.concurrency import run_in_threadpool
 
 from layers.catalog import get_layer
@@ -16,11 +19,12 @@ from maps.tileservice import sync_changes
 
 router = APIRouter(tags=["raster"])
 
-#: A fully transparent 1×1 PNG for tiles outside a raster.
-EMPTY_PNG = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c6360000002000001e221bc330000000049454e44ae426082"
-)
+
+@cache
+def empty_png() -> bytes:
+    """A fully transparent 256 px PNG, for tiles outside a raster."""
+    blank = np.zeros((1, 256, 256), np.uint8)
+    return bytes(render(blank, mask=np.zeros((256, 256), np.uint8), img_format="PNG"))
 
 
 async def raster_source(layer_id: str, state: MapState, conn: ConnDep) -> Path | bytes:
@@ -44,7 +48,9 @@ async def raster_tile(
     check_tile(z, x, y)
     source = await raster_source(layer.id, state, conn)
     png = await run_in_threadpool(render_tile, layer.id, source, z, x, y)
-    return Response(png or EMPTY_PNG, media_type="image/png", headers={"Cache-Control": "no-cache"})
+    return Response(
+        png or empty_png(), media_type="image/png", headers={"Cache-Control": "no-cache"}
+    )
 
 
 @router.get("/raster/{name}/point", summary="Raster value at a point")
