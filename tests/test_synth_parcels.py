@@ -14,6 +14,7 @@ import shapely
 from gis.errors import InvalidInput, NotFound
 from gis.settings import to_libpq_url
 from gis.synth import allocate, synth_parcels
+from gis.synth.sheets import sheet_count
 from gis.synth.table import FIELDS
 
 pytestmark = pytest.mark.usefixtures("admin_loaded")
@@ -178,3 +179,10 @@ def test_allocate_largest_remainder():
     assert list(allocate(10, [0.7, 0.2, 0.1])) == [7, 2, 1]
     with pytest.raises(InvalidInput):
         allocate(10, [])
+
+
+def test_sheet_sizes_stay_in_range_whenever_possible():
+    for n in range(1, 501):
+        assert sheet_count(n) == 1
+    for n in range(600, 30_000, 7):
+        assert 300 <= n / sheet_count(n) <= 500, n

@@ -6,13 +6,15 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-#: Parcels per map sheet the generator aims at (sheets get 300–500 when the count allows).
+#: Parcels per map sheet: about ``SHEET_TARGET``, never more than ``SHEET_MAX`` (so 300–500
+#: whenever the count allows it).
 SHEET_TARGET = 400
+SHEET_MAX = 500
 
 
-def sheet_count(n: int, target: int = SHEET_TARGET) -> int:
+def sheet_count(n: int) -> int:
     """How many sheets ``n`` parcels are spread over."""
-    return max(1, round(n / target))
+    return max(1, round(n / SHEET_TARGET), -(-n // SHEET_MAX))
 
 
 def assign_sheets(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
