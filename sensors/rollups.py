@@ -11,6 +11,7 @@ reading therefore leaves no stale value behind.
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime
 
 import psycopg
@@ -24,6 +25,9 @@ log = logging.getLogger(__name__)
 BATCH = 20000
 #: One rollup worker at a time (several ingesters may call process_pending).
 LOCK_KEY = "iocgis rollups"
+#: Every station's state (offline ones too) is re-judged at most this often.
+STATE_SWEEP_SECONDS = 60.0
+_last_sweep = {"at": float("-inf")}
 #: Readings with such a quality flag are left out of the statistics (case-insensitive regex).
 EXCLUDED_QUALITY = r"^(cal|invalid|bad|fault|error|maint)"
 
@@ -97,12 +101,16 @@ GROUP BY s.id, s.kind ORDER BY s.id
 """
 
 
+def _try_lock(conn: psycopg.Connection) -> bool:
+    """Take the rollup lock for the current transaction if no other worker holds it."""
+    row = conn.execute("SELECT pg_try_advisory_xact_lock(hashtext(%s))", [LOCK_KEY]).fetchone()
+    return bool(row and row[0])
+
+
 def _batch(conn: psycopg.Connection, limit: int) -> int | None:
     """Claim and recompute one batch; None when another worker holds the lock."""
     with conn.transaction():
-        got = conn.execute("SELECT pg_try_advisory_xact_lock(hashtext(%s))", [LOCK_KEY])
-        row = got.fetchone()
-        if not row or not row[0]:
+        if not _try_lock(conn):
             return None
         conn.execute(_CLAIM)
         # Empty even inside a caller's open transaction (ON COMMIT has not fired yet).
@@ -131,7 +139,8 @@ def process_pending(conn: psycopg.Connection, limit: int = BATCH) -> int:
     """Recompute everything the pending (datastream, hour) pairs touch; return pairs handled.
 
     Runs batch after batch until nothing is pending; returns 0 at once when another worker
-    is already at it (it will take the pairs). Safe to call at any time and repeatedly.
+    is already at it (it will take the pairs). Once a minute it also re-judges the state of
+    every station, so one that went silent shows offline. Safe to call at any time.
     """
     total = 0
     while True:
@@ -143,4 +152,10 @@ def process_pending(conn: psycopg.Connection, limit: int = BATCH) -> int:
             break
     if total:
         log.info("rollups: %d (datastream, hour) pairs recomputed", total)
+    if time.monotonic() - _last_sweep["at"] >= STATE_SWEEP_SECONDS:
+        # Stations that stopped reporting are touched by no batch: sweep them all.
+        with conn.transaction():
+            if _try_lock(conn):
+                states.refresh(conn)
+                _last_sweep["at"] = time.monotonic()
     return total

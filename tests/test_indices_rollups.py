@@ -326,3 +326,30 @@ def test_trending_state() -> None:
     assert states.judge([rising], cfg)[0] == "trending"
     flat = states.Signal("air", "no2", hours, [150.0, 150.0, 150.0], None, None)
     assert states.judge([flat], cfg)[0] == "working"
+
+
+def test_state_sweep_marks_silent_stations_offline(db, monkeypatch) -> None:
+    _code, sid, ds = make_station(db, "air", ["pm25"])
+    recent = datetime.now(UTC) - timedelta(minutes=50)
+    ingest(db, [(ds["pm25"], recent, 20.0, None)])
+    rollups.process_pending(db)
+    db.commit()
+    assert (
+        db.execute(
+            "SELECT state FROM sensor.station_states WHERE station_id = %s", [sid]
+        ).fetchone()[0]
+        == "working"
+    )
+    # Nothing new arrives; with a 30-minute threshold the periodic sweep finds it silent.
+    monkeypatch.setattr(
+        states, "get_state_settings", lambda: states.StateSettings(offline_minutes=30)
+    )
+    monkeypatch.setitem(rollups._last_sweep, "at", float("-inf"))
+    assert rollups.process_pending(db) == 0
+    db.commit()
+    assert (
+        db.execute(
+            "SELECT state FROM sensor.station_states WHERE station_id = %s", [sid]
+        ).fetchone()[0]
+        == "offline"
+    )
