@@ -1,0 +1,91 @@
+"""The catalog: every declaration matches its view; legends, styles and categories agree."""
+
+from __future__ import annotations
+
+import pytest
+
+from gis.errors import InvalidInput, NotFound, UnknownCRS
+from layers.catalog import CATALOG, get_layer, layers_for, layers_for_source
+from layers.cql import to_sql
+from layers.crs_uri import parse_crs_uri
+from layers.styles import LAND_USE_PALETTE_UNOFFICIAL
+from sensors.indices.categories import VN_AQI_CATEGORIES, WQI_BANDS
+
+
+@pytest.mark.parametrize("layer", [x for x in CATALOG.values() if x.kind == "vector"],
+                         ids=lambda x: x.id)  # fmt: skip
+def test_every_declared_property_is_a_column_of_its_view(conn, layer):
+    cols = {r[0] for r in conn.execute(
+        "SELECT column_name FROM information_schema.columns"
+        " WHERE table_schema = 'layers' AND table_name = %s", (layer.view,),
+    )}  # fmt: skip
+    assert {"fid", "geom"} <= cols
+    assert {p.name for p in layer.properties} <= cols
+    if layer.time_property:
+        assert layer.prop(layer.time_property).type == "datetime"
+
+
+def test_index_categories_agree_with_the_indices_module(conn):
+    rows = conn.execute(
+        "SELECT index_kind, low, high, key, name_vi, name_en, color FROM layers.index_categories"
+    ).fetchall()
+    table = {(k, low): (high, key, vi, en, col) for k, low, high, key, vi, en, col in rows}
+    for kind, cats in (("aqi", VN_AQI_CATEGORIES), ("wqi", WQI_BANDS)):
+        for c in cats:
+            high, key, vi, en, col = table[(kind, c.low)]
+            assert (key, vi, en, col) == (c.key, c.name_vi, c.name_en, c.hex)
+            assert high == c.high or (kind == "aqi" and c.key == "hazardous")
+
+
+def test_palette_covers_every_land_use_code(conn):
+    codes = {r[0] for r in conn.execute("SELECT code FROM land.land_use_codes")}
+    assert codes <= set(LAND_USE_PALETTE_UNOFFICIAL)
+
+
+def test_legend_and_style_documents(client):
+    legend = client.get("/layers/parcels/legend.json").json()
+    assert legend["property"] == "land_use" and legend["title"]["vi"] == "Thửa đất"
+    odt = next(e for e in legend["entries"] if e["value"] == "ODT")
+    assert odt["label"]["vi"].startswith("ODT – Đất ở tại đô thị")
+    assert odt["color"] == LAND_USE_PALETTE_UNOFFICIAL["ODT"]
+    aqi = client.get("/layers/stations/legend.json").json()["entries"]
+    assert [e["color"] for e in aqi] == [c.hex for c in VN_AQI_CATEGORIES]
+    style = client.get("/layers/parcels/style.json").json()
+    assert style["version"] == 8
+    assert style["sources"]["parcels"]["url"].endswith("/tiles/parcels/tilejson.json")
+    paint = style["layers"][0]["paint"]["fill-color"]
+    assert paint[:2] == ["match", ["get", "land_use"]] and "ODT" in paint
+    assert style["metadata"]["folium"]["colors"]["ODT"] == odt["color"]
+    raster = client.get("/layers/landcover/style.json").json()
+    assert raster["sources"]["landcover"]["type"] == "raster"
+    cat = client.get("/layers").json()["layers"]
+    assert {x["id"] for x in cat} == set(CATALOG)
+    assert client.get("/layers/nope/legend.json").status_code == 404
+
+
+def test_lookups():
+    assert get_layer("parcels").id == "parcels"
+    with pytest.raises(NotFound):
+        get_layer("parcels", kind="raster")
+    with pytest.raises(NotFound):
+        get_layer("parcels", role="nobody")
+    assert {x.id for x in layers_for(kind="raster")} == {"aqi_surface", "landcover"}
+    assert {x.id for x in layers_for_source("stations")} >= {"stations", "alerts", "aqi_surface"}
+
+
+def test_cql_params_are_bound():
+    cond, params = to_sql(CATALOG["parcels"], "land_use = 'ODT' AND legal_area_m2 > 5")
+    text = cond.as_string(None)
+    assert "ODT" not in text and "%(cql0)s" in text and params == {"cql0": "ODT", "cql1": 5}
+    with pytest.raises(InvalidInput):
+        to_sql(CATALOG["parcels"], "owner = 'x'")
+
+
+def test_crs_uris():
+    assert parse_crs_uri(None).srid == 4326 and not parse_crs_uri(None).lat_first
+    assert parse_crs_uri("EPSG:4326").lat_first
+    vn = parse_crs_uri("http://www.opengis.net/def/crs/EPSG/0/9210")
+    assert vn.srid == 9210 and not vn.lat_first and not vn.geographic
+    assert parse_crs_uri("urn:ogc:def:crs:EPSG::4756").lat_first
+    with pytest.raises(UnknownCRS):
+        parse_crs_uri("EPSG:2154")
