@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import psycopg
@@ -160,6 +158,8 @@ def test_several_zones_one_layer_each(database_url, tmp_path):
 
 
 def test_bad_requests(database_url, tmp_path):
+    kept = tmp_path / "x.gpkg"
+    kept.write_bytes(b"an earlier file")
     with pytest.raises(NotFound, match="99999"):
         synth_parcels(tmp_path / "x.gpkg", 10, communes=["99999"], url=database_url)
     with pytest.raises(NotFound, match="province"):
@@ -170,7 +170,8 @@ def test_bad_requests(database_url, tmp_path):
         synth_parcels(tmp_path / "x.gpkg", 0, communes=[COMMUNE], url=database_url)
     with pytest.raises(InvalidInput, match="commune"):
         synth_parcels(tmp_path / "x.gpkg", 10, url=database_url)
-    assert not Path(tmp_path / "x.gpkg").exists()
+    assert kept.read_bytes() == b"an earlier file"  # a failed run loses nothing
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.gpkg"]
 
 
 def test_allocate_largest_remainder():

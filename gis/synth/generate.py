@@ -95,7 +95,7 @@ def synth_parcels(
 ) -> SynthSummary:
     """Write ``count`` synthetic parcels over the communes (shared by area) to GeoPackage ``out``.
 
-    ``out`` is replaced when it exists. The result is the same for the same arguments.
+    ``out`` is replaced when the run succeeds. The same arguments give the same file.
     """
     path = Path(out)
     if path.suffix.lower() != ".gpkg":
@@ -107,24 +107,29 @@ def synth_parcels(
     shares = allocate(count, [s.area_m2 for s in shapes])
     zones = sorted({s.srid for s, n in zip(shapes, shares, strict=True) if n > 0})
     names = {z: "parcels" if len(zones) == 1 else f"parcels_{z}" for z in zones}
-    if path.exists():
-        path.unlink()
     path.parent.mkdir(parents=True, exist_ok=True)
+    # Written beside ``out`` and renamed at the end: a failed run leaves an old file intact.
+    partial = path.with_name(f".{path.stem}.partial.gpkg")
+    partial.unlink(missing_ok=True)
     pending: dict[int, list[gpd.GeoDataFrame]] = {z: [] for z in zones}
     written: dict[int, int] = dict.fromkeys(zones, 0)
     members: dict[int, list[str]] = {z: [] for z in zones}
-    for shape, n in zip(shapes, shares, strict=True):
-        if n < MIN_PER_COMMUNE:
-            continue
-        frame = commune_parcels(shape, int(n), seed)
-        pending[shape.srid].append(frame)
-        members[shape.srid].append(shape.code)
-        if sum(len(f) for f in pending[shape.srid]) >= CHUNK_ROWS:
-            _flush(path, names, pending, written, shape.srid)
-        if progress is not None:
-            progress(len(frame))
-    for zone in zones:
-        _flush(path, names, pending, written, zone)
+    try:
+        for shape, n in zip(shapes, shares, strict=True):
+            if n < MIN_PER_COMMUNE:
+                continue
+            frame = commune_parcels(shape, int(n), seed)
+            pending[shape.srid].append(frame)
+            members[shape.srid].append(shape.code)
+            if sum(len(f) for f in pending[shape.srid]) >= CHUNK_ROWS:
+                _flush(partial, names, pending, written, shape.srid)
+            if progress is not None:
+                progress(len(frame))
+        for zone in zones:
+            _flush(partial, names, pending, written, zone)
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)
     layers = tuple(
         SynthLayer(names[z], z, written[z], tuple(members[z])) for z in zones if written[z]
     )
