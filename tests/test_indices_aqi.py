@@ -302,3 +302,20 @@ def test_o3_rule_discontinuity() -> None:
         {"pm25": pm, "o3": np.concatenate([np.full(16, 0.0), np.full(8, 401.0)])[None]}
     )
     assert below.aqi[0][0] == 299 and above.aqi[0][0] == 200
+
+
+def test_us_scheme_from_concentrations_uses_pm_only() -> None:
+    result = aqi_from_concentrations({"pm25": 35.5, "no2": 900.0, "o3_8h": 100.0}, "us")
+    assert result is not None and result.aqi == 101 and result.dominant == "pm25"
+    assert result.category.name_en == "Unhealthy for Sensitive Groups"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    param=st.sampled_from(["pm25", "pm10"]),
+    a=st.floats(0, 700, allow_nan=False),
+    b=st.floats(0, 700, allow_nan=False),
+)
+def test_us_sub_index_never_falls_when_concentration_rises(param, a, b) -> None:
+    lo, hi = sorted((a, b))
+    assert float(sub_index(param, hi, "us")) >= float(sub_index(param, lo, "us"))

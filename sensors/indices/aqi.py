@@ -203,6 +203,8 @@ def aqi_from_concentrations(
         if key == "o3_8h" and value > O3_8H_CUTOFF:
             continue  # the daily rule: above 400 µg/m³ only the 1 h sub-index counts
         param = "o3" if key.startswith("o3") else key
+        if scheme == "us" and param not in US_PARAMETERS:
+            continue  # the US scheme here covers PM only
         column = key if scheme == "vn" else param
         si = sub_index(column, float(value), scheme)
         subs[param] = np.fmax(subs[param], si) if param in subs else si

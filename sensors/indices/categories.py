@@ -186,6 +186,7 @@ US_AQI_CATEGORIES: tuple[Category, ...] = (
 )
 
 #: VN_WQI bands (Decision 1460): range, quality, colour, RGB and the use the water suits.
+#: ⚠ Ranges, colours and uses follow the reference; the Vietnamese sentences are our wording.
 WQI_BANDS: tuple[Category, ...] = (
     Category(
         91,
