@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-import pandas as pd
+import pyarrow as pa
 import shapely
 from pyproj import CRS
 
@@ -110,7 +110,7 @@ def edit_parcel(
                 "user_id_number": ids,
                 "user_address": addrs,
             }
-            frame = pd.DataFrame({k: [values.get(k)] for k in CONTRACT_FIELDS}, dtype=object)
+            frame = {k: pa.array([values.get(k)]) for k in CONTRACT_FIELDS}
             writer = Writer(conn, srid, None)
             ctx = Context(srid, commune, code_lookup(conn), transformer(source, srid),
                           np.array([], dtype=np.int64), writer.commune_shape, writer.sheet_srid)

@@ -20,10 +20,13 @@ from gis.parcels.model import ImportSummary
 from gis.parcels.prepare import Context, prepare_batch, transformer
 from gis.parcels.read import contract_frame, iter_batches, open_source, parse_field_map, read_keys
 from gis.parcels.validate import as_positive_int, commune_codes
-from gis.parcels.write import Writer
+from gis.parcels.write import Writer, drop_spatial_indexes, restore_indexes, tune_session
 
 #: Features per batch: large enough for vectorised work, small enough to bound memory.
 BATCH_SIZE = 50_000
+#: An import of at least this many features, and at least as many as the current parcels,
+#: rebuilds the spatial indexes at the end instead of growing them (locks land.parcels).
+BULK_MIN_FEATURES = 100_000
 
 Progress = Callable[[int, int], None]
 
@@ -63,9 +66,9 @@ def _json_value(value: Any) -> Any:
     return str(value)
 
 
-def raw_feature(attrs: pd.DataFrame, wkb: np.ndarray, pos: int, crs: str) -> dict[str, Any]:
+def raw_feature(attrs: dict[str, Any], wkb: np.ndarray, pos: int, crs: str) -> dict[str, Any]:
     """The feature as read from the file: its properties and its geometry (WKT, file CRS)."""
-    props = {str(k): _json_value(v) for k, v in attrs.iloc[pos].items()}
+    props = {str(k): _json_value(col[pos].as_py()) for k, col in attrs.items()}
     geom = shapely.from_wkb(wkb[pos], on_invalid="ignore") if wkb[pos] is not None else None
     return {
         "properties": props,
@@ -73,6 +76,16 @@ def raw_feature(attrs: pd.DataFrame, wkb: np.ndarray, pos: int, crs: str) -> dic
         "geometry_wkb": None if wkb[pos] is None or geom is not None else bytes(wkb[pos]).hex(),
         "crs": crs,
     }
+
+
+def _is_bulk(conn: Any, features: int) -> bool:
+    """A large load relative to the table: rebuild rather than grow the spatial indexes."""
+    if features < BULK_MIN_FEATURES:
+        return False
+    row = conn.execute(
+        "SELECT greatest(reltuples, 0) FROM pg_class WHERE oid = 'land.parcels'::regclass"
+    ).fetchone()
+    return bool(features >= float(row[0] if row else 0))
 
 
 def _check_target(conn: Any, srid: int) -> None:
@@ -93,8 +106,13 @@ def import_parcels(
     progress: Progress | None = None,
     url: str | None = None,
     batch_size: int = BATCH_SIZE,
+    bulk: bool | None = None,
 ) -> ImportSummary:
-    """Import a parcel file into land.parcels (one transaction); rejects go to import_rejects."""
+    """Import a parcel file into land.parcels (one transaction); rejects go to import_rejects.
+
+    ``bulk`` rebuilds the spatial indexes after loading (default: for large first loads, see
+    BULK_MIN_FEATURES); readers of land.parcels wait until the import commits.
+    """
     srid = parse_crs(crs)
     mapping = parse_field_map(field_map) if isinstance(field_map, str | None) else field_map
     src = open_source(path, layer, mapping)
@@ -114,7 +132,12 @@ def import_parcels(
                 " VALUES (%s, %s, %s, %s, %s) RETURNING id",
                 (src.path.name, _file_sha256(src.path), src.layer, srid, commune),
             ).fetchone()[0]  # type: ignore[index]
+            tune_session(conn)
+            rebuild: list[str] = []
+            if bulk if bulk is not None else _is_bulk(conn, src.features):
+                rebuild = drop_spatial_indexes(conn)
             _run(conn, src, srid, commune, summary, progress, batch_size)
+            restore_indexes(conn, rebuild)
             conn.execute(
                 "UPDATE land.imports SET finished_at = clock_timestamp(), added = %s,"
                 " versioned = %s, unchanged = %s, rejected = %s WHERE id = %s",
@@ -155,7 +178,7 @@ def _run(conn: Any, src: Any, srid: int, commune: str | None, summary: ImportSum
             for _, why in prepared.rejects:
                 key = why.split(":", 1)[0]
                 summary.rejected[key] = summary.rejected.get(key, 0) + 1
-        offset += len(attrs)
+        offset += len(wkb)
         summary.features = offset
         if progress is not None:
             progress(offset, src.features)

@@ -125,7 +125,10 @@ def read_keys(src: SourceFile) -> pd.DataFrame:
     return frame.rename(columns={v: k for k, v in src.columns.items() if v in frame.columns})
 
 
-def iter_batches(src: SourceFile, batch_size: int) -> Iterator[tuple[pd.DataFrame, np.ndarray]]:
+Columns = dict[str, Any]
+
+
+def iter_batches(src: SourceFile, batch_size: int) -> Iterator[tuple[Columns, np.ndarray]]:
     """Yield (attributes with the file's own field names, WKB geometries) per batch, in order."""
     with pyogrio.raw.open_arrow(
         src.path, layer=src.layer, batch_size=batch_size, use_pyarrow=True
@@ -134,14 +137,11 @@ def iter_batches(src: SourceFile, batch_size: int) -> Iterator[tuple[pd.DataFram
         for batch in reader:
             idx = batch.schema.get_field_index(geom_name)
             wkb = batch.column(idx).to_numpy(zero_copy_only=False)
-            attrs = batch.drop_columns([geom_name]).to_pandas()
+            attrs = {name: batch.column(name) for name in batch.schema.names if name != geom_name}
             yield attrs, np.asarray(wkb, dtype=object)
 
 
-def contract_frame(attrs: pd.DataFrame, src: SourceFile) -> pd.DataFrame:
+def contract_frame(attrs: Columns, src: SourceFile) -> Columns:
     """The contract fields of a batch under their contract names (absent ones as None)."""
-    out: dict[str, Any] = {}
-    for name in CONTRACT_FIELDS:
-        source = src.columns.get(name)
-        out[name] = attrs[source].to_numpy() if source is not None else None
-    return pd.DataFrame(out, index=attrs.index)
+    return {name: attrs[src.columns[name]] if name in src.columns else None
+            for name in CONTRACT_FIELDS}

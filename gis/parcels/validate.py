@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import shapely
 
 from gis.parcels.model import (
@@ -34,50 +36,71 @@ _COMMUNE_RE = re.compile(r"^[0-9]{5}$")
 _POLYGON_TYPES = (3, 6)  # shapely type ids of Polygon and MultiPolygon
 
 
-def as_text(values: Any, n: int) -> np.ndarray:
-    """Text values with blanks as None; integral numbers written without a decimal part."""
+def _arrow(values: Any) -> pa.Array:
+    """An Arrow array from an Arrow array, a NumPy array or a list (NaN read as null)."""
+    if isinstance(values, pa.ChunkedArray):
+        return values.combine_chunks()
+    if isinstance(values, pa.Array):
+        return values
+    return pa.array(np.asarray(values), from_pandas=True)
+
+
+def text_arrow(values: Any, n: int) -> pa.Array:
+    """Text (Arrow strings) with blanks as null; integral numbers written without decimals."""
     if values is None:
-        return np.full(n, None, dtype=object)
-    s = pd.Series(values, copy=False)
-    if pd.api.types.is_integer_dtype(s.dtype):
-        return s.astype(str).to_numpy(dtype=object)
-    if pd.api.types.is_float_dtype(s.dtype):
-        ok = s.notna() & np.isfinite(s) & (s == np.floor(s))
-        out = s.astype(object).where(s.notna(), None)
-        out[ok] = s[ok].astype("int64").astype(str)
-        out[s.notna() & ~ok] = s[s.notna() & ~ok].astype(str)
-        return out.to_numpy(dtype=object)
-    t = s.astype(object).where(s.notna(), None)
-    is_str = t.map(lambda v: isinstance(v, str), na_action="ignore").fillna(False).astype(bool)
-    t[~is_str & t.notna()] = t[~is_str & t.notna()].astype(str)
-    t = t.str.strip() if len(t) else t
-    return t.where(t.notna() & (t != ""), None).to_numpy(dtype=object)
+        return pa.nulls(n, pa.string())
+    a = _arrow(values)
+    if pa.types.is_null(a.type):
+        return pa.nulls(n, pa.string())
+    if pa.types.is_integer(a.type):
+        s = pc.cast(a, pa.string())
+    elif pa.types.is_floating(a.type):
+        whole = pc.fill_null(pc.equal(pc.floor(a), a), False)
+        as_int = pc.cast(pc.cast(pc.if_else(whole, a, 0.0), pa.int64()), pa.string())
+        s = pc.if_else(whole, as_int, pc.cast(a, pa.string()))
+    elif pa.types.is_string(a.type) or pa.types.is_large_string(a.type):
+        s = pc.cast(a, pa.string())
+    else:
+        s = pa.array([None if x is None else str(x) for x in a.to_pylist()], pa.string())
+    s = pc.utf8_trim_whitespace(s)
+    return pc.if_else(pc.equal(s, ""), pa.scalar(None, pa.string()), s)
+
+
+def as_text(values: Any, n: int) -> np.ndarray:
+    """Text values (object array) with blanks as None; integral numbers without decimals."""
+    return np.asarray(text_arrow(values, n).to_numpy(zero_copy_only=False), dtype=object)
 
 
 def as_positive_int(values: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Positive integers (int64) and a mask of the values that are present and integral."""
     if values is None:
         return np.zeros(n, dtype=np.int64), np.zeros(n, dtype=bool)
-    s = pd.to_numeric(pd.Series(values, copy=False), errors="coerce").astype("float64")
-    arr = s.to_numpy()
-    ok = np.isfinite(arr) & (arr == np.floor(arr)) & (arr > 0) & (arr < 2**31)
+    a = _arrow(values)
+    if pa.types.is_integer(a.type) or pa.types.is_floating(a.type):
+        arr = pc.cast(a, pa.float64()).to_numpy(zero_copy_only=False)
+    else:
+        arr = pd.to_numeric(pd.Series(as_text(a, n), dtype=object), errors="coerce").to_numpy(
+            dtype="float64", na_value=np.nan)
+    arr = np.asarray(arr, dtype="float64")
+    with np.errstate(invalid="ignore"):
+        ok = np.isfinite(arr) & (arr == np.floor(arr)) & (arr > 0) & (arr < 2**31)
     return np.where(ok, arr, 0).astype(np.int64), ok
 
 
 def commune_codes(values: Any, n: int, default: str | None) -> np.ndarray:
-    """5-digit commune codes (numbers zero-padded), the default where the field is blank."""
-    text = as_text(values, n)
+    """5-digit commune codes (shorter numbers zero-padded), the default where blank."""
+    s = text_arrow(values, n)
+    s = pc.if_else(pc.fill_null(pc.match_substring_regex(s, "^[0-9]{1,4}$"), False),
+                   pc.utf8_lpad(s, 5, "0"), s)
     if default is not None:
-        text = np.where(pd.isna(text), default, text)
-    out = np.empty(n, dtype=object)
-    for i, v in enumerate(text):  # short strings; a few µs per batch row
-        out[i] = v.zfill(5) if isinstance(v, str) and v.isdigit() and len(v) < 5 else v
-    return out
+        s = pc.fill_null(s, default)
+    return np.asarray(s.to_numpy(zero_copy_only=False), dtype=object)
 
 
 def valid_commune_format(codes: np.ndarray) -> np.ndarray:
     """Mask of commune codes that are five digits."""
-    return np.array([isinstance(c, str) and bool(_COMMUNE_RE.match(c)) for c in codes], bool)
+    found = pc.match_substring_regex(pa.array(codes, pa.string()), _COMMUNE_RE.pattern)
+    return np.asarray(pc.fill_null(found, False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def check_geometries(wkb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -113,25 +136,39 @@ def to_multipolygons(geoms: np.ndarray) -> np.ndarray:
 
 def parse_purposes(
     values: Any, n: int, lookup: dict[str, str]
-) -> tuple[list[list[tuple[str, float | None]]], np.ndarray]:
-    """Parse ``CODE`` or ``CODE:AREA;CODE:AREA``: purposes per feature and a reject reason."""
-    text = as_text(values, n)
+) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], np.ndarray]:
+    """Parse ``CODE`` or ``CODE:AREA;CODE:AREA`` into flat (row, code, area) arrays.
+
+    Rows come in ascending order; the area is NaN where only a code was given (the purpose
+    then covers the legal area). The second result is a reject reason per feature, or None.
+    """
+    arrow = text_arrow(values, n)
+    text = np.asarray(arrow.to_numpy(zero_copy_only=False), dtype=object)
     reasons = np.full(n, None, dtype=object)
-    series = pd.Series(text, dtype=object)
-    simple = series.notna() & ~series.str.contains("[:;]", regex=True, na=False)
-    codes = series.where(simple).str.upper().map(lookup)
-    purposes: list[list[tuple[str, float | None]]] = [[] for _ in range(n)]
-    for i in np.flatnonzero(simple.to_numpy()):
-        code = codes.iat[i]
-        if isinstance(code, str):
-            purposes[i] = [(code, None)]
-        else:
-            reasons[i] = f"{R_UNKNOWN_CODE}: {text[i]}"
-    for i in np.flatnonzero(series.isna().to_numpy()):
-        reasons[i] = f"{R_BAD_PURPOSES}: no land-use code"
-    for i in np.flatnonzero((series.notna() & ~simple).to_numpy()):
-        purposes[i], reasons[i] = _parse_multi(str(text[i]), lookup)
-    return purposes, reasons
+    present = np.asarray(pc.is_valid(arrow).to_numpy(zero_copy_only=False), dtype=bool)
+    multi = pc.fill_null(pc.match_substring_regex(arrow, "[:;]"), False)
+    simple = present & ~np.asarray(multi.to_numpy(zero_copy_only=False), dtype=bool)
+    keys = list(lookup)
+    found = pc.index_in(pc.utf8_upper(arrow), value_set=pa.array(keys, pa.string()))
+    index = pc.fill_null(found, -1).to_numpy(zero_copy_only=False)
+    values_arr = np.array([lookup[k] for k in keys], dtype=object)
+    codes = np.where(index >= 0, values_arr[np.maximum(index, 0)], None)
+    known = simple & (index >= 0)
+    unknown = simple & ~known
+    reasons[~present] = f"{R_BAD_PURPOSES}: no land-use code"
+    reasons[unknown] = np.array([f"{R_UNKNOWN_CODE}: {t}" for t in text[unknown]], dtype=object)
+    rows = [np.flatnonzero(known)]
+    out_codes = [codes[known]]
+    areas = [np.full(int(known.sum()), np.nan)]
+    for i in np.flatnonzero(present & ~simple):
+        items, reasons[i] = _parse_multi(str(text[i]), lookup)
+        if items:
+            rows.append(np.full(len(items), i))
+            out_codes.append(np.array([c for c, _ in items], dtype=object))
+            areas.append(np.array([np.nan if a is None else a for _, a in items], dtype=float))
+    row = np.concatenate(rows).astype(np.int64)
+    order = np.argsort(row, kind="stable")
+    return (row[order], np.concatenate(out_codes)[order], np.concatenate(areas)[order]), reasons
 
 
 def _parse_multi(
@@ -162,35 +199,45 @@ def _parse_multi(
     return out, None
 
 
+def _split(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Split ``a|b|c`` values: (row of each part, part text or None, number of parts per row)."""
+    lists = pc.split_pattern(pa.array(values, pa.string()), USER_SEPARATOR)
+    counts = pc.fill_null(pc.list_value_length(lists), 0).to_numpy(zero_copy_only=False)
+    rows = pc.list_parent_indices(lists).to_numpy(zero_copy_only=False)
+    parts = pc.utf8_trim_whitespace(pc.list_flatten(lists))
+    parts = pc.if_else(pc.equal(parts, ""), pa.scalar(None, pa.string()), parts)
+    return (rows.astype(np.int64), np.asarray(parts.to_numpy(zero_copy_only=False), dtype=object),
+            counts.astype(np.int64))
+
+
 def parse_users(
     names: Any, ids: Any, addresses: Any, n: int
-) -> tuple[list[list[tuple[str, str | None, str | None]]], np.ndarray]:
-    """Split the ``|``-separated user fields, aligned by position; a reason when misaligned."""
+) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], np.ndarray]:
+    """Split the ``|``-separated user fields into flat (row, name, ID, address) arrays.
+
+    The three fields are aligned by position; a row whose counts differ, or where a user has
+    no name, gets a reject reason.
+    """
     name_t, id_t, addr_t = as_text(names, n), as_text(ids, n), as_text(addresses, n)
-    users: list[list[tuple[str, str | None, str | None]]] = [[] for _ in range(n)]
     reasons = np.full(n, None, dtype=object)
-    has_any = pd.notna(name_t) | pd.notna(id_t) | pd.notna(addr_t)
-    for i in np.flatnonzero(has_any):
-        parts = [
-            [p.strip() for p in v.split(USER_SEPARATOR)] if isinstance(v, str) else None
-            for v in (name_t[i], id_t[i], addr_t[i])
-        ]
-        names_i = parts[0]
-        if names_i is None or any(not p for p in names_i):
-            reasons[i] = f"{R_BAD_USERS}: a land user has no name"
-            continue
-        if any(p is not None and len(p) != len(names_i) for p in parts[1:]):
-            reasons[i] = f"{R_BAD_USERS}: {len(names_i)} names but other counts differ"
-            continue
-        users[i] = [
-            (
-                name,
-                (parts[1][k] or None) if parts[1] else None,
-                (parts[2][k] or None) if parts[2] else None,
-            )
-            for k, name in enumerate(names_i)
-        ]
-    return users, reasons
+    row, name, n_names = _split(name_t)
+    id_row, id_parts, n_ids = _split(id_t)
+    addr_row, addr_parts, n_addrs = _split(addr_t)
+    nameless = np.zeros(n, dtype=bool)
+    nameless[row[pd.isna(name)]] = True
+    nameless |= (n_names == 0) & ((n_ids > 0) | (n_addrs > 0))
+    misaligned = ((n_ids > 0) & (n_ids != n_names)) | ((n_addrs > 0) & (n_addrs != n_names))
+    reasons[misaligned] = f"{R_BAD_USERS}: names, ID numbers and addresses differ in count"
+    reasons[nameless] = f"{R_BAD_USERS}: a land user has no name"
+    good = reasons == None  # noqa: E711
+    sel = good[row]
+    m = int(sel.sum())
+    ids_out = np.full(m, None, dtype=object)
+    addrs_out = np.full(m, None, dtype=object)
+    # For an accepted row the parts line up one to one, in the same order as its names.
+    ids_out[(n_ids > 0)[row[sel]]] = id_parts[good[id_row]]
+    addrs_out[(n_addrs > 0)[row[sel]]] = addr_parts[good[addr_row]]
+    return (row[sel], name[sel], ids_out, addrs_out), reasons
 
 
 def areas_mismatch(declared: float, legal: float) -> bool:

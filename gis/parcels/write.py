@@ -59,6 +59,35 @@ _USERS_SQL = (
 )
 
 
+def tune_session(conn: psycopg.Connection) -> None:
+    """Memory for the import's sorts, hashes and index builds (this transaction only)."""
+    conn.execute("SET LOCAL work_mem = '64MB'")
+    conn.execute("SET LOCAL maintenance_work_mem = '256MB'")
+
+
+def drop_spatial_indexes(conn: psycopg.Connection) -> list[str]:
+    """Drop the GiST indexes of land.parcels (bulk loads); return their definitions.
+
+    Building a GiST index once is several times faster than growing it row by row. The drop
+    holds an exclusive lock on land.parcels until the import commits.
+    """
+    rows = conn.execute(
+        "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'land'"
+        " AND tablename = 'parcels' AND indexdef LIKE '%USING gist%' ORDER BY indexname"
+    ).fetchall()
+    for name, _ in rows:
+        conn.execute(psycopg.sql.SQL("DROP INDEX land.{}").format(psycopg.sql.Identifier(name)))
+    return [str(definition) for _, definition in rows]
+
+
+def restore_indexes(conn: psycopg.Connection, definitions: list[str]) -> None:
+    """Recreate indexes from the definitions PostgreSQL gave (pg_indexes.indexdef)."""
+    for definition in definitions:
+        conn.execute(psycopg.sql.SQL(definition))
+    if definitions:
+        conn.execute("ANALYZE land.parcels")
+
+
 def _copy(conn: psycopg.Connection, statement: str, table: pa.Table) -> None:
     """Send an Arrow table to ``COPY … FROM STDIN (FORMAT csv)`` in one buffer."""
     buf = io.BytesIO()
@@ -77,18 +106,17 @@ class Writer:
         self._shapes: dict[str, Any] = {}
         self._sheets: dict[str, dict[int, tuple[int, int]]] = {}
 
-    def commune_shape(self, code: str) -> Any:
-        """The commune in the sheet CRS, widened by the margin and prepared; None if unknown."""
+    def commune_shape(self, code: str) -> tuple[Any, float] | None:
+        """The commune in the sheet CRS (prepared) and the margin allowed; None if unknown."""
         if code not in self._shapes:
             row = self.conn.execute(
-                "SELECT ST_AsBinary(ST_Buffer(ST_Transform(geom, %s), %s))"
-                " FROM admin.communes WHERE code = %s",
-                (self.srid, COMMUNE_MARGIN_M, code),
+                "SELECT ST_AsBinary(ST_Transform(geom, %s)) FROM admin.communes WHERE code = %s",
+                (self.srid, code),
             ).fetchone()
             shape = shapely.from_wkb(row[0]) if row else None
             if shape is not None:
                 shapely.prepare(shape)
-            self._shapes[code] = shape
+            self._shapes[code] = None if shape is None else (shape, COMMUNE_MARGIN_M)
         return self._shapes[code]
 
     def _sheet_table(self, commune: str) -> dict[int, tuple[int, int]]:
@@ -165,7 +193,6 @@ class Writer:
             ).fetchall()],
             dtype=np.int64,
         )
-        native = shapely.set_srid(p.geom[todo], self.srid)
         wgs = shapely.set_srid(to_wgs84(p.geom[todo], self.srid), WGS84)
         table = pa.table({
             "id": ids,
@@ -176,7 +203,7 @@ class Writer:
             **{k: pa.array(p.text[k][todo], pa.string()) for k in PARCEL_COLUMNS[5:9]},
             "legal_area_m2": p.legal_area[todo],
             "srid": np.full(len(todo), self.srid, dtype=np.int64),
-            "geom_native": pa.array(shapely.to_wkb(native, hex=True, include_srid=True)),
+            "geom_native": pa.array(p.native_hex[todo], pa.string()),
             "geom": pa.array(shapely.to_wkb(wgs, hex=True, include_srid=True)),
             "content_hash": pa.array(p.content_hash[todo], pa.string()),
             "import_id": pa.array([self.import_id] * len(todo), pa.int64()),
@@ -188,33 +215,40 @@ class Writer:
 
     def _insert_purposes(self, p: Prepared, todo: np.ndarray, ids: np.ndarray) -> None:
         """COPY the land-use purposes of the new versions (term and origin on each purpose)."""
-        counts = np.array([len(p.purposes[i]) for i in todo])
-        flat = [item for i in todo for item in p.purposes[i]]
+        id_of = np.zeros(len(p.pos), dtype=np.int64)
+        id_of[todo] = ids
+        sel = id_of[p.p_row] > 0
+        rows = p.p_row[sel]
         table = pa.table({
-            "parcel_id": np.repeat(ids, counts),
-            "land_use_code": pa.array([c for c, _ in flat], pa.string()),
-            "area_m2": pa.array([a for _, a in flat], pa.float64()),
-            "term": pa.array(np.repeat(p.text["term"][todo], counts), pa.string()),
-            "origin": pa.array(np.repeat(p.text["origin"][todo], counts), pa.string()),
+            "parcel_id": id_of[rows],
+            "land_use_code": pa.array(p.p_code[sel], pa.string()),
+            "area_m2": p.p_area[sel],
+            "term": pa.array(p.text["term"][rows], pa.string()),
+            "origin": pa.array(p.text["origin"][rows], pa.string()),
         })
         _copy(self.conn, "COPY land.parcel_purposes (parcel_id, land_use_code, area_m2, term,"
               " origin) FROM STDIN (FORMAT csv)", table)
 
     def _insert_users(self, p: Prepared, todo: np.ndarray, ids: np.ndarray) -> None:
         """Link the land users of the new versions, reusing known users (by ID number)."""
-        flat = [(int(pid), *u) for pid, i in zip(ids, todo, strict=True) for u in p.users[i]]
-        if not flat:
+        id_of = np.zeros(len(p.pos), dtype=np.int64)
+        id_of[todo] = ids
+        sel = id_of[p.u_row] > 0
+        if not sel.any():
             return
         self.conn.execute(
             "CREATE TEMP TABLE IF NOT EXISTS parcel_users_stage (parcel_id bigint,"
             " full_name text, id_number text, address text) ON COMMIT DROP"
         )
         self.conn.execute("TRUNCATE parcel_users_stage")
-        cols = list(zip(*flat, strict=True))
-        table = pa.table({name: pa.array(col, typ) for name, col, typ in zip(
-            ("parcel_id", "full_name", "id_number", "address"), cols,
-            (pa.int64(), pa.string(), pa.string(), pa.string()), strict=True)})
+        table = pa.table({
+            "parcel_id": id_of[p.u_row[sel]],
+            "full_name": pa.array(p.u_name[sel], pa.string()),
+            "id_number": pa.array(p.u_id[sel], pa.string()),
+            "address": pa.array(p.u_address[sel], pa.string()),
+        })
         _copy(self.conn, "COPY parcel_users_stage FROM STDIN (FORMAT csv)", table)
+        self.conn.execute("ANALYZE parcel_users_stage")
         for statement in _USERS_SQL:
             self.conn.execute(statement)
 
