@@ -27,7 +27,16 @@ def _bar() -> Progress:
     )
 
 
-@app.command("synth-parcels")
+SYNTH_HELP = (
+    "Generate plausible synthetic parcels inside real commune boundaries: roads cut each"
+    " commune into blocks; house lots line the roads with gardens behind, then fields, ponds,"
+    " public and cemetery blocks; map sheets of ~400 parcels in the commune's VN-2000 TM-3"
+    " zone (one layer per zone). Land users and certificates are marked as synthetic."
+    " Needs the administrative units loaded (iocgis admin load)."
+)
+
+
+@app.command("synth-parcels", help=SYNTH_HELP)
 def synth(
     count: Annotated[int, typer.Option(help="Number of parcels in all (shared by area).")],
     out: Annotated[Path, typer.Option(help="GeoPackage to write (.gpkg; replaced if present).")],
@@ -43,13 +52,7 @@ def synth(
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Generate plausible synthetic parcels inside real commune boundaries.
-
-    Roads cut each commune into blocks; house lots line the roads with gardens behind,
-    fields, ponds, public and cemetery blocks further out; sheets of ~400 parcels in the
-    commune's VN-2000 TM-3 zone. Land users and certificates are marked as synthetic.
-    Needs the administrative units loaded (iocgis admin load).
-    """
+    """Generate synthetic parcels (see ``SYNTH_HELP``)."""
     with _bar() as bar:
         task = bar.add_task(f"generating {out.name}", total=count)
         summary = synth_parcels(
