@@ -6,6 +6,10 @@ a sample of stations in the same run and scaled to the full set (it is linear in
 both are checked to give the same AQI on the sample.
 
     .venv/bin/python bench/bench_aqi.py [--stations 500] [--days 365] [--sample 10] [--chunk 50]
+    .venv/bin/python bench/bench_aqi.py --db [--stations 500]   # the rollup job on PostGIS
+
+``--db`` measures ``sensors.rollups.process_pending`` on a throw-away database: a 24 h
+backfill for every station, then one new hour for every station (one ingest cycle).
 """
 
 from __future__ import annotations
@@ -95,6 +99,80 @@ def loop_station(data: dict[str, list[float]], hours: int) -> tuple[list, list]:
     return hourly, daily
 
 
+def bench_db(stations: int) -> None:
+    """Time the rollup job (statistics, AQI, alerts, states) on a database of its own."""
+    import os
+    import uuid
+    from datetime import UTC, datetime, timedelta
+
+    import psycopg
+
+    from gis import migrate
+    from gis.db import drop_database, get_engine
+    from gis.settings import get_settings, to_libpq_url
+    from sensors import rollups
+
+    server = os.environ.get("IOC_TEST_SERVER_URL", "postgresql://postgres@127.0.0.1:5432")
+    url = f"{server}/iocgis_bench_{uuid.uuid4().hex[:6]}"
+    os.environ["IOC_DATABASE_URL"] = url
+    get_settings.cache_clear()
+    migrate.upgrade(url)
+    try:
+        with psycopg.connect(to_libpq_url(url)) as c:
+            for i in range(stations):
+                sid = c.execute(
+                    "INSERT INTO sensor.stations (code, name, kind, geom) VALUES (%s, %s, 'air',"
+                    " ST_SetSRID(ST_MakePoint(105.8, 21.0), 4326)) RETURNING id",
+                    [f"B{i}", f"Bench {i}"],
+                ).fetchone()[0]  # type: ignore[index]
+                for p in PARAMS:
+                    c.execute(
+                        "INSERT INTO sensor.datastreams (station_id, property_code, unit)"
+                        " VALUES (%s, %s, 'ug/m3')",
+                        [sid, p],
+                    )
+            c.commit()
+            now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+
+            def load(hours: list[datetime]) -> None:
+                c.execute(
+                    "INSERT INTO sensor.observations (datastream_id, phenomenon_time, result)"
+                    " SELECT d.id, h + interval '10 minutes', 20 + random() * 60"
+                    " FROM sensor.datastreams d, unnest(%s::timestamptz[]) h",
+                    [hours],
+                )
+                c.execute(
+                    "INSERT INTO sensor.latest_observations (datastream_id, phenomenon_time,"
+                    " result, received_at) SELECT d.id, %s, 1, now() FROM sensor.datastreams d"
+                    " ON CONFLICT (datastream_id) DO UPDATE SET"
+                    " phenomenon_time = EXCLUDED.phenomenon_time",
+                    [hours[-1]],
+                )
+                c.execute(
+                    "INSERT INTO sensor.pending_rollups SELECT d.id, h FROM sensor.datastreams d,"
+                    " unnest(%s::timestamptz[]) h ON CONFLICT DO NOTHING",
+                    [hours],
+                )
+                c.commit()
+
+            for label, hours in (
+                ("24 h backfill", [now - timedelta(hours=k) for k in range(24, 0, -1)]),
+                ("one ingest cycle (1 new hour)", [now]),
+            ):
+                load(hours)
+                t0 = time.perf_counter()
+                pairs = rollups.process_pending(c)
+                c.commit()
+                took = time.perf_counter() - t0
+                print(
+                    f"rollups, {label}: {pairs:,} (datastream, hour) pairs of {stations}"
+                    f" stations in {took:.2f} s"
+                )
+    finally:
+        get_engine.cache_clear()
+        drop_database(url)
+
+
 def main() -> None:
     """Run both and print times and the ratio."""
     ap = argparse.ArgumentParser()
@@ -102,7 +180,11 @@ def main() -> None:
     ap.add_argument("--days", type=int, default=365)
     ap.add_argument("--sample", type=int, default=10)
     ap.add_argument("--chunk", type=int, default=50)
+    ap.add_argument("--db", action="store_true", help="time the rollup job on PostGIS instead")
     args = ap.parse_args()
+    if args.db:
+        bench_db(args.stations)
+        return
     hours = args.days * 24
     data = synth(args.stations, hours)
     print(f"{args.stations} stations × {hours} hours × {len(PARAMS)} parameters")
