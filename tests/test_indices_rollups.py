@@ -353,3 +353,97 @@ def test_state_sweep_marks_silent_stations_offline(db, monkeypatch) -> None:
         ).fetchone()[0]
         == "offline"
     )
+
+
+def test_o3_8h_alert_and_episodes(db) -> None:
+    _code, sid, ds = make_station(db, "air", ["pm25", "o3"])
+    # 10 hours at 130 µg/m³: every full 8 h window from hour 0 to hour 2 exceeds 120
+    # (windows with at least 6 of their 8 hours present count: ends at hours 5…11).
+    ingest(db, series(ds["o3"], [130.0] * 10) + series(ds["pm25"], [10.0] * 10))
+    rollups.process_pending(db)
+    got = db.execute(
+        "SELECT start_time, end_time, value FROM sensor.alerts WHERE station_id = %s"
+        " AND period = '8h' ORDER BY start_time",
+        [sid],
+    ).fetchall()
+    assert [g[0] for g in got] == [T0 + k * H for k in range(-2, 5)]
+    assert all(g[1] - g[0] == 8 * H and g[2] == pytest.approx(130.0) for g in got)
+    episodes = db.execute(
+        "SELECT period, start_time, end_time, periods FROM"
+        " sensor.alert_episodes WHERE station_id = %s AND period = '8h'",
+        [sid],
+    ).fetchall()
+    # Consecutive 8 h windows overlap rather than touch: each is its own row of the view,
+    # while the 1 h exceedances (none here, O3 1 h limit 200) would merge.
+    assert len(episodes) == 7
+    assert (
+        db.execute(
+            "SELECT count(*) FROM sensor.alerts WHERE station_id = %s AND period = '1h'", [sid]
+        ).fetchone()[0]
+        == 0
+    )
+
+
+def test_one_hour_episodes_merge(db) -> None:
+    _code, sid, ds = make_station(db, "air", ["pm25", "no2"])
+    ingest(
+        db, series(ds["no2"], [250.0, 260.0, 270.0, 50.0, 210.0]) + series(ds["pm25"], [10.0] * 5)
+    )
+    rollups.process_pending(db)
+    episodes = db.execute(
+        "SELECT start_time, end_time, max_value, periods FROM"
+        " sensor.alert_episodes WHERE station_id = %s AND period = '1h'"
+        " ORDER BY start_time",
+        [sid],
+    ).fetchall()
+    assert episodes == [(T0, T0 + 3 * H, 270.0, 3), (T0 + 4 * H, T0 + 5 * H, 210.0, 1)]
+
+
+def test_water_alert_qcvn_08(db) -> None:
+    _code, sid, ds = make_station(db, "water", ["nh4", "no2", "ph"])
+    ingest(
+        db,
+        [
+            (ds["nh4"], T0 + timedelta(minutes=5), 0.5, None),
+            (ds["no2"], T0 + timedelta(minutes=5), 0.04, None),
+            (ds["ph"], T0 + timedelta(minutes=5), 7.0, None),
+        ],
+    )
+    rollups.process_pending(db)
+    got = db.execute(
+        "SELECT parameter, period, value, limit_value, standard FROM sensor.alerts"
+        " WHERE station_id = %s",
+        [sid],
+    ).fetchall()
+    assert got == [("nh4", "1h", 0.5, 0.3, "QCVN 08:2023/BTNMT")]
+
+
+def test_flagged_readings_stay_out_of_the_statistics(db) -> None:
+    _code, _sid, ds = make_station(db, "air", ["pm25"])
+    ingest(
+        db,
+        [
+            (ds["pm25"], T0 + timedelta(minutes=5), 20.0, None),
+            (ds["pm25"], T0 + timedelta(minutes=25), 900.0, "calibration"),
+            (ds["pm25"], T0 + timedelta(minutes=45), 30.0, "ok"),
+        ],
+    )
+    rollups.process_pending(db)
+    assert db.execute(
+        "SELECT mean, count FROM sensor.hourly WHERE datastream_id = %s", [ds["pm25"]]
+    ).fetchone() == (25.0, 2)
+
+
+def test_out_of_range_run_is_a_device_fault(db) -> None:
+    code, sid, ds = make_station(db, "air", ["pm25"])
+    now = datetime.now(UTC)
+    ingest(db, [(ds["pm25"], now - timedelta(minutes=20), 20.0, None)])
+    rollups.process_pending(db)
+    with db.transaction():
+        for k in range(3):
+            db.execute(
+                "INSERT INTO sensor.rejects (topic, payload, reason) VALUES (%s, %s, %s)",
+                [f"stations/{code}/telemetry", b"{}", f"pm25=-{k + 1} outside 0..2000 ug/m3"],
+            )
+    state, why = states.refresh(db, [sid])[sid]
+    assert state == "device_fault" and "out-of-range" in (why or "")
