@@ -447,3 +447,35 @@ def test_out_of_range_run_is_a_device_fault(db) -> None:
             )
     state, why = states.refresh(db, [sid])[sid]
     assert state == "device_fault" and "out-of-range" in (why or "")
+
+
+def test_long_backlog_in_adjacent_windows(db, monkeypatch) -> None:
+    # A backlog longer than one window is cut into adjacent windows; the hours and days both
+    # windows reach are written once, with the same values as one whole computation.
+    from sensors.indices import store
+
+    monkeypatch.setattr(store, "CLUSTER_SPAN", timedelta(hours=10))
+    _code, sid, ds = make_station(db, "air", ["pm25", "o3"])
+    rng = np.random.default_rng(11)
+    pm = [float(v) for v in np.round(rng.gamma(3, 15, 40), 1)]
+    o3 = [float(v) for v in np.round(rng.gamma(4, 40, 40), 1)]
+    ingest(db, series(ds["pm25"], pm) + series(ds["o3"], o3))
+    rollups.process_pending(db)
+    arr = {"pm25": np.array([pm + [np.nan] * 11]), "o3": np.array([o3 + [np.nan] * 11])}
+    want = hourly_aqi(arr).aqi[0]
+    stored = dict(
+        db.execute(
+            "SELECT hour, aqi FROM sensor.aqi_hourly WHERE station_id = %s AND scheme = 'vn'", [sid]
+        ).fetchall()
+    )
+    assert stored == {T0 + i * H: int(v) for i, v in enumerate(want) if not np.isnan(v)}
+    lead = {p: np.concatenate([np.full((1, 7), np.nan), a[:, :48]], axis=1) for p, a in arr.items()}
+    days = dict(
+        db.execute(
+            "SELECT day, aqi FROM sensor.aqi_daily WHERE station_id = %s AND scheme = 'vn'", [sid]
+        ).fetchall()
+    )
+    assert days == {
+        DAY: daily_aqi(lead, lead=7).aqi[0, 0],
+        DAY + timedelta(days=1): daily_aqi(lead, lead=7).aqi[0, 1],
+    }

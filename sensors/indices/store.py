@@ -87,26 +87,27 @@ class AqiWriter:
     """Collects AQI rows to upsert and keys to delete, then writes them in a few statements."""
 
     def __init__(self) -> None:
-        self.rows: dict[str, list[tuple]] = {"hour": [], "day": []}
-        self.gone: dict[str, list[tuple]] = {"hour": [], "day": []}
+        # Keyed by (station, scheme, hour or day): adjacent windows may both produce a key
+        # (with the same value); it is written once.
+        self.rows: dict[str, dict[tuple, tuple]] = {"hour": {}, "day": {}}
+        self.gone: dict[str, set[tuple]] = {"hour": set(), "day": set()}
 
     def add(
         self, key: str, sid: int, scheme: str, k: object, result: AqiArrays, row: int, col: int
     ) -> None:
         """Record the AQI of one station at one hour or day (or its absence)."""
         aqi = result.aqi[row, col]
+        ident = (sid, scheme, k)
         if np.isnan(aqi):
-            self.gone[key].append((sid, scheme, k))
+            self.gone[key].add(ident)
+            self.rows[key].pop(ident, None)
         else:
-            self.rows[key].append(
-                (
-                    sid,
-                    scheme,
-                    k,
-                    int(aqi),
-                    str(result.dominant[row, col]),
-                    _subs_json(result, row, col),
-                )
+            self.gone[key].discard(ident)
+            self.rows[key][ident] = (
+                *ident,
+                int(aqi),
+                str(result.dominant[row, col]),
+                _subs_json(result, row, col),
             )
 
     def flush(self, conn: psycopg.Connection) -> None:
@@ -132,7 +133,7 @@ class AqiWriter:
             )
             with conn.cursor() as cur:
                 with cur.copy(f"COPY {stage} FROM STDIN") as copy:
-                    for r in self.rows[key]:
+                    for r in self.rows[key].values():
                         copy.write_row(r)
                 cur.execute(
                     f"INSERT INTO sensor.{table} (station_id, scheme, {key}, aqi, dominant,"  # noqa: S608
