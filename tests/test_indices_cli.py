@@ -42,6 +42,7 @@ def test_aqi_series(air, db) -> None:  # noqa: F811
     first = rows[0]
     assert first["aqi"] == 59 and first["dominant"] == "no2"
     assert first["category"] == "Trung bình" and first["colour"] == "#ffff00"
+    assert first["advice_vi"] and first["source"] == first["station_name"]
     assert first["sub_indices"] == {"no2": 59.35, "pm25": 40.0}
     daily = aqi_series(air, T0, T0 + H, daily=True, conn=db)
     assert [(r["time"], r["aqi"]) for r in daily] == [(DAY, 59)]

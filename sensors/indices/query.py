@@ -30,14 +30,20 @@ def _connection(conn: psycopg.Connection | None) -> Iterator[psycopg.Connection]
         own.close()
 
 
-def _station(conn: psycopg.Connection, code: str) -> tuple[int, str, str]:
-    """(id, kind, name) of the station ``code``, or NotFound."""
+def _station(conn: psycopg.Connection, code: str) -> tuple[int, str, str, str]:
+    """(id, kind, name, data source) of the station ``code``, or NotFound.
+
+    The data source a published AQI must name: the station's operator when its metadata
+    has one, else the station itself.
+    """
     row = conn.execute(
-        "SELECT id, kind, name FROM sensor.stations WHERE code = %s", [code]
+        "SELECT id, kind, name, coalesce(metadata->>'operator', name) FROM sensor.stations"
+        " WHERE code = %s",
+        [code],
     ).fetchone()
     if row is None:
         raise NotFound(f"no station with code {code!r}")
-    return row[0], row[1], row[2]
+    return row[0], row[1], row[2], row[3]
 
 
 def _check_range(start: datetime, end: datetime) -> None:
@@ -65,7 +71,7 @@ def aqi_series(
         raise InvalidInput(f"unknown AQI scheme {scheme!r}: use one of {', '.join(SCHEMES)}")
     _check_range(start, end)
     with _connection(conn) as c:
-        sid, _kind, name = _station(c, station)
+        sid, _kind, name, source = _station(c, station)
         if daily:
             rows = c.execute(
                 "SELECT day, aqi, dominant, sub_indices FROM sensor.aqi_daily WHERE"
@@ -86,6 +92,7 @@ def aqi_series(
             {
                 "station": station,
                 "station_name": name,
+                "source": source,
                 "time": t,
                 "aqi": aqi,
                 "category": cat.name_vi,
@@ -113,7 +120,7 @@ def wqi_series(
     """Stored WQI of a water ``station`` (also the hours/days without one, with the reason)."""
     _check_range(start, end)
     with _connection(conn) as c:
-        sid, kind, name = _station(c, station)
+        sid, kind, name, source = _station(c, station)
         if kind != "water":
             raise InvalidInput(f"station {station!r} is an {kind} station: it has no WQI")
         key, lo, hi, op = (
@@ -132,6 +139,7 @@ def wqi_series(
             {
                 "station": station,
                 "station_name": name,
+                "source": source,
                 "time": t,
                 "wqi": wqi,
                 "band": band.name_vi if band else None,
