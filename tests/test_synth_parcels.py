@@ -187,3 +187,15 @@ def test_sheet_sizes_stay_in_range_whenever_possible():
         assert sheet_count(n) == 1
     for n in range(600, 30_000, 7):
         assert 300 <= n / sheet_count(n) <= 500, n
+
+
+def test_tiny_counts_and_a_whole_province(database_url, tmp_path):
+    for n in (1, 3):
+        summary = synth_parcels(tmp_path / f"{n}.gpkg", n, communes=[COMMUNE], url=database_url)
+        frame = pyogrio.read_dataframe(summary.path)
+        assert len(frame) == n and shapely.is_valid(frame.geometry.values).all()
+    summary = synth_parcels(tmp_path / "hn.gpkg", 50, province="01", url=database_url)
+    frame = pyogrio.read_dataframe(summary.path)
+    assert len(frame) == summary.count == 50
+    assert set(frame["commune_code"]) == set(summary.layers[0].communes)
+    assert 20 <= frame["commune_code"].nunique() <= 50  # shared by area; most get none or one

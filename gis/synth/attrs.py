@@ -112,11 +112,15 @@ def households(lots: Lots, rng: np.random.Generator) -> np.ndarray:
     order = house[np.argsort(key[house], kind="stable")]
     garden = np.flatnonzero(lots.cat == GARDEN)
     mid = lots.block[garden] * span + ((lots.u0 + lots.u1)[garden] / 2 - base)
-    pos = np.searchsorted(key[order], mid, side="right") - 1
-    hit = order[np.clip(pos, 0, None)] if len(order) else np.zeros(0, np.int64)
-    same = (pos >= 0) & (lots.block[hit] == lots.block[garden]) if len(order) else pos < 0
     homes = max(len(house), 1)
-    owner[garden] = np.where(same, owner[hit], rng.integers(0, homes, len(garden)))
+    anyone = rng.integers(0, homes, len(garden))
+    if len(order):
+        pos = np.searchsorted(key[order], mid, side="right") - 1
+        hit = order[np.clip(pos, 0, None)]
+        same = (pos >= 0) & (lots.block[hit] == lots.block[garden])
+        owner[garden] = np.where(same, owner[hit], anyone)
+    else:
+        owner[garden] = anyone
     fields = np.flatnonzero(lots.cat == FIELD)
     owner[fields] = rng.integers(0, homes, len(fields))
     return owner

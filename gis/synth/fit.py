@@ -23,6 +23,8 @@ MIN_SHARE = 0.35
 #: ... and at least this many m² (no slivers).
 MIN_PIECE_M2 = 5.0
 _MAX_ROUNDS = 16
+#: Fewer parcels than this are cut from a layout of this many (nearest the centroid).
+MIN_LAYOUT = 30
 
 
 @dataclass
@@ -170,6 +172,7 @@ def fit_commune(
     def inside(u: np.ndarray, v: np.ndarray) -> np.ndarray:
         return shapely.contains_xy(boundary, *frame.to_xy(u, v))
 
+    wanted, count = count, max(count, MIN_LAYOUT)  # tiny counts: a hamlet cut from a layout
     # Mean parcel area at scale 1 (m²), from trial runs: house lots dominate in wards.
     scale = float(np.sqrt(boundary.area / count / (200.0 if kind == "phuong" else 450.0)))
     layout_seed = rng.integers(2**63)
@@ -186,14 +189,14 @@ def fit_commune(
             have = int(inside_.sum() + kept.sum())
             adjusted = _adjust(lots, inside_, have - count, rng)
             if adjusted is not None:
-                return _finish(adjusted, inside_, kept, clipped, frame, count), frame
+                return _finish(adjusted, inside_, kept, clipped, frame, wanted), frame
             estimate = max(have, 1)
         if estimate > count:
             many = (scale, estimate)
         else:
             few = (scale, estimate)
         scale = _next_scale(scale, estimate, count, many, few)
-    raise InvalidInput(f"could not lay out {count} parcels in this commune; try another count")
+    raise InvalidInput(f"could not lay out {wanted} parcels in this commune; try another count")
 
 
 def _next_scale(
@@ -224,8 +227,9 @@ def _finish(
 ) -> Fitted:
     """Drop lots outside, rebuild inside rectangles, reuse clipped pieces of boundary lots.
 
-    When merging could not bring a very small count down far enough, only the ``count`` lots
-    nearest the commune's centroid are kept (a hamlet rather than the whole commune).
+    For very small counts (below ``MIN_LAYOUT``, or when merging could not get down far
+    enough), only the ``count`` lots nearest the commune's centroid are kept: a hamlet
+    rather than the whole commune.
     """
     lots = lots.take(inside[lots.origin] | kept[lots.origin])
     if len(lots) > count:
