@@ -101,7 +101,7 @@ WHERE d.station_id = ANY(%(ids)s)
 
 def judge(signals: list[Signal], cfg: StateSettings) -> tuple[str, str | None]:
     """Exceeding / about to exceed / trending / working from a station's latest values."""
-    worst: tuple[int, str] = (0, "")
+    worst: tuple[int, str, str] = (0, "working", "")
     rank = {"exceeding": 3, "about_to_exceed": 2, "trending": 1}
     for sig in signals:
         checks: list[tuple[str, float | None, float | None]] = []
@@ -121,10 +121,11 @@ def judge(signals: list[Signal], cfg: StateSettings) -> tuple[str, str | None]:
             elif _rising_to(sig, lim, cfg.trend_hours):
                 state = "trending"
             if state and rank[state] > worst[0]:
-                worst = (rank[state], f"{state}: {sig.param} {period} {value:.4g} vs {lim:g}")
+                why = f"{sig.param} {period} {value:.4g} vs limit {lim:g}"
+                worst = (rank[state], state, why)
     if worst[0] == 0:
         return "working", None
-    return worst[1].split(":")[0], worst[1]
+    return worst[1], worst[2]
 
 
 def _rising_to(sig: Signal, lim: float, hours: int) -> bool:
