@@ -188,7 +188,11 @@
       items.forEach(function (a) {
         var p = a.properties;
         var li = Ioc.el("li", {"data-station": p.station_code});
-        li.appendChild(Ioc.el("b", {}, p.station_code + " · " + p.parameter + " (" + p.period + ")"));
+        var st = feature(p.station_code);
+        var kind = st ? st.properties.kind : "air";
+        var prop = propertiesOf(kind).find(function (x) { return x.code === p.parameter; });
+        li.appendChild(Ioc.el("b", {}, (st ? st.properties.name : p.station_code) + " · " +
+          (prop ? prop.name : p.parameter) + " (" + p.period + ")"));
         li.appendChild(Ioc.el("div", {}, Ioc.fmtNumber(p.value, 1) + " > " + Ioc.fmtNumber(p.limit_value, 1)
           + " · " + Ioc.fmtTime(p.started_at) + (p.ended_at ? " → " + Ioc.fmtTime(p.ended_at) : "")));
         li.addEventListener("click", function () { openStation(p.station_code); });

@@ -6,6 +6,13 @@
 
   var Ioc = {config: null, lang: "vi", listeners: []};
 
+  /** Tile options for this screen: on a 4K wall, 512 px tiles one zoom up (the same detail
+   *  on screen, a quarter of the requests: browsers queue only six per server). */
+  Ioc.tileGrid = function () {
+    return window.innerWidth * (window.devicePixelRatio || 1) > 2500
+      ? {tileSize: 512, zoomOffset: -1} : {tileSize: 256, zoomOffset: 0};
+  };
+
   Ioc.init = function (config) {
     Ioc.config = config;
     Ioc.lang = localStorage.getItem("ioc.lang") || config.lang;
@@ -90,6 +97,13 @@
     if (value === null || value === undefined || value === "") return "–";
     var locale = Ioc.lang === "vi" ? "vi-VN" : "en-GB";
     return Number(value).toLocaleString(locale, {maximumFractionDigits: digits || 0});
+  };
+
+  /** An area in m² with the one decimal the cadastre records (e.g. "400,0 m²" in Vietnamese). */
+  Ioc.fmtArea = function (value) {
+    if (value === null || value === undefined || value === "") return "–";
+    var locale = Ioc.lang === "vi" ? "vi-VN" : "en-GB";
+    return Number(value).toLocaleString(locale, {minimumFractionDigits: 1, maximumFractionDigits: 1}) + " m²";
   };
 
   Ioc.fmtTime = function (value, withDate) {
@@ -207,50 +221,77 @@
     return Ioc.link(layer, "tilejson").then(Ioc.getJSON);
   };
 
-  /** A VectorGrid layer for catalog layer `layer`, styled by its published style. */
+  /** A VectorGrid layer for catalog layer `layer` (or several, "a,b": one tile carries them
+   *  all), each styled by its published style; `opts.overrides[name]` adjusts one layer. */
   Ioc.vectorLayer = function (layer, opts) {
     opts = opts || {};
-    return Promise.all([Ioc.tilejson(layer), Ioc.style(layer)]).then(function (res) {
-      var tj = res[0], style = res[1];
+    var names = layer.split(",");
+    var tilejson = names.length > 1
+      ? Ioc.link(names[0], "tilejson").then(function (url) {
+          // The catalog's TileJSON URL of one layer, asked for the set (the API's multi-layer form).
+          return Ioc.getJSON(url.replace("/" + names[0] + "/", "/" + names.join(",") + "/"));
+        })
+      : Ioc.tilejson(layer);
+    return Promise.all([tilejson].concat(names.map(Ioc.style))).then(function (res) {
+      var tj = res[0];
       var styles = {};
-      var names = (tj.vector_layers || [{id: layer}]).map(function (v) { return v.id; });
-      names.forEach(function (name) {
-        styles[name] = Ioc.styleFunction(style, opts.seen, opts.overrides);
+      names.forEach(function (name, i) {
+        var over = opts.overrides && opts.overrides[name] !== undefined ? opts.overrides[name] : opts.overrides;
+        styles[name] = Ioc.styleFunction(res[i + 1], opts.seen, over);
+        if (opts.minZoomOf && opts.minZoomOf[name]) {
+          var fn = styles[name], from = opts.minZoomOf[name];
+          styles[name] = function (p, z, d) { return z >= from ? fn(p, z, d) : []; };
+        }
       });
-      return L.vectorGrid.protobuf(tj.tiles[0], {
+      var grid = Ioc.tileGrid();
+      var minZoom = opts.minZoom !== undefined ? opts.minZoom : (tj.minzoom || 0);
+      var layer = L.vectorGrid.protobuf(tj.tiles[0], Object.assign({
         vectorTileLayerStyles: styles,
-        minZoom: opts.minZoom !== undefined ? opts.minZoom : (tj.minzoom || 0),
-        maxNativeZoom: tj.maxzoom || 22,
+        // Zooms of the map: a tile of zoom z is asked for at z + zoomOffset.
+        minZoom: minZoom - grid.zoomOffset,
+        maxNativeZoom: (tj.maxzoom || 22) - grid.zoomOffset,
         maxZoom: 22,
         interactive: false,
         pane: opts.pane || "overlayPane",
         rendererFactory: L.canvas.tile,
+        updateWhenZooming: false,
         attribution: tj.attribution || ""
-      });
+      }, grid));
+      if (grid.zoomOffset) {
+        // VectorGrid ignores zoomOffset when it builds the tile URL (Leaflet's TileLayer does not).
+        var fetchTile = layer._getVectorTilePromise;
+        layer._getVectorTilePromise = function (coords) {
+          return fetchTile.call(this, {x: coords.x, y: coords.y, z: coords.z + grid.zoomOffset});
+        };
+      }
+      return layer;
     });
   };
 
   /** A raster tile layer for catalog layer `layer` from its TileJSON. */
   Ioc.rasterLayer = function (layer, opts) {
     return Ioc.tilejson(layer).then(function (tj) {
+      var grid = Ioc.tileGrid();
       return L.tileLayer(tj.tiles[0], Object.assign({
-        minZoom: 0, maxNativeZoom: tj.maxzoom || 14, maxZoom: 22, opacity: 0.6
-      }, opts || {}));
+        minZoom: 0, maxNativeZoom: (tj.maxzoom || 14) - grid.zoomOffset, maxZoom: 22, opacity: 0.6,
+        updateWhenZooming: false
+      }, grid, opts || {}));
     });
   };
 
-  /** The base map: land, provinces and communes from our own vector tiles. */
+  /** The base map: land, provinces and communes from our own vector tiles. One layer each:
+   *  each is over-zoomed past its own max zoom (the province fill stays when zoomed in). */
   Ioc.baseMap = function (map) {
     map.createPane("base");
     map.getPane("base").style.zIndex = 200;
-    (Ioc.config.base_layers || []).forEach(function (layer) {
+    (Ioc.config.base_layers || []).forEach(function (name) {
       // Land is the provinces filled in a paper colour; communes only once they are readable.
-      var overrides = layer === "provinces"
-        ? {fill: true, fillColor: "#f3f1eb", fillOpacity: 1} : {fillOpacity: 0};
-      var minZoom = layer === "communes" ? 8 : 0;
-      Ioc.vectorLayer(layer, {pane: "base", overrides: overrides, minZoom: minZoom})
-        .then(function (l) { l.addTo(map); })
-        .catch(function (e) { console.warn("base layer", layer, e.message); });
+      var opts = name === "provinces"
+        ? {overrides: {fill: true, fillColor: "#f3f1eb", fillOpacity: 1}, minZoom: 0}
+        : {overrides: {fillOpacity: 0}, minZoom: 8};
+      opts.pane = "base";
+      Ioc.vectorLayer(name, opts).then(function (l) { l.addTo(map); })
+        .catch(function (e) { console.warn("base map", name, e.message); });
     });
   };
 

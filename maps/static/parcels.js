@@ -52,7 +52,7 @@
       var extra = [p.term, p.origin].filter(Boolean).join(" · ");
       if (extra) name.appendChild(Ioc.el("div", {"class": "sub"}, extra));
       tr.appendChild(name);
-      tr.appendChild(Ioc.el("td", {"class": "num"}, Ioc.fmtNumber(p.area_m2, 1) + " m²"));
+      tr.appendChild(Ioc.el("td", {"class": "num"}, Ioc.fmtArea(p.area_m2)));
       table.appendChild(tr);
     });
     body.appendChild(table);
@@ -73,7 +73,7 @@
       tr.appendChild(td);
       tr.appendChild(Ioc.el("td", {}, purposeName(z) || z.plan_name || ""));
       var share = total ? " (" + Ioc.fmtNumber(100 * z.area_m2 / total, 0) + "%)" : "";
-      tr.appendChild(Ioc.el("td", {"class": "num"}, Ioc.fmtNumber(z.area_m2, 1) + " m²" + share));
+      tr.appendChild(Ioc.el("td", {"class": "num"}, Ioc.fmtArea(z.area_m2) + share));
       table.appendChild(tr);
     });
     body.appendChild(table);
@@ -86,7 +86,7 @@
       var codes = (v.purposes || []).map(function (p) { return p.code || p.land_use_code; }).join(", ");
       var to = v.valid_to ? Ioc.fmtTime(v.valid_to) : Ioc.t("current");
       list.appendChild(Ioc.el("li", {}, Ioc.fmtTime(v.valid_from) + " → " + to + " · " +
-        Ioc.fmtNumber(v.legal_area_m2, 1) + " m²" + (codes ? " · " + codes : "")));
+        Ioc.fmtArea(v.legal_area_m2) + (codes ? " · " + codes : "")));
     });
     if (!list.children.length) list.appendChild(Ioc.el("li", {"class": "hint"}, "–"));
     body.appendChild(list);
@@ -100,7 +100,7 @@
     var dl = Ioc.el("dl");
     var commune = p.commune_name || (p.commune && (p.commune.name || p.commune)) || "";
     row(dl, Ioc.t("commune"), (commune ? commune + " " : "") + "(" + p.commune_code + ")");
-    row(dl, Ioc.t("legal_area"), Ioc.fmtNumber(p.legal_area_m2, 1) + " m²");
+    row(dl, Ioc.t("legal_area"), Ioc.fmtArea(p.legal_area_m2));
     row(dl, Ioc.t("address"), p.address);
     row(dl, Ioc.t("certificate"), p.certificate_number);
     body.appendChild(dl);
@@ -124,7 +124,7 @@
     return Promise.all([detail, feature]).then(function (res) {
       var doc = res[0][0], p = doc.parcel || doc, geo = res[1];
       message("");
-      state.current = {parcel: p, feature: geo};
+      state.current = {parcel: p, feature: geo, planning: res[0][1], history: doc.history};
       renderCard(p, res[0][1], doc.history);
       if (state.highlight) state.map.removeLayer(state.highlight);
       if (geo) {
@@ -216,8 +216,8 @@
     });
     Ioc.onLang(function () {
       legendRefresh();
-      if (state.current) openParcel(state.current.parcel.commune_code,
-        state.current.parcel.sheet_number, state.current.parcel.parcel_number, false);
+      var cur = state.current;
+      if (cur && !$("parcel-card").hidden) renderCard(cur.parcel, cur.planning, cur.history);
     });
   }
 

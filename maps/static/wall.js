@@ -6,7 +6,7 @@
   var Ioc = window.Ioc;
   var MAX_ALERTS = 5, MAX_STATIONS = 12, REFRESH_MIN_MS = 1000;
   var S = {map: null, view: 0, layers: {}, markers: new Map(), rows: new Map(), alertRows: [],
-           features: [], legends: {}, seen: new Set(), pending: {}, bounds: {}};
+           features: [], legends: {}, seen: new Set(), pending: {}, bounds: {}, rings: new Map()};
 
   function $(id) { return document.getElementById(id); }
 
@@ -143,9 +143,11 @@
     return Ioc.recentAlerts(new Date(), 24, 200)
       .then(function (all) {
         var codes = new Set(S.features.map(function (f) { return f.properties.code; }));
-        var items = all.filter(function (a) {
+        var mine = all.filter(function (a) {
           return !S.communes || codes.has(a.properties.station_code);
-        }).slice(0, MAX_ALERTS);
+        });
+        alertRings(mine);
+        var items = mine.slice(0, MAX_ALERTS);
         var list = $("alert-list");
         while (S.alertRows.length < MAX_ALERTS) {
           var li = Ioc.el("li"); li.hidden = true; list.appendChild(li); S.alertRows.push(li);
@@ -165,6 +167,28 @@
           S.alertRows[0].textContent = Ioc.t("no_alerts");
         }
       }).catch(function () {});
+  }
+
+  /** One ring per station with an alert in the last 24 h (rings reused, never recreated). */
+  function alertRings(alerts) {
+    var active = new Set();
+    alerts.forEach(function (a) {
+      var code = a.properties.station_code;
+      if (active.has(code) || !a.geometry) return;
+      active.add(code);
+      var ll = [a.geometry.coordinates[1], a.geometry.coordinates[0]];
+      var ring = S.rings.get(code);
+      if (!ring) {
+        ring = L.circleMarker(ll, {radius: 28, color: "#c62828", weight: 5, fill: false,
+                                   interactive: false});
+        S.rings.set(code, ring);
+      }
+      ring.setLatLng(ll);
+      if (!S.layers.alerts.hasLayer(ring)) S.layers.alerts.addLayer(ring);
+    });
+    S.rings.forEach(function (ring, code) {
+      if (!active.has(code)) S.layers.alerts.removeLayer(ring);
+    });
   }
 
   /* ---- land-use figure ----------------------------------------------------------------- */
@@ -220,10 +244,11 @@
     });
     if (view.name === "landuse") {
       // Parcels are drawn from zoom 14: the view goes close to where the parcels are.
-      if (S.parcelCentre) S.map.flyTo(S.parcelCentre, 16, {duration: 1.5});
+      // No fly animation: it would fetch every zoom level on the way (a wall PC is modest).
+      if (S.parcelCentre) S.map.setView(S.parcelCentre, 16, {animate: false});
     } else {
       var target = S.bounds.province || S.bounds.stations;
-      if (target) S.map.flyToBounds(target, {maxZoom: 12, duration: 1.5});
+      if (target) S.map.fitBounds(target, {maxZoom: 12, animate: false});
     }
     $("view-name").textContent = Ioc.t(view.title);
     $("view-name").setAttribute("data-view", view.name);
@@ -245,8 +270,8 @@
 
   function loadLayers() {
     S.layers.stations = L.layerGroup();
-    Ioc.vectorLayer("alerts").then(function (l) { S.layers.alerts = l; showView(S.view); })
-      .catch(function (e) { console.warn("alerts", e.message); });
+    // Alerts are few: drawn as rings on their stations from the alert list, not from tiles.
+    S.layers.alerts = L.layerGroup();
     Ioc.rasterLayer("aqi_surface", {opacity: 0.5}).then(function (l) {
       S.layers.aqi_surface = l; showView(S.view);
     }).catch(function (e) { console.warn("aqi surface", e.message); });

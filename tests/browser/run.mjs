@@ -108,6 +108,8 @@ const scenarios = {
       await file.saveAs(join(artifacts, c.download));
       c.download_path = join(artifacts, c.download);
       await page.click("#lang-switch");
+      await page.waitForFunction(() => /Parcel number/.test(document.getElementById("parcel-card").textContent),
+        null, {timeout: 5000});
       c.title_en = await page.textContent("h1");
       c.card_en = await page.textContent("#parcel-card");
     }
@@ -147,6 +149,12 @@ const scenarios = {
       await shot(page, `wall-${w}x${h}`);
       if (h === 2160) { await page.close(); continue; }
       c.legend = await page.textContent("#legend-body");
+      const panelNodes = () => page.evaluate(() => document.querySelectorAll(".wall-panel *").length);
+      c.panel_nodes_before = await panelNodes();
+      c.view_first = await page.getAttribute("body", "data-view");
+      await page.waitForFunction((v) => document.body.getAttribute("data-view") !== v,
+        c.view_first, {timeout: (args.rotate || 30) * 1000 + 3000});
+      c.view_next = await page.getAttribute("body", "data-view");
       const clock1 = await page.textContent("#clock");
       await page.waitForTimeout(1100);
       c.clock_ticks = clock1 !== (await page.textContent("#clock"));
@@ -156,7 +164,9 @@ const scenarios = {
       c.observed_before = before;
       say(`READY ${code}`);
       // The caller publishes one reading now; within 5 s the wall must show it, no reload.
-      await new Promise((resolve) => createInterface({input: process.stdin}).once("line", resolve));
+      const rl = createInterface({input: process.stdin});
+      await new Promise((resolve) => rl.once("line", resolve));
+      rl.close();
       const t0 = Date.now();
       await page.waitForFunction(([sel, old]) => {
         const li = document.querySelector(sel);
@@ -165,6 +175,8 @@ const scenarios = {
       c.live_ms = Date.now() - t0;
       c.observed_after = await page.getAttribute(`#station-list li[data-station="${code}"]`, "data-observed");
       c.no_reload = await page.evaluate(() => window.__noReload === true);
+      await page.waitForTimeout(1500);
+      c.panel_nodes_after = await panelNodes();
       await shot(page, "wall-1920x1080-live");
     }
   },
@@ -195,4 +207,5 @@ try {
 } finally {
   await browser.close();
   say("RESULT " + JSON.stringify(result));
+  process.exit(0);
 }
