@@ -319,3 +319,13 @@ def test_us_scheme_from_concentrations_uses_pm_only() -> None:
 def test_us_sub_index_never_falls_when_concentration_rises(param, a, b) -> None:
     lo, hi = sorted((a, b))
     assert float(sub_index(param, hi, "us")) >= float(sub_index(param, lo, "us"))
+
+
+def test_nowcast_can_fall_when_an_older_hour_rises() -> None:
+    # A property of the decision's weight rule, documented rather than hidden: raising the
+    # oldest hour (the minimum) raises w* = c_min/c_max, which moves weight from the high
+    # current hour to the older ones, so the NowCast falls (78.0 → 76.0). The current hour
+    # rising never lowers it (test_hourly_aqi_never_falls_when_current_hour_rises).
+    before = nowcast([100.0] + [60.0] * 10 + [55.0])
+    after = nowcast([100.0] + [60.0] * 10 + [60.0])
+    assert before is not None and after is not None and after < before
