@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import geopandas as gpd
 import psycopg
 import rasterio
 import shapely
@@ -49,49 +49,69 @@ def _cell_area_m2(ds: Any, lat: float) -> float:
     return rx * 111_320.0 * math.cos(math.radians(lat)) * ry * 110_574.0
 
 
-def _extract(source: Path | bytes, geom: Any, ops: list[str]) -> tuple[dict[str, Any], float]:
-    frame = gpd.GeoDataFrame({"id": [1]}, geometry=[geom], crs=4326)
+def _extract(
+    source: Path | bytes, geoms: Sequence[Any], ops: list[str]
+) -> tuple[list[dict[str, Any]], list[float]]:
+    """exactextract over every zone in one pass: the rows and each zone's cell area (m²)."""
+    features = [
+        {"type": "Feature", "id": i, "properties": {"zone": i}, "geometry": g.__geo_interface__}
+        for i, g in enumerate(geoms)
+    ]
     if isinstance(source, bytes):
         with MemoryFile(source) as mem, mem.open() as ds:
-            res = exact_extract(ds, frame, ops, output="pandas")
-            cell = _cell_area_m2(ds, geom.centroid.y)
+            rows = exact_extract(ds, features, ops, include_cols=["zone"])
+            cells = [_cell_area_m2(ds, g.centroid.y) for g in geoms]
     else:
         if not Path(source).exists():
             raise NotFound(f"raster file {Path(source).name} is missing")
         with rasterio.open(source) as ds:
-            res = exact_extract(ds, frame, ops, output="pandas")
-            cell = _cell_area_m2(ds, geom.centroid.y)
-    return res.iloc[0].to_dict(), cell
+            rows = exact_extract(ds, features, ops, include_cols=["zone"])
+            cells = [_cell_area_m2(ds, g.centroid.y) for g in geoms]
+    by_zone = {r["properties"]["zone"]: r["properties"] for r in rows}
+    return [by_zone[i] for i in range(len(geoms))], cells
+
+
+def landcover_areas_many(source: Path | bytes, geoms: Sequence[Any]) -> list[dict[str, Any]]:
+    """Area per land-cover class inside each zone (cells weighted by the share covered)."""
+    rows, cells = _extract(source, geoms, ["unique", "frac", "count"])
+    out = []
+    for row, cell in zip(rows, cells, strict=True):
+        valid_m2 = float(row["count"]) * cell
+        classes: list[dict[str, Any]] = []
+        for code, frac in zip(row["unique"], row["frac"], strict=True):
+            vi, en = CLASS_NAMES.get(int(code), ("?", "?"))
+            classes.append(
+                {"code": int(code), "vi": vi, "en": en, "fraction": round(float(frac), 6),
+                 "area_m2": round(float(frac) * valid_m2, 1)}
+            )  # fmt: skip
+        classes.sort(key=lambda c: -float(c["area_m2"]))
+        out.append({"covered_m2": round(valid_m2, 1), "classes": classes})
+    return out
 
 
 def landcover_areas(source: Path | bytes, geom: Any) -> dict[str, Any]:
-    """Area per land-cover class inside ``geom`` (cells weighted by the share covered)."""
-    row, cell = _extract(source, geom, ["unique", "frac", "count"])
-    valid_m2 = float(row["count"]) * cell
-    classes: list[dict[str, Any]] = []
-    for code, frac in zip(row["unique"], row["frac"], strict=True):
-        vi, en = CLASS_NAMES.get(int(code), ("?", "?"))
-        classes.append(
-            {
-                "code": int(code),
-                "vi": vi,
-                "en": en,
-                "fraction": round(float(frac), 6),
-                "area_m2": round(float(frac) * valid_m2, 1),
-            }
-        )
-    classes.sort(key=lambda c: -float(c["area_m2"]))
-    return {"covered_m2": round(valid_m2, 1), "classes": classes}
+    """Area per land-cover class inside one zone."""
+    return landcover_areas_many(source, [geom])[0]
+
+
+def surface_means(source: Path | bytes, geoms: Sequence[Any]) -> list[dict[str, Any] | None]:
+    """Coverage-weighted mean, min and max of a continuous raster in each zone (None: no data)."""
+    rows, cells = _extract(source, geoms, ["mean", "min", "max", "count"])
+    out: list[dict[str, Any] | None] = []
+    for row, cell in zip(rows, cells, strict=True):
+        if not row["count"]:
+            out.append(None)
+            continue
+        out.append(
+            {"mean": round(float(row["mean"]), 2), "min": round(float(row["min"]), 2),
+             "max": round(float(row["max"]), 2), "covered_m2": round(float(row["count"]) * cell, 1)}
+        )  # fmt: skip
+    return out
 
 
 def surface_mean(source: Path | bytes, geom: Any) -> dict[str, Any]:
-    """Coverage-weighted mean, min and max of a continuous raster inside ``geom``."""
-    row, cell = _extract(source, geom, ["mean", "min", "max", "count"])
-    if not row["count"]:
+    """Coverage-weighted mean, min and max of a continuous raster inside one zone."""
+    stats = surface_means(source, [geom])[0]
+    if stats is None:
         raise NotFound("the surface does not cover this area")
-    return {
-        "mean": round(float(row["mean"]), 2),
-        "min": round(float(row["min"]), 2),
-        "max": round(float(row["max"]), 2),
-        "covered_m2": round(float(row["count"]) * cell, 1),
-    }
+    return stats
