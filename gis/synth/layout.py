@@ -190,8 +190,10 @@ def _gardens(
     rv1: np.ndarray,
     rcat: np.ndarray,
     depth: float,
+    behind: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Cut deep house rows: houses ``depth`` deep along the road, a garden row behind them."""
+    """Cut deep house rows: houses ``depth`` deep along the road and a row of ``behind`` lots
+    (gardens in the country, houses on an alley in town) behind them."""
     deep = (rcat == RES) & (rv1 - rv0 > 1.6 * depth)
     cut = np.where(side == 0, rv0 + depth, rv1 - depth)  # one number for both rows' shared edge
     front = side == 0
@@ -204,7 +206,7 @@ def _gardens(
         np.concatenate([side, side[deep]]),
         np.concatenate([h0, g0]),
         np.concatenate([h1, g1]),
-        np.concatenate([rcat, np.full(int(deep.sum()), GARDEN)]),
+        np.concatenate([rcat, np.full(int(deep.sum()), behind)]),
     )
 
 
@@ -245,7 +247,8 @@ def build_lots(
         [RES, RES, GARDEN, FIELD],
         np.select([bkind == CIVIC, bkind == PONDS], [PUBLIC, POND], CEMETERY),
     )
-    blk, side, rv0, rv1, rcat = _gardens(blk, side, rv0, rv1, rcat, 25.0 * root)
+    behind = RES if kind == "phuong" else GARDEN
+    blk, side, rv0, rv1, rcat = _gardens(blk, side, rv0, rv1, rcat, 25.0 * root, behind)
     house = (5.5 if kind == "phuong" else 7.5) * root
     width = np.select(
         [rcat == RES, rcat == GARDEN, rcat == FIELD], [house, 15.0 * k, 22.0 * k], 0.0
