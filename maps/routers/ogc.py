@@ -20,7 +20,7 @@ from layers.features import (
     parse_bbox,
     parse_datetime,
 )
-from maps.deps import ConnDep, RoleDep, StateDep
+from maps.deps import ConnDep, RoleDep, StateDep, cancel_on_disconnect
 
 router = APIRouter(tags=["ogcapi-features"])
 
@@ -204,7 +204,7 @@ async def collection_items(
         equals=tuple((k, v) for k, v in request.query_params.items() if k not in RESERVED),
     )
     with state.metrics.features_seconds.labels(layer.id).time():
-        page = await items(conn, layer, q)
+        page = await cancel_on_disconnect(request, conn, items(conn, layer, q))
     links = [
         _link(str(request.url), "self", GEOJSON),
         _link(f"{_base(request)}/collections/{cid}", "collection", "application/json"),
