@@ -83,9 +83,7 @@ def sample_file(url: str, count: int, province: str, seed: int) -> Path:
         print(f"reusing {path}")
         return path
     t = time.perf_counter()
-    partial = path.with_suffix(".partial.gpkg")
-    summary = synth_parcels(partial, count, province=province, seed=seed, url=url)
-    partial.rename(path)
+    summary = synth_parcels(path, count, province=province, seed=seed, url=url)  # atomic
     layers = ", ".join(f"{la.name} {la.crs} {la.count}" for la in summary.layers)
     print(f"generated {summary.count} parcels in {time.perf_counter() - t:.1f} s: {layers}")
     return path
