@@ -26,7 +26,8 @@ _lock = threading.Lock()
 def province_land_use(code: str) -> dict[str, Any]:
     """Parcels and area by land-use group over the communes of province ``code``."""
     province = admin.get_province(code)
-    totals = {g: {"group": g, "count": 0, "area_m2": 0.0} for g in GROUPS}
+    counts: dict[str, int] = dict.fromkeys(GROUPS, 0)
+    areas: dict[str, float] = dict.fromkeys(GROUPS, 0.0)
     communes_with_parcels = 0
     with connect() as conn:
         for commune in admin.list_communes(code):
@@ -36,13 +37,14 @@ def province_land_use(code: str) -> dict[str, Any]:
                 continue
             communes_with_parcels += 1
             for g in summary.groups:
-                row = totals.setdefault(g.group, {"group": g.group, "count": 0, "area_m2": 0.0})
-                row["count"] += g.parcels
-                row["area_m2"] += g.area_m2
+                counts[g.group] = counts.get(g.group, 0) + g.parcels
+                areas[g.group] = areas.get(g.group, 0.0) + g.area_m2
     return {
         "province": {"code": province.code, "name": province.name, "name_en": province.name_en},
         "communes_with_parcels": communes_with_parcels,
-        "parcels_by_group": list(totals.values()),
+        "parcels_by_group": [
+            {"group": g, "count": counts[g], "area_m2": round(areas[g], 1)} for g in counts
+        ],
     }
 
 

@@ -70,6 +70,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "now": ("Hiện tại", "Now"),
     "hours_ago": ("giờ trước", "hours ago"),
     "state": ("Trạng thái", "State"),
+    "station_state": ("Trạng thái trạm", "Station state"),
     "parameter": ("Thông số", "Parameter"),
     "limit": ("Giới hạn QCVN", "QCVN limit"),
     "last_24h": ("24 giờ", "24 h"),

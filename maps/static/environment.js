@@ -162,6 +162,17 @@
     }).catch(function () { note.textContent = Ioc.t("error_load"); });
   }
 
+  /** Time axis labels in Việt Nam's time zone and the page's language. */
+  function axisTime(u, splits) {
+    var daily = state.range !== "24h";
+    return splits.map(function (t) {
+      var d = new Date(t * 1000);
+      var opts = daily ? {day: "2-digit", month: "2-digit"} : {hour: "2-digit", minute: "2-digit", hour12: false};
+      opts.timeZone = "Asia/Ho_Chi_Minh";
+      return d.toLocaleString(Ioc.lang === "vi" ? "vi-VN" : "en-GB", opts);
+    });
+  }
+
   function plot(xs, ys, limitLine, param, lim) {
     var box = $("chart");
     if (state.chart) { state.chart.destroy(); state.chart = null; }
@@ -171,9 +182,12 @@
     state.chart = new uPlot({
       width: width, height: 220,
       scales: {x: {time: true}},
-      series: [{}, {label: param, stroke: "#12698a", width: 2, fill: "rgba(18,105,138,0.08)"},
+      tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1000), "Asia/Ho_Chi_Minh"); },
+      series: [{label: Ioc.t("time"), value: function (u, t) { return t ? Ioc.fmtTime(new Date(t * 1000)) : "–"; }},
+        {label: $("param-select").selectedOptions[0] ? $("param-select").selectedOptions[0].text : param,
+         stroke: "#12698a", width: 2, fill: "rgba(18,105,138,0.08)"},
         {label: Ioc.t("limit"), stroke: "#c62828", width: 2, dash: [8, 5], show: !!lim}],
-      axes: [{}, {size: 56}]
+      axes: [{values: axisTime}, {size: 56}]
     }, [xs, ys, limitLine], box);
   }
 
@@ -237,7 +251,8 @@
     var box = $("legend-body");
     box.textContent = "";
     if (state.stationLegend) Ioc.renderLegend(box, state.stationLegend);
-    if (state.stateLegend) Ioc.renderLegend(box, state.stateLegend);
+    // The alerts layer's legend is the one of station states.
+    if (state.stateLegend) Ioc.renderLegend(box, state.stateLegend, null, Ioc.t("station_state"));
   }
 
   function start(map, config) {
@@ -245,23 +260,23 @@
     Ioc.init(config);
     Ioc.baseMap(map);
     state.stationLayer = L.layerGroup().addTo(map);
-    var control = L.control.layers(null, null, {collapsed: false, position: "topright"}).addTo(map);
-    control.addOverlay(state.stationLayer, Ioc.t("stations"));
+    var control = Ioc.layerControl(map);
+    control.add(state.stationLayer, "stations");
     Ioc.rasterLayer("aqi_surface", {opacity: 0.55}).then(function (layer) {
-      control.addOverlay(layer, Ioc.t("aqi_surface"));
+      control.add(layer, "aqi_surface");
     }).catch(function (e) { console.warn("aqi surface", e.message); });
     Promise.all([Ioc.legend("stations"), Ioc.legend("alerts")]).then(function (res) {
       state.stationLegend = res[0]; state.stateLegend = res[1];
       renderLegend();
       return loadStations();
     }).then(function (features) {
+      loadAlerts();
       if (features.length) {
         map.fitBounds(L.latLngBounds(features.map(function (f) {
           return [f.geometry.coordinates[1], f.geometry.coordinates[0]];
         })).pad(0.3), {maxZoom: 12});
       }
     }).catch(function (e) { console.warn("stations", e.message); });
-    loadAlerts();
     map.on("zoomend", function () { state.features.forEach(upsertMarker); });
     $("time-slider").addEventListener("change", onSlider);
     $("time-slider").addEventListener("input", function () {

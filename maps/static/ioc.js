@@ -195,7 +195,9 @@
   /** Render `legend` into `container`; `only` (a Set) limits the rows to the values shown. */
   Ioc.renderLegend = function (container, legend, only, heading) {
     var box = Ioc.el("div", {"class": "legend-layer"});
-    if (heading !== false) box.appendChild(Ioc.el("h3", {}, Ioc.pick(legend.title)));
+    if (heading !== false) {
+      box.appendChild(Ioc.el("h3", {}, typeof heading === "string" ? heading : Ioc.pick(legend.title)));
+    }
     var list = Ioc.el("ul", {"class": "legend-list"});
     legend.entries.forEach(function (e) {
       if (only && e.value !== null && !only.has(e.value)) return;
@@ -330,6 +332,19 @@
         return String(b.properties.started_at).localeCompare(String(a.properties.started_at));
       }).slice(0, n);
     });
+  };
+
+  /** A layer switcher whose labels follow the language: add(layer, key) with an i18n key. */
+  Ioc.layerControl = function (map) {
+    var control = L.control.layers(null, null, {collapsed: false, position: "topright"}).addTo(map);
+    var entries = [];
+    Ioc.onLang(function () {
+      entries.forEach(function (e) { control.removeLayer(e[0]); control.addOverlay(e[0], Ioc.t(e[1])); });
+    });
+    return {
+      add: function (layer, key) { entries.push([layer, key]); control.addOverlay(layer, Ioc.t(key)); },
+      control: control
+    };
   };
 
   /* ---- live events (server-sent events) ----------------------------------------------- */

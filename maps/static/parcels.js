@@ -226,15 +226,15 @@
     Ioc.init(config);
     Ioc.baseMap(map);
     bindUi();
-    var control = L.control.layers(null, null, {collapsed: false, position: "topright"}).addTo(map);
+    var control = Ioc.layerControl(map);
     Ioc.vectorLayer("parcels", {seen: state.seen}).then(function (layer) {
       layer.addTo(map);
-      control.addOverlay(layer, Ioc.t("land_use"));
+      control.add(layer, "land_use");
       layer.on("load", legendRefresh);
     }).catch(function (e) { console.warn("parcels layer", e.message); });
     Ioc.vectorLayer("planning").then(function (layer) {
       state.planning = layer;
-      control.addOverlay(layer, Ioc.t("planning"));
+      control.add(layer, "planning");
     }).catch(function (e) { console.warn("planning layer", e.message); });
     map.on("overlayadd overlayremove", legendRefresh);
     map.on("click", onMapClick);

@@ -219,7 +219,7 @@
   var VIEWS = [
     {name: "aqi", title: "view_aqi", layers: ["aqi_surface", "stations"], legends: ["stations"]},
     {name: "landuse", title: "view_landuse", layers: ["parcels"], legends: ["parcels"]},
-    {name: "alerts", title: "view_alerts", layers: ["alerts", "stations"], legends: ["alerts"]}
+    {name: "alerts", title: "view_alerts", layers: ["alerts", "stations"], legends: ["stations", "alerts"]}
   ];
 
   function renderLegend() {
@@ -229,7 +229,8 @@
       var lg = S.legends[name];
       if (!lg) return;
       var only = name === "parcels" && S.seen.size ? S.seen : null;
-      Ioc.renderLegend(box, lg, only);
+      // The alerts layer's legend is the one of station states.
+      Ioc.renderLegend(box, lg, only, name === "alerts" ? Ioc.t("station_state") : undefined);
     });
   }
 
