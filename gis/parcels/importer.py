@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +18,15 @@ from gis.db import connect
 from gis.errors import ImportFileError, NotFound, UnknownCRS
 from gis.landuse import code_lookup
 from gis.parcels.model import ImportSummary
-from gis.parcels.prepare import Context, prepare_batch, transformer
-from gis.parcels.read import contract_frame, iter_batches, open_source, parse_field_map, read_keys
+from gis.parcels.prepare import Context, Prepared, prepare_batch, transformer
+from gis.parcels.read import (
+    SourceFile,
+    contract_frame,
+    iter_batches,
+    open_source,
+    parse_field_map,
+    read_keys,
+)
 from gis.parcels.validate import as_positive_int, commune_codes
 from gis.parcels.write import Writer, drop_spatial_indexes, restore_indexes, tune_session
 
@@ -29,6 +37,7 @@ BATCH_SIZE = 50_000
 BULK_MIN_FEATURES = 100_000
 
 Progress = Callable[[int, int], None]
+Batch = tuple[int, dict[str, Any], np.ndarray, Prepared]
 
 
 def _file_sha256(path: Path) -> str:
@@ -136,7 +145,7 @@ def import_parcels(
             rebuild: list[str] = []
             if bulk if bulk is not None else _is_bulk(conn, src.features):
                 rebuild = drop_spatial_indexes(conn)
-            _run(conn, src, srid, commune, summary, progress, batch_size)
+            _run(conn, src, srid, commune, summary, progress, batch_size, url)
             restore_indexes(conn, rebuild)
             conn.execute(
                 "UPDATE land.imports SET finished_at = clock_timestamp(), added = %s,"
@@ -149,40 +158,62 @@ def import_parcels(
     return summary
 
 
-def _run(conn: Any, src: Any, srid: int, commune: str | None, summary: ImportSummary,
-         progress: Progress | None, batch_size: int) -> None:
+def _prepared_batches(src: SourceFile, ctx: Context, batch_size: int) -> Iterator[Batch]:
+    """Read and prepare batches one ahead, in a worker thread, while the caller writes.
+
+    The heavy work (GEOS, PROJ, Arrow, COPY waits) releases the GIL, so preparing the next
+    batch overlaps with the database writing the previous one.
+    """
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="parcels-prepare") as pool:
+        batches = iter_batches(src, batch_size)
+
+        def work(offset: int) -> Batch | None:
+            item = next(batches, None)
+            if item is None:
+                return None
+            attrs, wkb = item
+            return offset, attrs, wkb, prepare_batch(contract_frame(attrs, src), wkb, offset, ctx)
+
+        future = pool.submit(work, 0)
+        while (batch := future.result()) is not None:
+            future = pool.submit(work, batch[0] + len(batch[2]))
+            yield batch
+
+
+def _run(conn: Any, src: SourceFile, srid: int, commune: str | None, summary: ImportSummary,
+         progress: Progress | None, batch_size: int, url: str | None) -> None:
     """Stream the file through prepare → write, counting as it goes."""
     writer = Writer(conn, srid, summary.import_id)
-    ctx = Context(
-        srid=srid,
-        commune=commune,
-        lookup=code_lookup(conn),
-        to_native=transformer(src.crs, srid),
-        duplicates=_duplicates(read_keys(src), commune),
-        commune_shape=writer.commune_shape,
-        sheet_srid=writer.sheet_srid,
-    )
-    crs_text = src.crs.to_string()
-    offset = 0
-    for attrs, wkb in iter_batches(src, batch_size):
-        prepared = prepare_batch(contract_frame(attrs, src), wkb, offset, ctx)
-        added, versioned, unchanged = writer.write(prepared)
-        summary.added += added
-        summary.versioned += versioned
-        summary.unchanged += unchanged
-        if prepared.rejects:
-            writer.write_rejects(
-                (offset + pos, why, raw_feature(attrs, wkb, pos, crs_text))
-                for pos, why in prepared.rejects
-            )
-            for _, why in prepared.rejects:
-                key = why.split(":", 1)[0]
-                summary.rejected[key] = summary.rejected.get(key, 0) + 1
-        offset += len(wkb)
-        summary.features = offset
-        if progress is not None:
-            progress(offset, src.features)
-    if offset == 0:
+    with connect(url, autocommit=True) as lookup_conn:
+        # Lookups for the preparing thread use their own connection: the writer's is busy.
+        lookups = Writer(lookup_conn, srid, None)
+        ctx = Context(
+            srid=srid,
+            commune=commune,
+            lookup=code_lookup(conn),
+            to_native=transformer(src.crs, srid),
+            duplicates=_duplicates(read_keys(src), commune),
+            commune_shape=lookups.commune_shape,
+            sheet_srid=lookups.sheet_srid,
+        )
+        crs_text = src.crs.to_string()
+        for offset, attrs, wkb, prepared in _prepared_batches(src, ctx, batch_size):
+            added, versioned, unchanged = writer.write(prepared)
+            summary.added += added
+            summary.versioned += versioned
+            summary.unchanged += unchanged
+            if prepared.rejects:
+                writer.write_rejects(
+                    (offset + pos, why, raw_feature(attrs, wkb, pos, crs_text))
+                    for pos, why in prepared.rejects
+                )
+                for _, why in prepared.rejects:
+                    key = why.split(":", 1)[0]
+                    summary.rejected[key] = summary.rejected.get(key, 0) + 1
+            summary.features = offset + len(wkb)
+            if progress is not None:
+                progress(summary.features, src.features)
+    if summary.features == 0:
         raise ImportFileError(f"{src.path.name} (layer {src.layer}) is empty: no features")
 
 
