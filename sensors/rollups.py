@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 BATCH = 20000
 #: One rollup worker at a time (several ingesters may call process_pending).
 LOCK_KEY = "iocgis rollups"
+#: How long a worker waits for another to finish before giving up (it is called again).
+LOCK_WAIT = "30s"
 #: Every station's state (offline ones too) is re-judged at most this often.
 STATE_SWEEP_SECONDS = 60.0
 _last_sweep = {"at": float("-inf")}
@@ -107,11 +109,22 @@ def _try_lock(conn: psycopg.Connection) -> bool:
     return bool(row and row[0])
 
 
-def _batch(conn: psycopg.Connection, limit: int) -> int | None:
-    """Claim and recompute one batch; None when another worker holds the lock."""
+def _wait_lock(conn: psycopg.Connection) -> None:
+    """Take the rollup lock for the current transaction, waiting for another worker.
+
+    Waiting (not stepping aside) guarantees that the pairs committed before this call are
+    claimed by it or by the worker it waited for. Gives up after LOCK_WAIT with
+    psycopg.errors.LockNotAvailable; the caller retries later.
+    """
+    conn.execute("SELECT set_config('lock_timeout', %s, true)", [LOCK_WAIT])
+    conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [LOCK_KEY])
+    conn.execute("SELECT set_config('lock_timeout', '0', true)")
+
+
+def _batch(conn: psycopg.Connection, limit: int) -> int:
+    """Claim and recompute one batch; return the pairs claimed."""
     with conn.transaction():
-        if not _try_lock(conn):
-            return None
+        _wait_lock(conn)
         conn.execute(_CLAIM)
         # Empty even inside a caller's open transaction (ON COMMIT has not fired yet).
         conn.execute("DELETE FROM touched; DELETE FROM touched_days")
@@ -138,9 +151,9 @@ def _batch(conn: psycopg.Connection, limit: int) -> int | None:
 def process_pending(conn: psycopg.Connection, limit: int = BATCH) -> int:
     """Recompute everything the pending (datastream, hour) pairs touch; return pairs handled.
 
-    Runs batch after batch until nothing is pending; returns 0 at once when another worker
-    is already at it (it will take the pairs). Once a minute it also re-judges the state of
-    every station, so one that went silent shows offline. Safe to call at any time.
+    Runs batch after batch until nothing is pending. Workers of several ingesters take turns
+    (one waits for the other, so no committed pair is left behind). Once a minute it also
+    re-judges the state of every station, so one that went silent shows offline.
     """
     total = 0
     while True:
