@@ -6,16 +6,19 @@ affected tiles. The views in schema ``layers`` are the sources the catalog (laye
 declares: ``fid``, the declared properties and ``geom`` (MultiPolygon/Point, SRID 4326).
 
 Revision ID: 0007_layers
-Revises: 0004_land_use_codes
+Revises: 0004_land_use_codes, 0006_indices
 Create Date: 2026-11-25
 """
 
 from alembic import op
 
 revision = "0007_layers"
-down_revision = "0004_land_use_codes"
+# A merge of the land and sensor branches rather than ``depends_on = ("0006_indices",)``: with
+# depends_on, alembic keeps 0006 among the script heads while the database records only 0007,
+# so "migrated to every head" could never be checked. Upgrade/downgrade order is the same.
+down_revision = ("0004_land_use_codes", "0006_indices")
 branch_labels = None
-depends_on = ("0006_indices",)
+depends_on = None
 
 CHANGES = """
 CREATE SCHEMA IF NOT EXISTS layers;
