@@ -152,7 +152,9 @@ def _assert_clean(result: dict[str, Any]) -> None:
 
 def test_parcels_page_click_opens_card(live_server: Any, clicked_parcel: dict[str, Any]) -> None:
     p = clicked_parcel
-    result = Run("parcels", live_server.url, {"click": {"lat": p["lat"], "lon": p["lon"]}}).result()
+    search = {"commune": SAMPLE_COMMUNE, "sheet": 2, "number": 7}
+    args = {"click": {"lat": p["lat"], "lon": p["lon"]}, "search": search}
+    result = Run("parcels", live_server.url, args).result()
     _assert_clean(result)
     c = result["checks"]
     assert c["lang"] == "vi" and c["title"] == "Bản đồ địa chính"
@@ -172,6 +174,9 @@ def test_parcels_page_click_opens_card(live_server: Any, clicked_parcel: dict[st
     assert exported.loc[0, "parcel_number"] == p["number"]
     assert exported.loc[0, "commune_code"] == SAMPLE_COMMUNE
     assert c["title_en"] == "Cadastral map" and f"Parcel number {p['number']}" in c["card_en"]
+    assert "Land-use planning" in " ".join(c["overlays_en"])
+    assert c["search_card"].startswith("Parcel number 7 · Map sheet 2")
+    assert c["search_centre"][2] >= 17  # the map went to the parcel found
 
 
 def test_environment_page_stations_and_series(live_server: Any, feed: Feed) -> None:
@@ -186,14 +191,15 @@ def test_environment_page_stations_and_series(live_server: Any, feed: Feed) -> N
     assert "Bề mặt AQI nội suy" in " ".join(c["overlays"])
     assert c["chart_canvas"] >= 1
     assert "Giới hạn QCVN" in c["chart_note"] or "Chưa có dữ liệu" in c["chart_note"]
+    assert c["time_label"] != "Hiện tại" and len(c["pin_labels_past"]) == c["pins"]
 
 
 def test_wall_updates_live_within_5_seconds(live_server: Any, feed: Feed) -> None:
     run = Run("wall-live", live_server.url, {"station": feed.code, "rotate": 5})
-    run.wait_line(f"READY {feed.code}")
+    run.wait_line(f"READY {feed.code}")  # the browser's 5 s run from here
     now = datetime.now(UTC).replace(microsecond=0)
     feed.publish(_reading(feed.code, now, 55.0, 120.0))
-    run.send("go")
+    run.send("published")
     result = run.result()
     _assert_clean(result)
     c = result["checks"]
