@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
 import psycopg
 import pytest
@@ -54,3 +55,34 @@ def test_a_worker_gives_up_after_the_lock_wait(db, database_url: str, monkeypatc
         == 1
     )
     assert rollups.process_pending(db) >= 1
+
+
+def test_reading_committed_while_its_hour_is_pending_is_not_missed(db, database_url) -> None:
+    # The hour is already pending (an earlier batch). A second ingest transaction adds a
+    # reading to it and meets the pending pair (ON CONFLICT DO NOTHING, as the ingester
+    # does). A worker running before that transaction commits must not take the pair.
+    _code, _sid, ds = make_station(db, "air", ["pm25"])
+    ingest(db, series(ds["pm25"], [20.0]))
+    hour = db.execute(
+        "SELECT hour FROM sensor.pending_rollups WHERE datastream_id = %s", [ds["pm25"]]
+    ).fetchone()[0]
+    db.commit()
+    with psycopg.connect(to_libpq_url(database_url)) as t2:
+        t2.execute(
+            "INSERT INTO sensor.observations (datastream_id, phenomenon_time, result)"
+            " VALUES (%s, %s, 80.0)",
+            [ds["pm25"], hour + timedelta(minutes=55)],
+        )
+        t2.execute(
+            "INSERT INTO sensor.pending_rollups VALUES (%s, %s) ON CONFLICT DO NOTHING",
+            [ds["pm25"], hour],
+        )
+        rollups.process_pending(db)  # runs while t2 is still open
+        db.commit()
+        t2.commit()
+    rollups.process_pending(db)
+    db.commit()
+    mean = db.execute(
+        "SELECT mean, count FROM sensor.hourly WHERE datastream_id = %s", [ds["pm25"]]
+    ).fetchone()
+    assert mean == ((19.0 + 21.0 + 80.0) / 3, 3)

@@ -20,6 +20,21 @@ depends_on = None
 def upgrade() -> None:
     op.execute(
         r"""
+        -- An ingest transaction that meets an already pending (datastream, hour) locks it, so
+        -- the rollup worker (which skips locked rows) cannot take the pair before this
+        -- transaction's readings are committed. With ON CONFLICT DO NOTHING alone the old
+        -- row stays claimable: a worker could recompute the hour without the new readings
+        -- and drop the pair, leaving a stale index.
+        CREATE FUNCTION sensor.lock_pending_rollup() RETURNS trigger LANGUAGE plpgsql AS $fn$
+        BEGIN
+            PERFORM 1 FROM sensor.pending_rollups
+            WHERE datastream_id = NEW.datastream_id AND hour = NEW.hour FOR UPDATE;
+            RETURN NEW;
+        END
+        $fn$;
+        CREATE TRIGGER pending_rollups_lock BEFORE INSERT ON sensor.pending_rollups
+            FOR EACH ROW EXECUTE FUNCTION sensor.lock_pending_rollup();
+
         -- Readings a datastream delivers per hour when complete (hourly coverage = count/this).
         ALTER TABLE sensor.datastreams
             ADD COLUMN IF NOT EXISTS expected_per_hour integer NOT NULL DEFAULT 1
@@ -168,5 +183,7 @@ def downgrade() -> None:
         " DROP TABLE sensor.station_states, sensor.alerts, sensor.wqi_daily, sensor.wqi_hourly,"
         " sensor.aqi_daily, sensor.aqi_hourly, sensor.daily, sensor.hourly;"
         " DROP FUNCTION sensor.notify_new_alert();"
+        " DROP TRIGGER pending_rollups_lock ON sensor.pending_rollups;"
+        " DROP FUNCTION sensor.lock_pending_rollup();"
         " ALTER TABLE sensor.datastreams DROP COLUMN IF EXISTS expected_per_hour"
     )
