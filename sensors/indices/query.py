@@ -14,7 +14,6 @@ from gis.errors import InvalidInput, NotFound
 from sensors.indices.aqi import SCHEMES
 from sensors.indices.categories import aqi_category, wqi_band
 from sensors.indices.store import local_day
-from sensors.states import get_state_settings
 
 
 @contextmanager
@@ -181,6 +180,8 @@ def current_station_status(conn: psycopg.Connection | None = None) -> list[dict[
     A station whose last reading is older than the offline threshold is reported offline
     even if no rollup has run since.
     """
+    from sensors.states import get_state_settings  # states imports this package
+
     offline_after = get_state_settings().offline_minutes * 60
     with _connection(conn) as c:
         now = c.execute("SELECT now()").fetchone()[0]  # type: ignore[index]
