@@ -34,12 +34,24 @@ PARCEL_COLUMNS = (
 _CSV = pacsv.WriteOptions(include_header=False)
 
 _USERS_SQL = (
+    # Users with an ID number: one row per ID (the first name/address seen is kept).
     """
-    INSERT INTO land.land_users (full_name, id_number, address)
-    SELECT DISTINCT ON (id_number) full_name, id_number, address FROM parcel_users_stage
-    WHERE id_number IS NOT NULL ORDER BY id_number, parcel_id
-    ON CONFLICT (id_number) DO NOTHING
+    WITH wanted AS (
+        SELECT DISTINCT ON (id_number) full_name, id_number, address FROM parcel_users_stage
+        WHERE id_number IS NOT NULL ORDER BY id_number, parcel_id
+    ), added AS (
+        INSERT INTO land.land_users (full_name, id_number, address) SELECT * FROM wanted
+        ON CONFLICT (id_number) DO NOTHING RETURNING id, id_number
+    ), ids AS (
+        SELECT id, id_number FROM added
+        UNION ALL
+        SELECT u.id, u.id_number FROM land.land_users u JOIN wanted w USING (id_number)
+    )
+    INSERT INTO land.parcel_land_users (parcel_id, land_user_id)
+    SELECT s.parcel_id, ids.id FROM parcel_users_stage s JOIN ids USING (id_number)
+    ON CONFLICT DO NOTHING
     """,
+    # Users without an ID number: matched on name and address.
     """
     INSERT INTO land.land_users (full_name, address)
     SELECT DISTINCT s.full_name, s.address FROM parcel_users_stage s
@@ -49,12 +61,10 @@ _USERS_SQL = (
     """,
     """
     INSERT INTO land.parcel_land_users (parcel_id, land_user_id)
-    SELECT DISTINCT s.parcel_id, u.id FROM parcel_users_stage s
-    JOIN land.land_users u ON u.id_number = s.id_number
-    UNION
-    SELECT DISTINCT s.parcel_id, u.id FROM parcel_users_stage s
+    SELECT s.parcel_id, u.id FROM parcel_users_stage s
     JOIN land.land_users u ON u.id_number IS NULL AND s.id_number IS NULL
         AND u.full_name = s.full_name AND u.address IS NOT DISTINCT FROM s.address
+    ON CONFLICT DO NOTHING
     """,
 )
 
