@@ -126,3 +126,24 @@ def test_cli_unknown_station() -> None:
     )
     assert result.exit_code != 0
     assert isinstance(result.exception, NotFound)
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "sensors.states",
+        "sensors.alerts",
+        "sensors.rollups",
+        "sensors.indices.query",
+        "sensors.indices.store_wqi",
+        "cli.indices",
+    ],
+)
+def test_each_module_imports_first(module: str) -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", f"import {module}"], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
