@@ -132,5 +132,6 @@ def wall_page(
             views=["aqi", "landuse", "alerts"],
         ),
         extra_css=["/static/wall.css"],
+        extra_js=["/static/wall-panel.js"],
     )
     return HTMLResponse(render_page(spec), headers=_HEADERS)

@@ -106,7 +106,8 @@ def render_page(spec: PageSpec) -> str:
         figure.header.add_child(CssLink(url), name=f"page_css_{i}")
     for name, url in fmap.default_js:
         figure.header.add_child(JavascriptLink(url), name=name)
-    for i, url in enumerate([*spec.extra_js, "/static/ioc.js", f"/static/{spec.name}.js"]):
+    page_js = ["/static/ioc.js", "/static/ioc-layers.js", *spec.extra_js, f"/static/{spec.name}.js"]
+    for i, url in enumerate(page_js):
         figure.header.add_child(JavascriptLink(url), name=f"page_js_{i}")
     figure.html.add_child(Element(spec.body_html), name="panels")
     figure.add_child(fmap)

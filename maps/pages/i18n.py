@@ -82,6 +82,8 @@ TEXT: dict[str, tuple[str, str]] = {
     # wall
     "wall_title": ("Giám sát tài nguyên và môi trường", "Land and environment monitoring"),
     "province_aqi": ("AQI toàn tỉnh", "Province AQI"),
+    "worst_station": ("Trạm cao nhất", "Worst station"),
+    "mean": ("trung bình", "mean"),
     "exceeding": ("Trạm vượt ngưỡng", "Stations exceeding"),
     "offline": ("Trạm mất kết nối", "Stations offline"),
     "parcels_by_group": ("Thửa đất theo nhóm", "Parcels by land-use group"),

@@ -9,29 +9,9 @@
 
   function $(id) { return document.getElementById(id); }
 
-  /** Category name of a station in the current language (never colour alone). */
-  function categoryName(p) {
-    if (!p.category) return Ioc.t("no_data");
-    if (Ioc.lang === "vi" && p.category_vi) return p.category_vi;
-    var e = state.stationLegend && state.stationLegend.entries.find(function (x) { return x.value === p.category; });
-    if (e) return Ioc.pick(e.label).replace(/\s*\(.*\)$/, "");
-    return String(p.category).replace(/_/g, " ").replace(/^./, function (c) { return c.toUpperCase(); });
-  }
-
-  function stateName(s) {
-    if (!s) return "";
-    var e = state.stateLegend && state.stateLegend.entries.find(function (x) { return x.value === s; });
-    return e ? Ioc.pick(e.label) : s.replace(/_/g, " ");
-  }
-
-  function textColour(bg) {
-    var m = /^#?([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})/i.exec(bg || "");
-    if (!m) return "#000";
-    var l = 0.299 * parseInt(m[1], 16) + 0.587 * parseInt(m[2], 16) + 0.114 * parseInt(m[3], 16);
-    return l > 150 ? "#111" : "#fff";
-  }
-
-  function safeColour(c) { return /^#[0-9a-f]{3,8}$/i.test(c || "") ? c : "#9e9e9e"; }
+  function categoryName(p) { return Ioc.categoryName(p, state.stationLegend); }
+  function stateName(s) { return Ioc.stateName(s, state.stateLegend); }
+  var textColour = Ioc.textColour, safeColour = Ioc.safeColour;
 
   function pinHtml(p) {
     var value = p.index_value === null || p.index_value === undefined ? "–" : Number(p.index_value);

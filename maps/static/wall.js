@@ -10,27 +10,7 @@
 
   function $(id) { return document.getElementById(id); }
 
-  function textColour(bg) {
-    var m = /^#?([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})/i.exec(bg || "");
-    if (!m) return "#000";
-    var l = 0.299 * parseInt(m[1], 16) + 0.587 * parseInt(m[2], 16) + 0.114 * parseInt(m[3], 16);
-    return l > 150 ? "#111" : "#fff";
-  }
-  function safeColour(c) { return /^#[0-9a-f]{3,8}$/i.test(c || "") ? c : "#9e9e9e"; }
-
-  function categoryName(p) {
-    if (!p.category) return Ioc.t("no_data");
-    if (Ioc.lang === "vi" && p.category_vi) return p.category_vi;
-    var lg = S.legends.stations;
-    var e = lg && lg.entries.find(function (x) { return x.value === p.category; });
-    return e ? Ioc.pick(e.label).replace(/\s*\(.*\)$/, "") : String(p.category).replace(/_/g, " ");
-  }
-
-  function stateName(s) {
-    var lg = S.legends.alerts;
-    var e = lg && lg.entries.find(function (x) { return x.value === s; });
-    return e ? Ioc.pick(e.label) : (s || "");
-  }
+  var textColour = Ioc.textColour, safeColour = Ioc.safeColour;
 
   /** Run `fn` at most once per REFRESH_MIN_MS however many events ask for it. */
   function coalesce(name, fn) {
@@ -58,51 +38,6 @@
     }
   }
 
-  function stationRow(p) {
-    var li = S.rows.get(p.code);
-    if (!li) {
-      li = Ioc.el("li", {"data-station": p.code});
-      li.innerHTML = '<span class="chip"></span><span class="name"></span>' +
-        '<span class="cat"></span><span class="obs-time"></span>';
-      S.rows.set(p.code, li);
-      $("station-list").appendChild(li);
-    }
-    var chip = li.children[0];
-    chip.textContent = p.index_value === null || p.index_value === undefined ? "–" : p.index_value;
-    chip.style.background = safeColour(p.color);
-    chip.style.color = textColour(p.color);
-    li.children[1].textContent = p.name;
-    var st = p.state && p.state !== "working" ? " · " + stateName(p.state) : "";
-    li.children[2].textContent = categoryName(p) + st;
-    li.children[3].textContent = Ioc.fmtTime(p.observed_at, false);
-    li.setAttribute("data-observed", p.observed_at || "");
-    li.className = "state-" + String(p.state || "").replace(/\W/g, "");
-  }
-
-  function figures(features) {
-    var air = features.filter(function (f) {
-      return f.properties.kind !== "water" && f.properties.index_value !== null &&
-        f.properties.index_value !== undefined;
-    });
-    var worst = air.reduce(function (a, f) {
-      return !a || f.properties.index_value > a.properties.index_value ? f : a;
-    }, null);
-    if (worst) {
-      var p = worst.properties;
-      $("aqi-value").textContent = p.index_value;
-      var cat = $("aqi-category");
-      cat.textContent = categoryName(p);
-      cat.style.background = safeColour(p.color);
-      cat.style.color = textColour(p.color);
-      var mean = air.reduce(function (s, f) { return s + f.properties.index_value; }, 0) / air.length;
-      $("aqi-sub").textContent = (Ioc.lang === "vi" ? "Trạm cao nhất: " : "Worst station: ") + p.name +
-        " · " + (Ioc.lang === "vi" ? "trung bình " : "mean ") + Math.round(mean);
-    }
-    var count = function (s) { return features.filter(function (f) { return f.properties.state === s; }).length; };
-    $("exceeding-value").textContent = count("exceeding");
-    $("offline-value").textContent = count("offline");
-  }
-
   /** Whether a station lies in the wall's province (every station when none is set). */
   function inProvince(f) {
     return !S.communes || S.communes.has(f.properties.commune_code);
@@ -117,7 +52,7 @@
       var sorted = S.features.slice().sort(function (a, b) {
         return (b.properties.index_value || 0) - (a.properties.index_value || 0);
       }).slice(0, MAX_STATIONS);
-      sorted.forEach(function (f) { stationRow(f.properties); });
+      sorted.forEach(function (f) { P.stationRow(f.properties); });
       var list = $("station-list");
       sorted.forEach(function (f) { list.appendChild(S.rows.get(f.properties.code)); });
       S.rows.forEach(function (li, code) {
@@ -125,7 +60,7 @@
           li.remove(); S.rows.delete(code);
         }
       });
-      figures(S.features);
+      P.figures(S.features);
       if (S.features.length && !S.bounds.stations) {
         S.bounds.stations = L.latLngBounds(S.features.map(function (f) {
           return [f.geometry.coordinates[1], f.geometry.coordinates[0]];
@@ -191,29 +126,6 @@
     });
   }
 
-  /* ---- land-use figure ----------------------------------------------------------------- */
-
-  function loadLandUse() {
-    var q = Ioc.config.province ? {province: Ioc.config.province.code} : {};
-    return Ioc.getJSON(Ioc.url("wall_figures", {}, q)).then(function (doc) {
-      var box = $("landuse-bars");
-      var groups = doc.parcels_by_group || [];
-      var total = groups.reduce(function (s, g) { return s + g.count; }, 0) || 1;
-      box.textContent = "";
-      groups.forEach(function (g) {
-        var row = Ioc.el("div", {"class": "bar-row", "data-group": g.group});
-        row.appendChild(Ioc.el("span", {"class": "bar-label"}, Ioc.t(g.group)));
-        var bar = Ioc.el("span", {"class": "bar"});
-        var fill = Ioc.el("span", {"class": "bar-fill bar-" + g.group});
-        fill.style.width = Math.round(100 * g.count / total) + "%";
-        bar.appendChild(fill);
-        row.appendChild(bar);
-        row.appendChild(Ioc.el("span", {"class": "bar-value"}, Ioc.fmtNumber(g.count)));
-        box.appendChild(row);
-      });
-    }).catch(function () {});
-  }
-
   /* ---- views and legend ----------------------------------------------------------------- */
 
   var VIEWS = [
@@ -257,18 +169,6 @@
     renderLegend();
   }
 
-  function tickClock() {
-    var now = new Date();
-    $("clock").textContent = now.toLocaleString(Ioc.lang === "vi" ? "vi-VN" : "en-GB", {
-      hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false,
-      weekday: "short", day: "2-digit", month: "2-digit", year: "numeric", timeZone: "Asia/Ho_Chi_Minh"});
-  }
-
-  function setLive(ok) {
-    $("live-status").classList.toggle("down", !ok);
-    $("live-text").textContent = Ioc.t(ok ? "live" : "reconnecting");
-  }
-
   function loadLayers() {
     S.layers.stations = L.layerGroup();
     // Alerts are few: drawn as rings on their stations from the alert list, not from tiles.
@@ -297,14 +197,17 @@
       Ioc.legend(name).then(function (lg) {
         S.legends[name] = lg;
         renderLegend();
-        S.features.forEach(function (f) { if (S.rows.has(f.properties.code)) stationRow(f.properties); });
-        figures(S.features);
+        S.features.forEach(function (f) { if (S.rows.has(f.properties.code)) P.stationRow(f.properties); });
+        P.figures(S.features);
       }).catch(function () {});
     });
   }
 
+  var P = null;  // the side panel (wall-panel.js)
+
   function start(map, config) {
     S.map = map;
+    P = window.IocWallPanel(S);
     Ioc.init(config);
     if (config.province) {
       S.communes = new Set(config.province.communes);
@@ -321,21 +224,21 @@
     Ioc.baseMap(map);
     loadLayers();
     showView(0);
-    tickClock();
-    setInterval(tickClock, 1000);
+    P.tickClock();
+    setInterval(P.tickClock, 1000);
     setInterval(function () { showView(S.view + 1); }, (config.rotate_seconds || 30) * 1000);
     loadStations().catch(function (e) { console.warn("stations", e.message); });
     loadAlerts();
-    loadLandUse();
+    P.loadLandUse();
     // Safety net: a full refresh every 5 minutes even if an event was missed.
-    setInterval(function () { loadStations().catch(function () {}); loadAlerts(); loadLandUse(); }, 300000);
+    setInterval(function () { loadStations().catch(function () {}); loadAlerts(); P.loadLandUse(); }, 300000);
     Ioc.events({
       stations: function () { coalesce("stations", function () { loadStations().catch(function () {}); }); },
       alerts: function () { coalesce("alerts", loadAlerts); },
-      parcels: function () { coalesce("landuse", loadLandUse); }
-    }, setLive);
+      parcels: function () { coalesce("landuse", P.loadLandUse); }
+    }, P.setLive);
     Ioc.onLang(function () {
-      tickClock(); showView(S.view); loadStations().catch(function () {}); loadAlerts(); loadLandUse();
+      P.tickClock(); showView(S.view); loadStations().catch(function () {}); loadAlerts(); P.loadLandUse();
     });
     window.IocWall = S;
   }
