@@ -9,16 +9,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import psycopg
 from psycopg import sql
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from gis.crs import parse_crs
-from gis.db import get_engine
-from gis.errors import InvalidInput, NotFound
+from gis.errors import DatabaseUnavailable, InvalidInput, NotFound
 from gis.landuse import code_lookup, normalise_code
 from gis.parcels.model import LandUser, Parcel, Purpose
+from gis.settings import get_settings, to_libpq_url
 
 _USERS = sql.SQL(
     "(SELECT json_agg(json_build_array(u.full_name, u.id_number, u.address) ORDER BY u.id)"
@@ -43,19 +45,25 @@ _SELECT = sql.SQL(
 )
 
 
+@lru_cache(maxsize=4)
+def _pool(url: str) -> ConnectionPool:
+    """A small pool of autocommit connections for reads (statements stay prepared on them)."""
+    return ConnectionPool(to_libpq_url(url), min_size=1, max_size=8, open=True,
+                          kwargs={"autocommit": True, "application_name": "iocgis"})
+
+
 @contextmanager
 def borrowed(conn: psycopg.Connection | None = None) -> Iterator[psycopg.Connection]:
     """Use ``conn`` when given, else a connection from the configured database's pool."""
     if conn is not None:
         yield conn
         return
-    raw = get_engine().raw_connection()
     try:
-        driver = raw.driver_connection
-        assert isinstance(driver, psycopg.Connection)
-        yield driver
-    finally:
-        raw.close()  # back to the pool, rolled back
+        pool = _pool(get_settings().database_url)
+        with pool.connection(timeout=30) as pooled:
+            yield pooled
+    except PoolTimeout as exc:
+        raise DatabaseUnavailable(f"cannot connect to the database: {exc}") from exc
 
 
 def _select(with_users: bool, where: str) -> sql.Composed:

@@ -94,8 +94,9 @@ def restore_indexes(conn: psycopg.Connection, definitions: list[str]) -> None:
     """Recreate indexes from the definitions PostgreSQL gave (pg_indexes.indexdef)."""
     for definition in definitions:
         conn.execute(psycopg.sql.SQL(definition))
-    if definitions:
-        conn.execute("ANALYZE land.parcels")
+    if definitions:  # fresh statistics after a bulk load, so the planner uses the indexes
+        conn.execute("ANALYZE land.parcels, land.parcel_purposes, land.parcel_land_users,"
+                     " land.land_users, land.map_sheets")
 
 
 def _copy(conn: psycopg.Connection, statement: str, table: pa.Table) -> None:

@@ -37,6 +37,7 @@ def upgrade() -> None:
         ),
         [lc.__dict__ for lc in legacy],
     )
+    op.execute("ANALYZE land.land_use_codes, land.land_use_legacy_codes")
 
 
 def downgrade() -> None:
