@@ -152,7 +152,7 @@ def _assert_clean(result: dict[str, Any]) -> None:
 
 def test_parcels_page_click_opens_card(live_server: Any, clicked_parcel: dict[str, Any]) -> None:
     p = clicked_parcel
-    search = {"commune": SAMPLE_COMMUNE, "sheet": 2, "number": 7}
+    search = {"commune_name": "hoàn kiếm", "sheet": 2, "number": 7}
     args = {"click": {"lat": p["lat"], "lon": p["lon"]}, "search": search}
     result = Run("parcels", live_server.url, args).result()
     _assert_clean(result)
@@ -176,6 +176,7 @@ def test_parcels_page_click_opens_card(live_server: Any, clicked_parcel: dict[st
     assert c["title_en"] == "Cadastral map" and f"Parcel number {p['number']}" in c["card_en"]
     assert "Land-use planning" in " ".join(c["overlays_en"])
     assert c["search_card"].startswith("Parcel number 7 · Map sheet 2")
+    assert c["search_commune"] == SAMPLE_COMMUNE  # found by its name
     assert c["search_centre"][2] >= 17  # the map went to the parcel found
 
 

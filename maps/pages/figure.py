@@ -86,6 +86,9 @@ def render_page(spec: PageSpec) -> str:
         Element('<meta name="viewport" content="width=device-width, initial-scale=1">'),
         name="viewport",
     )
+    figure.header.add_child(
+        Element('<link rel="icon" type="image/svg+xml" href="/static/favicon.svg">'), name="icon"
+    )
     fmap = folium.Map(
         location=list(spec.center),
         zoom_start=spec.zoom,

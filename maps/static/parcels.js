@@ -4,7 +4,8 @@
 (function () {
   "use strict";
   var Ioc = window.Ioc;
-  var state = {map: null, highlight: null, current: null, selection: new Map(), seen: new Set()};
+  var state = {map: null, highlight: null, current: null, selection: new Map(), seen: new Set(),
+               seenPlanned: new Set()};
 
   function $(id) { return document.getElementById(id); }
 
@@ -150,6 +151,47 @@
       });
   }
 
+  /** Communes whose name contains `text` (as typed, then in Title Case), from the OGC API. */
+  function communesNamed(text) {
+    var quoted = text.replace(/'/g, "''");
+    var ask = function (t) {
+      return Ioc.getJSON(Ioc.url("items", {layer: "communes"},
+        {filter: "name LIKE '%" + t + "%'", "filter-lang": "cql2-text", limit: 8}))
+        .then(function (fc) { return fc.features || []; });
+    };
+    return ask(quoted).then(function (found) {
+      var title = quoted.toLowerCase().replace(/(^|\s)(\S)/g, function (m, sp, ch) { return sp + ch.toUpperCase(); });
+      return found.length || title === quoted ? found : ask(title);
+    });
+  }
+
+  /** The 5-digit code the user meant: typed as is, or found by name (a choice when several). */
+  function findCommune(value) {
+    var box = $("commune-choices");
+    box.hidden = true;
+    if (/^[0-9]{5}$/.test(value)) return Promise.resolve(value);
+    return communesNamed(value).then(function (found) {
+      if (found.length === 1) {
+        $("f-commune").value = found[0].properties.code;
+        return found[0].properties.code;
+      }
+      if (!found.length) { message(Ioc.t("no_commune")); return null; }
+      box.textContent = "";
+      box.appendChild(Ioc.el("span", {"class": "hint"}, Ioc.t("choose_commune")));
+      found.forEach(function (f) {
+        var p = f.properties;
+        var b = Ioc.el("button", {type: "button"}, p.name + " (" + p.code + ")");
+        b.addEventListener("click", function () {
+          $("f-commune").value = p.code; box.hidden = true;
+          openParcel(p.code, $("f-sheet").value, $("f-number").value, true);
+        });
+        box.appendChild(b);
+      });
+      box.hidden = false;
+      return null;
+    }).catch(function () { message(Ioc.t("error_load")); return null; });
+  }
+
   function renderSelection() {
     var list = $("selection-list");
     list.textContent = "";
@@ -187,10 +229,10 @@
       .then(function (res) {
         box.textContent = "";
         Ioc.renderLegend(box, res[0], state.seen.size ? state.seen : null);
-        if (res[1] && state.map.hasLayer(state.planning)) {
-          var planning = {title: res[1].title, entries: [{value: null, label: res[1].title,
-            color: "transparent"}]};
-          Ioc.renderLegend(box, planning, null, false).classList.add("planning-key");
+        if (res[1] && state.planning && state.map.hasLayer(state.planning)) {
+          // The planned purposes drawn so far, with the plan's outline.
+          var only = state.seenPlanned.size ? state.seenPlanned : null;
+          Ioc.renderLegend(box, res[1], only).classList.add("planning-key");
         }
       }).catch(function () { box.textContent = Ioc.t("error_load"); });
   }
@@ -198,7 +240,9 @@
   function bindUi() {
     $("search-form").addEventListener("submit", function (ev) {
       ev.preventDefault();
-      openParcel($("f-commune").value.trim(), $("f-sheet").value, $("f-number").value, true);
+      findCommune($("f-commune").value.trim()).then(function (code) {
+        if (code) openParcel(code, $("f-sheet").value, $("f-number").value, true);
+      });
     });
     $("card-close").addEventListener("click", function () {
       $("parcel-card").hidden = true;
@@ -232,8 +276,9 @@
       control.add(layer, "land_use");
       layer.on("load", legendRefresh);
     }).catch(function (e) { console.warn("parcels layer", e.message); });
-    Ioc.vectorLayer("planning").then(function (layer) {
+    Ioc.vectorLayer("planning", {seen: state.seenPlanned}).then(function (layer) {
       state.planning = layer;
+      layer.on("load", legendRefresh);
       control.add(layer, "planning");
     }).catch(function (e) { console.warn("planning layer", e.message); });
     map.on("overlayadd overlayremove", legendRefresh);

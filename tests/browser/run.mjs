@@ -118,7 +118,8 @@ const scenarios = {
     }
     // Search by commune, sheet and number.
     if (args.search) {
-      await page.fill("#f-commune", args.search.commune);
+      // The commune by name, typed in lower case: the page finds its code.
+      await page.fill("#f-commune", args.search.commune_name || args.search.commune);
       await page.fill("#f-sheet", String(args.search.sheet));
       await page.fill("#f-number", String(args.search.number));
       await page.click("#search-form button[type=submit]");
@@ -126,6 +127,7 @@ const scenarios = {
         document.querySelector("#parcel-card .card-title")?.textContent || ""), args.search.number,
         {timeout: 10000});
       c.search_card = await page.textContent("#parcel-card .card-title");
+      c.search_commune = await page.inputValue("#f-commune");
       c.search_centre = await page.evaluate(() => {
         const m = window.IocParcels.map.getCenter(); return [m.lat, m.lng, window.IocParcels.map.getZoom()];
       });
