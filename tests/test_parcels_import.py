@@ -240,3 +240,34 @@ def test_unknown_or_unusable_crs(crs: str, database_url: str, make_parcels: Make
     make_parcels(1, start=370, first_sheet=170).to_file(path, driver="GPKG")
     with pytest.raises(UnknownCRS):
         import_parcels(path, crs, url=database_url)
+
+
+def test_bulk_mode_rebuilds_the_spatial_indexes(
+    database_url: str, conn: psycopg.Connection, make_parcels: Make, tmp_path: Path
+) -> None:
+    path = tmp_path / "bulk.gpkg"
+    make_parcels(6, start=380, first_sheet=180).to_file(path, driver="GPKG")
+    before = conn.execute(
+        "SELECT indexdef FROM pg_indexes WHERE schemaname = 'land' AND tablename = 'parcels'"
+        " ORDER BY indexname"
+    ).fetchall()
+    assert sum("USING gist" in d for (d,) in before) == 2
+    assert import_parcels(path, CRS, bulk=True, batch_size=4, url=database_url).added == 6
+    conn.rollback()
+    after = conn.execute(
+        "SELECT indexdef FROM pg_indexes WHERE schemaname = 'land' AND tablename = 'parcels'"
+        " ORDER BY indexname"
+    ).fetchall()
+    assert after == before
+    assert get_parcel("00070", 180, 6)[0].legal_area_m2 == 400.0  # in the second batch of 4
+
+
+def test_layer_and_commune_mismatches(
+    database_url: str, make_parcels: Make, tmp_path: Path
+) -> None:
+    path = tmp_path / "p.gpkg"
+    make_parcels(2, start=390, first_sheet=190).to_file(path, driver="GPKG", layer="thua")
+    with pytest.raises(ImportFileError, match="no layer 'other'"):
+        import_parcels(path, CRS, layer="other", url=database_url)
+    s = import_parcels(path, CRS, layer="thua", commune="00082", url=database_url)
+    assert s.rejected == {"commune differs from --commune": 2}

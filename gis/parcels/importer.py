@@ -217,4 +217,4 @@ def _run(conn: Any, src: SourceFile, srid: int, commune: str | None, summary: Im
         raise ImportFileError(f"{src.path.name} (layer {src.layer}) is empty: no features")
 
 
-__all__ = ["BATCH_SIZE", "code_lookup", "import_parcels"]
+__all__ = ["BATCH_SIZE", "BULK_MIN_FEATURES", "import_parcels"]

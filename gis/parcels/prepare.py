@@ -44,12 +44,12 @@ def pyproj_crs(epsg: int) -> CRS:
 
 def transformer(source: CRS | int, target: int) -> Transformer | None:
     """Transformer from ``source`` to EPSG:``target`` (x/y order); None when they are the same."""
-    src = pyproj_crs(source) if isinstance(source, int) else source
-    if isinstance(source, CRS) and source.to_epsg() is not None:
-        code = source.to_epsg()
-        if code == target:
-            return None
-        src = pyproj_crs(int(code)) if code in VN2000_CRS else source
+    code = source if isinstance(source, int) else source.to_epsg()
+    if code == target:
+        return None
+    # A VN-2000 source is bound to EPSG:6960 too, as PostGIS's rows are.
+    use_code = code is not None and (isinstance(source, int) or code in VN2000_CRS)
+    src = pyproj_crs(int(code)) if use_code and code is not None else source
     return Transformer.from_crs(src, pyproj_crs(target), always_xy=True)
 
 
