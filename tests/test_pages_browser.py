@@ -181,17 +181,20 @@ def test_parcels_page_click_opens_card(live_server: Any, clicked_parcel: dict[st
 
 
 def test_environment_page_stations_and_series(live_server: Any, feed: Feed) -> None:
-    result = Run("environment", live_server.url).result()
+    result = Run("environment", live_server.url, {"station": feed.code}).result()
     _assert_clean(result)
     c = result["checks"]
     assert c["pins"] >= 1
     # Colour never alone: every pin carries its category's name.
-    names = ("Tốt", "Trung bình", "Kém", "Xấu", "Rất xấu", "Nguy hại")
+    names = ("Tốt", "Trung bình", "Kém", "Xấu", "Rất xấu", "Nguy hại", "Chưa có dữ liệu")
     assert all(any(n in label for n in names) for label in c["pin_labels"]), c["pin_labels"]
     assert "Tốt (0–50)" in c["legend"] and "Vượt ngưỡng" in c["legend"]
     assert "Bề mặt AQI nội suy" in " ".join(c["overlays"])
+    card = c["station_card"]
+    assert feed.code in card and any(n in card for n in ("Tốt", "Trung bình", "Kém"))
     assert c["chart_canvas"] >= 1
-    assert "Giới hạn QCVN" in c["chart_note"] or "Chưa có dữ liệu" in c["chart_note"]
+    # PM2.5 (the dominant parameter) against QCVN 05:2023's 24 h limit (45 from 2026, else 50).
+    assert c["chart_note"] in ("Giới hạn QCVN (24h): 45", "Giới hạn QCVN (24h): 50")
     assert c["time_label"] != "Hiện tại" and len(c["pin_labels_past"]) == c["pins"]
 
 

@@ -21,7 +21,7 @@ PAGES = ("/maps/parcels", "/maps/environment", "/wall")
 
 
 @pytest.fixture(scope="module")
-def client(database_url: str) -> TestClient:
+def pages_client(database_url: str) -> TestClient:
     # Only the pages' router: these tests look at HTML, assets and the export converter.
     app = FastAPI()
     app.include_router(pages.router)
@@ -45,8 +45,8 @@ def test_npm_packages_installed() -> None:
 
 
 @pytest.mark.parametrize("path", PAGES)
-def test_page_loads_nothing_from_outside(client: TestClient, path: str) -> None:
-    response = client.get(path)
+def test_page_loads_nothing_from_outside(pages_client: TestClient, path: str) -> None:
+    response = pages_client.get(path)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
     html = response.text
@@ -59,34 +59,34 @@ def test_page_loads_nothing_from_outside(client: TestClient, path: str) -> None:
         if url.startswith("/maps") or url == "/wall":
             continue  # navigation between pages
         assert url.startswith(("/vendor/", "/static/")), url
-        asset = client.get(url)
+        asset = pages_client.get(url)
         assert asset.status_code == 200, url
         assert len(asset.content) > 100, url
     assert "/vendor/leaflet/leaflet.js" in parser.urls
     assert "/vendor/leaflet.vectorgrid/Leaflet.VectorGrid.bundled.min.js" in parser.urls
 
 
-def test_font_files_served_for_vietnamese(client: TestClient) -> None:
-    css = client.get("/vendor/fonts/be-vietnam-pro/400.css").text
+def test_font_files_served_for_vietnamese(pages_client: TestClient) -> None:
+    css = pages_client.get("/vendor/fonts/be-vietnam-pro/400.css").text
     files = re.findall(r"url\(\./(files/[^)]+\.woff2)\)", css)
     vietnamese = [f for f in files if "vietnamese" in f]
     assert vietnamese
-    font = client.get(f"/vendor/fonts/be-vietnam-pro/{vietnamese[0]}")
+    font = pages_client.get(f"/vendor/fonts/be-vietnam-pro/{vietnamese[0]}")
     assert font.status_code == 200
     assert font.content[:4] == b"wOF2"
 
 
-def test_vendor_route_serves_only_the_listed_packages(client: TestClient) -> None:
-    assert client.get("/vendor/playwright-core/package.json").status_code == 404
-    assert client.get("/vendor/leaflet/../../playwright-core/package.json").status_code == 404
-    assert client.get("/vendor/leaflet/%2e%2e/package.json").status_code == 404
+def test_vendor_route_serves_only_the_listed_packages(pages_client: TestClient) -> None:
+    assert pages_client.get("/vendor/playwright-core/package.json").status_code == 404
+    assert pages_client.get("/vendor/leaflet/../../playwright-core/package.json").status_code == 404
+    assert pages_client.get("/vendor/leaflet/%2e%2e/package.json").status_code == 404
 
 
-def test_vietnamese_by_default_english_on_request(client: TestClient) -> None:
-    vi = client.get("/maps/parcels").text
+def test_vietnamese_by_default_english_on_request(pages_client: TestClient) -> None:
+    vi = pages_client.get("/maps/parcels").text
     assert '<html lang="vi">' in vi
     assert "Bản đồ địa chính" in vi and "Tờ bản đồ số" in vi
-    en = client.get("/maps/parcels?lang=en").text
+    en = pages_client.get("/maps/parcels?lang=en").text
     assert '<html lang="en">' in en
     assert "Cadastral map" in en
     # The page carries both languages, so the switch needs no reload.
@@ -100,8 +100,8 @@ def test_every_string_has_both_languages() -> None:
         assert vi.strip() and en.strip(), key
 
 
-def test_environment_page_gets_qcvn_limits(client: TestClient) -> None:
-    html = client.get("/maps/environment").text
+def test_environment_page_gets_qcvn_limits(pages_client: TestClient) -> None:
+    html = pages_client.get("/maps/environment").text
     config = json.loads(re.search(r"IocPage\.start\(\w+, (\{.*\})\);", html).group(1))
     air = config["limits"]["air"]
     # QCVN 05:2023: NO2 1 h 200 µg/Nm³; PM2.5 24 h 45 from 2026-01-01 (50 before).
@@ -111,11 +111,11 @@ def test_environment_page_gets_qcvn_limits(client: TestClient) -> None:
     assert {"kind": "air", "code": "pm25"}.items() <= config["properties"][0].items()
 
 
-def test_wall_rotation_is_validated(client: TestClient) -> None:
-    html = client.get("/wall?rotate=12").text
+def test_wall_rotation_is_validated(pages_client: TestClient) -> None:
+    html = pages_client.get("/wall?rotate=12").text
     assert '"rotate_seconds": 12' in html
-    assert client.get("/wall?rotate=1").status_code == 422
-    assert client.get("/wall?rotate=abc").status_code == 422
+    assert pages_client.get("/wall?rotate=1").status_code == 422
+    assert pages_client.get("/wall?rotate=abc").status_code == 422
 
 
 SELECTION = {
@@ -149,8 +149,8 @@ SELECTION = {
 }
 
 
-def test_export_geojson(client: TestClient) -> None:
-    r = client.post("/maps/parcels/export?format=geojson", json=SELECTION)
+def test_export_geojson(pages_client: TestClient) -> None:
+    r = pages_client.post("/maps/parcels/export?format=geojson", json=SELECTION)
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("application/geo+json")
     assert "attachment" in r.headers["content-disposition"]
@@ -161,8 +161,8 @@ def test_export_geojson(client: TestClient) -> None:
     assert json.loads(props["purposes"]) == [{"code": "ODT", "area_m2": 300.0}]
 
 
-def test_export_geopackage(client: TestClient, tmp_path) -> None:
-    r = client.post("/maps/parcels/export?format=gpkg", json=SELECTION)
+def test_export_geopackage(pages_client: TestClient, tmp_path) -> None:
+    r = pages_client.post("/maps/parcels/export?format=gpkg", json=SELECTION)
     assert r.status_code == 200
     path = tmp_path / "out.gpkg"
     path.write_bytes(r.content)
@@ -173,8 +173,8 @@ def test_export_geopackage(client: TestClient, tmp_path) -> None:
     assert frame.geometry[0].bounds == pytest.approx((105.85, 21.02, 105.8502, 21.0202))
 
 
-def test_export_csv(client: TestClient) -> None:
-    r = client.post("/maps/parcels/export?format=csv", json=SELECTION)
+def test_export_csv(pages_client: TestClient) -> None:
+    r = pages_client.post("/maps/parcels/export?format=csv", json=SELECTION)
     assert r.status_code == 200
     text = r.content.decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(text)))
@@ -190,11 +190,11 @@ def test_export_csv(client: TestClient) -> None:
         {"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": 5}]},
     ],
 )
-def test_export_rejects_bad_selection(client: TestClient, body: dict) -> None:
-    r = client.post("/maps/parcels/export?format=csv", json=body)
+def test_export_rejects_bad_selection(pages_client: TestClient, body: dict) -> None:
+    r = pages_client.post("/maps/parcels/export?format=csv", json=body)
     assert r.status_code == 422
     assert "Traceback" not in r.text
 
 
-def test_export_rejects_unknown_format(client: TestClient) -> None:
-    assert client.post("/maps/parcels/export?format=shp", json=SELECTION).status_code == 422
+def test_export_rejects_unknown_format(pages_client: TestClient) -> None:
+    assert pages_client.post("/maps/parcels/export?format=shp", json=SELECTION).status_code == 422

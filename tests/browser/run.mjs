@@ -144,7 +144,8 @@ const scenarios = {
     c.pin_labels = await page.locator(".station-pin .tag").allTextContents();
     c.legend = await page.textContent("#legend-body");
     c.overlays = await page.locator(".leaflet-control-layers-overlays label").allTextContents();
-    await page.locator(".station-marker").first().click();
+    const pin = args.station ? `.station-marker[data-station="${args.station}"]` : ".station-marker";
+    await page.locator(pin).first().click();
     await page.waitForSelector("#station-card:not([hidden])", {timeout: 10000});
     await page.waitForFunction(() => !/…|\.\.\./.test(document.getElementById("chart-note").textContent),
       null, {timeout: 10000});
