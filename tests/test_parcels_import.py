@@ -91,7 +91,12 @@ def test_reimport_adds_nothing_and_a_change_becomes_a_new_version(
     assert [v.legal_area_m2 for v in versions] == [200.0, 400.0]
     assert versions[0].valid_to is None and versions[1].valid_to == versions[0].valid_from
     assert versions[1].purposes[0].area_m2 == 400.0  # the old version keeps its purposes
-    assert get_parcel("00070", 110, 3)[0].address == "Số 3 (đã đổi)"
+    new = get_parcel("00070", 110, 3, with_users=True)[0]
+    assert new.address == "Số 3 (đã đổi)"
+    # Known land users (same ID numbers) are linked again, not duplicated.
+    assert [u.id_number for u in new.users or ()] == ["SYN000000002"]
+    known = "SELECT count(*) FROM land.land_users WHERE id_number = %s"
+    assert _count(conn, known, "SYN000000002") == 1
 
 
 def test_shapefile_with_cut_names_and_geojson_in_wgs84(

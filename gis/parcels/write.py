@@ -44,8 +44,11 @@ _USERS_SQL = (
         ON CONFLICT (id_number) DO NOTHING RETURNING id, id_number
     ), ids AS (
         SELECT id, id_number FROM added
-        UNION ALL
-        SELECT u.id, u.id_number FROM land.land_users u JOIN wanted w USING (id_number)
+        UNION ALL  -- users already known (the insert's own rows are not visible here)
+        SELECT u.id, u.id_number FROM land.land_users u
+        WHERE u.id_number = ANY (ARRAY(
+            SELECT w.id_number FROM wanted w LEFT JOIN added a USING (id_number)
+            WHERE a.id IS NULL))
     )
     INSERT INTO land.parcel_land_users (parcel_id, land_user_id)
     SELECT s.parcel_id, ids.id FROM parcel_users_stage s JOIN ids USING (id_number)
