@@ -52,7 +52,7 @@ StateDep = Annotated[MapState, Depends(get_state)]
 async def get_conn(state: StateDep) -> AsyncIterator[psycopg.AsyncConnection]:
     """A pooled connection (autocommit) for the request."""
     try:
-        async with state.pool.connection(timeout=10) as conn:
+        async with state.pool.connection(timeout=state.settings.pool_wait_s) as conn:
             yield conn
     except psycopg.OperationalError as exc:
         raise DatabaseUnavailable("the database is unavailable") from exc
