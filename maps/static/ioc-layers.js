@@ -156,6 +156,7 @@
         pane: opts.pane || "overlayPane",
         rendererFactory: L.canvas.tile,
         updateWhenZooming: false,
+        zIndex: opts.zIndex || 1,
         attribution: tj.attribution || ""
       }, grid));
       if (grid.zoomOffset) {
@@ -187,9 +188,10 @@
     map.getPane("base").style.zIndex = 200;
     (Ioc.config.base_layers || []).forEach(function (name) {
       // Land is the provinces filled in a paper colour; communes only once they are readable.
+      // zIndex: the opaque land below the lines whichever layer's tiles arrive first.
       var opts = name === "provinces"
-        ? {overrides: {fill: true, fillColor: "#f3f1eb", fillOpacity: 1}, minZoom: 0}
-        : {overrides: {fillOpacity: 0}, minZoom: 8};
+        ? {overrides: {fill: true, fillColor: "#f3f1eb", fillOpacity: 1}, minZoom: 0, zIndex: 1}
+        : {overrides: {fillOpacity: 0}, minZoom: 8, zIndex: 2};
       opts.pane = "base";
       Ioc.vectorLayer(name, opts).then(function (l) { l.addTo(map); })
         .catch(function (e) { console.warn("base map", name, e.message); });
