@@ -57,9 +57,13 @@ def _lifespan(settings: MapsSettings) -> Any:
             },
             open=False,
         )
+        sync_pool = AsyncConnectionPool(
+            conninfo, min_size=1, max_size=2, kwargs={"autocommit": True}, open=False
+        )
         await pool.open(wait=False)
+        await sync_pool.open(wait=False)
         cache = TileCache(settings.tile_cache_mb * 1024 * 1024) if settings.tile_cache_mb else None
-        state = MapState(settings, pool, cache, Metrics(), events.EventHub())
+        state = MapState(settings, pool, sync_pool, cache, Metrics(), events.EventHub())
         app.state.maps = state
         with contextlib.suppress(Exception):
             async with pool.connection(timeout=10) as conn:
@@ -76,6 +80,7 @@ def _lifespan(settings: MapsSettings) -> Any:
                 with contextlib.suppress(BaseException):
                     await task
             await pool.close()
+            await sync_pool.close()
 
     return lifespan
 

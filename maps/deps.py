@@ -29,6 +29,9 @@ class MapState:
 
     settings: MapsSettings
     pool: AsyncConnectionPool
+    #: A small pool of its own for the change-log look-up of every tile request, so cache hits
+    #: never queue behind slow tile queries for a connection.
+    sync_pool: AsyncConnectionPool
     cache: TileCache | None
     metrics: Metrics
     hub: EventHub
@@ -49,15 +52,24 @@ def get_state(request: Request) -> MapState:
 StateDep = Annotated[MapState, Depends(get_state)]
 
 
-async def get_conn(state: StateDep) -> AsyncIterator[psycopg.AsyncConnection]:
-    """A pooled connection (autocommit) for the request."""
+@contextlib.asynccontextmanager
+async def pooled(
+    state: MapState, pool: AsyncConnectionPool | None = None
+) -> AsyncIterator[psycopg.AsyncConnection]:
+    """A connection from ``pool`` (default: the request pool); DatabaseUnavailable if none."""
     try:
-        async with state.pool.connection(timeout=state.settings.pool_wait_s) as conn:
+        async with (pool or state.pool).connection(timeout=state.settings.pool_wait_s) as conn:
             yield conn
     except psycopg.OperationalError as exc:
         raise DatabaseUnavailable("the database is unavailable") from exc
     except TimeoutError as exc:  # psycopg_pool.PoolTimeout is a subclass
         raise DatabaseUnavailable("no database connection available") from exc
+
+
+async def get_conn(state: StateDep) -> AsyncIterator[psycopg.AsyncConnection]:
+    """A pooled connection (autocommit) for the request."""
+    async with pooled(state) as conn:
+        yield conn
 
 
 ConnDep = Annotated[psycopg.AsyncConnection, Depends(get_conn)]

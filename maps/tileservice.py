@@ -7,25 +7,26 @@ import hashlib
 import time
 from collections.abc import Sequence
 
-import psycopg
 from fastapi import Request
+from starlette.concurrency import run_in_threadpool
 
 from layers.catalog import Layer
 from layers.changes import changes_since
 from layers.tilecache import CachedTile
 from layers.tiles import check_tile, mvt_tile
-from maps.deps import MapState, cancel_on_disconnect
+from maps.deps import MapState, cancel_on_disconnect, pooled
 
 GZIP_LEVEL = 3
+LARGE_TILE = 256 * 1024
 
 
-async def sync_changes(state: MapState, conn: psycopg.AsyncConnection) -> int:
+async def sync_changes(state: MapState) -> int:
     """Apply data changes logged since the cache last looked; return the tiles dropped.
 
     One indexed query per tile request: this is what makes an edited parcel show on the very
     next request, whether or not its NOTIFY has arrived yet.
     """
-    async with state.sync_lock:
+    async with state.sync_lock, pooled(state, state.sync_pool) as conn:
         changes = await changes_since(conn, state.applied_change)
         if not changes:
             return 0
@@ -48,7 +49,6 @@ def encode(data: bytes, cut: tuple[str, ...]) -> CachedTile:
 async def get_tile(
     state: MapState,
     request: Request,
-    conn: psycopg.AsyncConnection,
     layers: Sequence[Layer],
     z: int,
     x: int,
@@ -61,13 +61,17 @@ async def get_tile(
     key = (tuple(layer.id for layer in layers), z, x, y, role)
     cache = state.cache
     if cache is not None:
-        await sync_changes(state, conn)
+        await sync_changes(state)
         hit = cache.get(key)
         if hit is not None:
             _observe(state, layers, z, "hit", started)
             return hit, True
-    tile = await cancel_on_disconnect(request, conn, mvt_tile(conn, layers, z, x, y))
-    encoded = encode(tile.data, tile.cut)
+    async with pooled(state) as conn:  # only a miss needs a connection of the request pool
+        tile = await cancel_on_disconnect(request, conn, mvt_tile(conn, layers, z, x, y))
+    if len(tile.data) > LARGE_TILE:  # compress big tiles off the event loop
+        encoded = await run_in_threadpool(encode, tile.data, tile.cut)
+    else:
+        encoded = encode(tile.data, tile.cut)
     if cache is not None:
         cache.put(key, encoded)
     _observe(state, layers, z, "miss" if cache is not None else "off", started)

@@ -31,7 +31,7 @@ async def raster_source(layer_id: str, state: MapState, conn: ConnDep) -> Path |
     """The file or in-memory GeoTIFF behind a raster layer (the AQI surface built if stale)."""
     if layer_id == "landcover":
         return landcover_path(state.settings.data_dir)
-    await sync_changes(state, conn)
+    await sync_changes(state)
     surface = state.surface.get()
     if surface is None:
         surface = await aqi_surface(conn)

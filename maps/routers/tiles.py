@@ -32,12 +32,11 @@ async def tile(
     y: int,
     request: Request,
     state: StateDep,
-    conn: ConnDep,
     role: RoleDep,
 ) -> Response:
     """An MVT tile (gzip when accepted, ETag/304, ``X-Tile-Cut`` when a layer was capped)."""
     layers = _vector_layers(names, role)
-    cached, hit = await get_tile(state, request, conn, layers, z, x, y, role)
+    cached, hit = await get_tile(state, request, layers, z, x, y, role)
     headers = {
         "ETag": cached.etag,
         "Cache-Control": "no-cache",
