@@ -240,6 +240,11 @@
     Ioc.onLang(function () {
       P.tickClock(); showView(S.view); loadStations().catch(function () {}); loadAlerts(); P.loadLandUse();
     });
+    // For diagnostics and the soak test: one full refresh and one view change, on demand.
+    S.refresh = function () {
+      return Promise.all([loadStations().catch(function () {}), loadAlerts(), P.loadLandUse()]);
+    };
+    S.nextView = function () { showView(S.view + 1); };
     window.IocWall = S;
   }
 

@@ -24,7 +24,7 @@ async function openBrowser() {
   return chromium.launch({
     executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-           "--disable-dev-shm-usage"],
+           "--disable-dev-shm-usage", "--js-flags=--expose-gc", "--enable-precise-memory-info"],
   });
 }
 
@@ -206,6 +206,23 @@ const scenarios = {
       c.no_reload = await page.evaluate(() => window.__noReload === true);
       await page.waitForTimeout(1500);
       c.panel_nodes_after = await panelNodes();
+      // Soak: many refreshes and view changes must not grow the page (nodes reused, lists capped).
+      const measure = () => page.evaluate(() => {
+        window.gc();
+        return {heap: performance.memory.usedJSHeapSize, nodes: document.getElementsByTagName("*").length,
+                markers: window.IocWall.markers.size, rows: window.IocWall.rows.size};
+      });
+      const cycle = async (n) => {
+        for (let i = 0; i < n; i++) {
+          await page.evaluate((k) => { if (k % 5 === 0) window.IocWall.nextView(); return window.IocWall.refresh(); }, i);
+        }
+        while (await page.evaluate(() => window.IocWall.view) !== 0) await page.evaluate(() => window.IocWall.nextView());
+        await page.waitForTimeout(1500);
+      };
+      await cycle(15);  // warm-up: every view's layers, legends and tiles seen once
+      c.soak_before = await measure();
+      await cycle(args.soak || 60);
+      c.soak_after = await measure();
       await shot(page, "wall-1920x1080-live");
     }
   },
