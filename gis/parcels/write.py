@@ -73,8 +73,13 @@ _USERS_SQL = (
 
 
 def tune_session(conn: psycopg.Connection) -> None:
-    """Memory for the import's sorts, hashes and index builds (this transaction only)."""
+    """Memory for the import's sorts, hashes and index builds (this transaction only).
+
+    JIT is off: the per-batch statements are estimated costly enough to be compiled, which
+    takes longer than running them.
+    """
     conn.execute("SET LOCAL work_mem = '64MB'")
+    conn.execute("SET LOCAL jit = off")
     conn.execute("SET LOCAL maintenance_work_mem = '256MB'")
 
 
