@@ -15,6 +15,8 @@ need=()
 command -v ogr2ogr >/dev/null || need+=(gdal-bin)
 command -v mosquitto >/dev/null || need+=(mosquitto)
 command -v psql >/dev/null || need+=("postgresql-$PG_VERSION")
+[ -x /usr/bin/chromium ] || need+=(chromium)            # browser tests and screenshots
+command -v npm >/dev/null || need+=(nodejs npm)          # front-end packages for the pages
 if [ ${#need[@]} -gt 0 ]; then
   say "installing ${need[*]}"
   as_root apt-get update -qq
