@@ -178,21 +178,17 @@ SELECT code::bigint AS fid, code::text AS code, province_code::text AS province_
 FROM admin.communes;
 
 -- Current parcel versions; land_use = the purpose with the largest area (colour of the map),
--- purposes = every purpose as CODE:AREA;CODE:AREA.
+-- purposes = every purpose as CODE:AREA;CODE:AREA. Scalar subqueries rather than joins: a
+-- query that does not read these columns (a count, a filter on others) does not compute them.
 CREATE VIEW layers.parcels AS
 SELECT p.id AS fid, p.commune_code::text AS commune_code, p.sheet_number, p.parcel_number,
-       main.land_use_code AS land_use, allp.purposes, p.legal_area_m2::double precision
-       AS legal_area_m2, p.address, p.valid_from, p.geom
+       (SELECT pp.land_use_code FROM land.parcel_purposes pp WHERE pp.parcel_id = p.id
+        ORDER BY pp.area_m2 DESC, pp.land_use_code LIMIT 1) AS land_use,
+       (SELECT string_agg(pp.land_use_code || ':' || pp.area_m2::text, ';'
+                          ORDER BY pp.area_m2 DESC, pp.land_use_code)
+        FROM land.parcel_purposes pp WHERE pp.parcel_id = p.id) AS purposes,
+       p.legal_area_m2::double precision AS legal_area_m2, p.address, p.valid_from, p.geom
 FROM land.parcels p
-LEFT JOIN LATERAL (
-    SELECT pp.land_use_code FROM land.parcel_purposes pp WHERE pp.parcel_id = p.id
-    ORDER BY pp.area_m2 DESC, pp.land_use_code LIMIT 1
-) main ON true
-LEFT JOIN LATERAL (
-    SELECT string_agg(pp.land_use_code || ':' || pp.area_m2::text, ';'
-                      ORDER BY pp.area_m2 DESC, pp.land_use_code) AS purposes
-    FROM land.parcel_purposes pp WHERE pp.parcel_id = p.id
-) allp ON true
 WHERE p.valid_to IS NULL;
 
 -- Stations with their current index (VN_AQI for air, VN_WQI for water), category, state and
