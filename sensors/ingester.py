@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import queue
 import threading
 import time
 from collections.abc import Callable
@@ -33,7 +34,10 @@ class IngestConfig:
     mqtt_url: str
     database_url: str | None = None
     client_id: str = "iocgis-ingester-1"
-    group: str | None = "iocgis"
+    # None: a plain subscription, which Mosquitto 2.0.11 keeps across its restarts; a group
+    # name: a shared subscription for scale-out, which 2.0.11 does not restore after a
+    # restart (messages published before the ingesters re-subscribe are dropped).
+    group: str | None = None
     batch_messages: int = 1000
     max_wait: float = 0.2
     receive_maximum: int = 2000
@@ -92,27 +96,45 @@ class Rollups(threading.Thread):
             conn.close()
 
 
+@dataclass
+class Prepared:
+    """A parsed batch waiting for its commit; its messages are acknowledged after it."""
+
+    messages: list[Message]
+    rows: list[StageRow]
+    rejects: list[RejectRow]
+    stations: set[str]
+
+
 class Ingester:
-    """Ties the subscriber, the pure parser and the writer together."""
+    """Ties the subscriber, the pure parser and the writer together.
+
+    Two stages run at once: the main thread takes and parses batch N+1 while the committer
+    thread writes batch N (PostgreSQL works outside the GIL). The committer is the only one
+    to acknowledge, in batch order, and only after the commit.
+    """
 
     def __init__(self, config: IngestConfig) -> None:
         self.config = config
         self.stop_event = threading.Event()
         self.stats = IngestStats()
-        self.writer = Writer(config.database_url)
+        self.writer = Writer(config.database_url)  # the committer's connection
+        self.registry = Writer(config.database_url)  # the parser's, for catalogue reloads
         self.subscriber = Subscriber(
             config.mqtt_url, config.client_id, group=config.group,
             receive_maximum=config.receive_maximum,
         )
         self.catalog = Catalog()
         self.rollups = Rollups(config.database_url)
+        self.queue: queue.Queue[Prepared | None] = queue.Queue(maxsize=1)
+        self.failed = threading.Event()
 
     def stop(self) -> None:
         """Ask the loop to flush, acknowledge and return (safe from a signal handler)."""
         self.stop_event.set()
         self.subscriber.wake()
 
-    def _retry(self, what: str, action: Callable[[], object]) -> bool:
+    def _retry(self, what: str, action: Callable[[], object], writer: Writer) -> bool:
         """Run ``action`` until it succeeds; False when a stop request outlasts the outage."""
         delay = 0.1
         give_up: float | None = None
@@ -122,7 +144,7 @@ class Ingester:
                 return True
             except (psycopg.Error, IocGisError) as exc:
                 self.stats.retries += 1
-                self.writer.close()
+                writer.close()
                 first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
                 log.warning("%s failed, retrying in %.1f s: %s", what, delay, first)
             if self.stop_event.is_set():
@@ -135,87 +157,106 @@ class Ingester:
             delay = min(delay * 2, 5.0)
 
     def _reload_catalog(self) -> None:
-        self.catalog = load_catalog(self.writer.connection())
-        self.writer.connection().commit()
+        conn = self.registry.connection()
+        self.catalog = load_catalog(conn)
+        conn.commit()
 
     def _refresh_catalog(self) -> None:
         """Reload the catalogue only if the registry changed (one small query)."""
-        conn = self.writer.connection()
+        conn = self.registry.connection()
         changed = catalog_version(conn) != self.catalog.version
         conn.commit()
         if changed:
             self._reload_catalog()
 
-    def _process(self, batch: list[Message]) -> bool:
+    def _prepare(self, batch: list[Message]) -> Prepared | None:
         now = datetime.now(UTC)
         outcomes = [to_rows(m.topic, m.payload, self.catalog, now) for m in batch]
         if any(o.unknown for o in outcomes):
             # a station registered a moment ago: its first readings must not be refused
             old = self.catalog
-            if not self._retry("catalogue reload", self._refresh_catalog):
-                return False
+            if not self._retry("catalogue reload", self._refresh_catalog, self.registry):
+                return None
             if self.catalog is not old:
                 outcomes = [
                     to_rows(m.topic, m.payload, self.catalog, now) if o.unknown else o
                     for m, o in zip(batch, outcomes, strict=True)
                 ]
-        rows: list[StageRow] = []
-        rejects: list[RejectRow] = []
-        stations: set[str] = set()
+        prepared = Prepared(batch, [], [], set())
+        rows = prepared.rows
         for m, o in zip(batch, outcomes, strict=True):
             received = datetime.fromtimestamp(m.received_at, UTC)
             seq = len(rows)
             rows.extend((r[0], r[1], r[2], r[3], received, seq + i) for i, r in enumerate(o.rows))
-            stations |= o.stations
+            prepared.stations |= o.stations
             if o.reason is not None:
-                rejects.append((m.topic, m.payload, o.reason, received))
+                prepared.rejects.append((m.topic, m.payload, o.reason, received))
+        return prepared
+
+    def _commit(self, p: Prepared) -> bool:
         result = None
 
         def commit() -> None:
             nonlocal result
-            result = self.writer.write(rows, rejects, stations)
+            result = self.writer.write(p.rows, p.rejects, p.stations)
 
-        if not self._retry("batch commit", commit) or result is None:
-            log.error("stopping with %d messages not committed (the broker keeps them)",
-                      len(batch))
+        if not self._retry("batch commit", commit, self.writer) or result is None:
             return False
-        self.stats.acked += self.subscriber.ack(batch)
+        self.stats.acked += self.subscriber.ack(p.messages)
         self.stats.batches += 1
-        self.stats.messages += len(batch)
+        self.stats.messages += len(p.messages)
         self.stats.readings += result.staged
         self.stats.inserted += result.inserted
         self.stats.rejected += result.rejected
-        if rows:
+        if p.rows:
             self.rollups.due.set()
         return True
+
+    def _committer(self) -> None:
+        """Commit prepared batches in order; after a failure, only drain the queue."""
+        next_partitions = time.monotonic() + 3600
+        lost = 0
+        while (p := self.queue.get()) is not None:
+            if self.failed.is_set() or not self._commit(p):
+                self.failed.set()
+                lost += len(p.messages)
+            if time.monotonic() > next_partitions:
+                # months ahead are created before the first reading of the month arrives
+                t = datetime.now(UTC)
+                months = [month_start(t), month_start(t + timedelta(days=40))]
+                self._retry("partitions", partial(self.writer.ensure_partitions, months),
+                            self.writer)
+                next_partitions = time.monotonic() + 3600
+        if lost:
+            log.error("stopped with %d messages not committed (the broker keeps them)", lost)
 
     def run(self) -> IngestStats:
         """Ingest until :meth:`stop`; the last batch is committed and acknowledged first."""
         now = datetime.now(UTC)
-        self._retry("start-up", self._reload_catalog)
+        self._retry("start-up", self._reload_catalog, self.registry)
         ahead = [month_start(now - timedelta(days=31)), month_start(now + timedelta(days=62))]
-        self._retry("partitions", lambda: self.writer.ensure_partitions(ahead))
-        next_partitions = time.monotonic() + 3600
+        self._retry("partitions", partial(self.writer.ensure_partitions, ahead), self.writer)
+        committer = threading.Thread(target=self._committer, name="committer")
+        committer.start()
         self.rollups.start()
         self.subscriber.start()
         cfg = self.config
         try:
             while not self.stop_event.is_set():
                 batch = self.subscriber.take(cfg.batch_messages, cfg.max_wait)
-                if batch:
-                    self._process(batch)
-                if time.monotonic() > next_partitions:
-                    # months ahead are created before the first reading of the month arrives
-                    t = datetime.now(UTC)
-                    months = [month_start(t), month_start(t + timedelta(days=40))]
-                    self._retry("partitions", partial(self.writer.ensure_partitions, months))
-                    next_partitions = time.monotonic() + 3600
+                if batch and (p := self._prepare(batch)) is not None:
+                    self.queue.put(p)
             # Flush what was received before the stop request.
-            while batch := self.subscriber.take(cfg.batch_messages, 0.0, idle_wait=0.0):
-                if not self._process(batch):
-                    break
+            while not self.failed.is_set() and (
+                batch := self.subscriber.take(cfg.batch_messages, 0.0, idle_wait=0.0)
+            ):
+                if (p := self._prepare(batch)) is not None:
+                    self.queue.put(p)
         finally:
+            self.queue.put(None)
+            committer.join()
             self.subscriber.stop()
             self.rollups.stopping.set()
             self.writer.close()
+            self.registry.close()
         return self.stats

@@ -69,7 +69,7 @@ class Subscriber:
         url: str,
         client_id: str,
         *,
-        group: str | None = "iocgis",
+        group: str | None = None,
         receive_maximum: int = 2000,
         session_expiry: int = 7 * 24 * 3600,
         topics: tuple[str, ...] = TOPICS,

@@ -104,7 +104,8 @@ def test_kill_9_mid_stream_then_restart(database_url, mosquitto, ingesters, pref
 def test_broker_restart_mid_stream(database_url, mosquitto, ingesters, prefix):
     codes = list(make_stations(database_url, prefix, 10))
     msgs = messages(codes, 800)
-    ing = ingester(database_url, mosquitto, ingesters, group=prefix)
+    # A plain subscription (the default): Mosquitto 2.0.11 does not restore shared ones.
+    ing = ingester(database_url, mosquitto, ingesters, group="")
     th, published = in_background(mosquitto, msgs)
     assert wait_for(lambda: stored(database_url, prefix) > 2000, timeout=60)
     mosquitto.restart()

@@ -39,6 +39,7 @@ def fuzz_setup(database_url, mosquitto):
     pub.close()
     if ing.alive():
         ing.kill9()
+    ing.forget_session()
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])

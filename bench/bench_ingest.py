@@ -1,0 +1,312 @@
+"""Ingest benchmark: raw paho limit vs ioc-gis end to end, backlog drain, latency, memory.
+
+    .venv/bin/python bench/bench_ingest.py [--messages 60000] [--stations 100]
+
+Starts its own Mosquitto (the project's config) on a free port and a database of its own on
+IOC_TEST_SERVER_URL (default the local server), both removed at the end. In one run:
+1. raw limit: a paho subscriber (separate process) that only parses JSON, same publisher and
+   messages, at 1 and 10 readings/message;
+2. ioc-gis: `iocgis ingest` end to end (publish → committed), same messages;
+3. a 300,000-reading backlog published while the ingester was stopped, then drained;
+4. p95 latency publish → committed at a steady rate;
+5. the ingester's peak memory (VmHWM).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+import psycopg
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from gis import migrate  # noqa: E402
+from gis.db import drop_database  # noqa: E402
+from sensors import broker as ours  # noqa: E402
+from sensors.stations import StationRecord, register  # noqa: E402
+from sensors.transport import parse_mqtt_url  # noqa: E402
+
+PARAMS = ("pm25", "pm10", "no2", "o3", "so2", "co", "temperature", "humidity")
+
+
+def say(what: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {what}", file=sys.stderr, flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def raw_subscriber(url: str, expected: int) -> None:
+    """Child process: subscribe, json.loads every payload, print the time of the last one."""
+    a = parse_mqtt_url(url)
+    seen = 0
+    done = threading.Event()
+    first = [0.0]
+
+    def on_message(_c, _u, m) -> None:
+        nonlocal seen
+        json.loads(m.payload)
+        seen += 1
+        if seen == 1:
+            first[0] = time.time()
+        if seen >= expected:
+            done.set()
+
+    c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"raw-{uuid.uuid4().hex[:6]}",
+                    protocol=mqtt.MQTTv5)
+    c.username_pw_set(a.username, a.password)
+    c.on_message = on_message
+    c.on_connect = lambda cl, *_x: cl.subscribe("stations/+/telemetry", 1)
+    c.on_subscribe = lambda *_x: print("READY", flush=True)
+    c.connect(a.host, a.port)
+    c.loop_start()
+    done.wait(600)
+    print(json.dumps({"last": time.time(), "first": first[0], "seen": seen}), flush=True)
+    c.disconnect()
+    c.loop_stop()
+
+
+def payloads(codes: list[str], n: int, per_msg: int, start: datetime) -> list[tuple[str, bytes]]:
+    """``n`` messages round-robin over stations, each with ``per_msg`` readings."""
+    out = []
+    for i in range(n):
+        code = codes[i % len(codes)]
+        t = start + timedelta(minutes=i // len(codes))
+        values = {p: round(10 + (i % 97) * 0.5, 1) for p in PARAMS[:per_msg]}
+        if per_msg > len(PARAMS):  # ten readings: two timestamps of five
+            values = {p: 10.5 for p in PARAMS[:5]}
+            body = [{"ts": t.isoformat(), "values": values},
+                    {"ts": (t + timedelta(seconds=30)).isoformat(), "values": values}]
+        else:
+            body = {"ts": t.isoformat(), "values": values}
+        out.append((f"stations/{code}/telemetry", json.dumps(body).encode()))
+    return out
+
+
+def drain(stream) -> None:
+    """Keep reading a child's log so that it never blocks on a full pipe."""
+    for _line in stream:
+        pass
+
+
+class Publisher:
+    def __init__(self, url: str) -> None:
+        a = parse_mqtt_url(url)
+        self.c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"benchpub-{os.getpid()}")
+        self.c.username_pw_set(a.username, a.password)
+        self.c.max_inflight_messages_set(1000)
+        self.c.connect(a.host, a.port)
+        self.c.loop_start()
+
+    def publish(self, msgs: list[tuple[str, bytes]]) -> float:
+        """Publish all, wait for every PUBACK; returns the start time."""
+        t0 = time.time()
+        infos = [self.c.publish(t, p, qos=1) for t, p in msgs]
+        for i in infos:
+            i.wait_for_publish(600)
+        assert all(i.is_published() for i in infos)
+        return t0
+
+
+class Bench:
+    def __init__(self, stations: int) -> None:
+        self.state = Path(tempfile.mkdtemp(prefix="iocgis-bench-mqtt-"))
+        self.port = free_port()
+        base = os.environ.get("IOC_TEST_SERVER_URL", "postgresql://postgres@127.0.0.1:5432")
+        self.db = f"{base}/iocgis_bench_{os.getpid()}"
+        migrate.upgrade(self.db)
+        self.streams: dict[str, list[int]] = {}
+        with psycopg.connect(self.db) as conn:
+            for group in ("raw", "one", "ten", "backlog", "lat"):
+                register(conn, [StationRecord(f"B{group}-{i}", f"bench {i}", "air", 106, 10.8,
+                                              list(PARAMS)) for i in range(stations)])
+            conn.commit()
+            for code, ds in conn.execute("SELECT s.code, d.id FROM sensor.stations s JOIN"
+                                         " sensor.datastreams d ON d.station_id = s.id"):
+                self.streams.setdefault(code.split("-")[0], []).append(ds)
+        self.codes = {g: [f"B{g}-{i}" for i in range(stations)]
+                      for g in ("raw", "one", "ten", "backlog", "lat")}
+        ours.prepare(self.state, self.port, {})
+        log = (self.state / "mosquitto.log").open("ab")
+        self.broker = subprocess.Popen([ours.mosquitto_binary(), "-c",
+                                        str(self.state / "mosquitto.conf")], stdout=log,
+                                       stderr=log)
+        time.sleep(0.5)
+        self.pub = Publisher(self.url("simulator"))
+        self.ingester: subprocess.Popen[bytes] | None = None
+        self.peak_kb = 0
+
+    def url(self, account: str) -> str:
+        return ours.url_for(self.state, account, self.port)
+
+    def count(self, group: str) -> int:
+        with psycopg.connect(self.db) as c:
+            return c.execute("SELECT count(*) FROM sensor.observations WHERE datastream_id"
+                             " = ANY(%s)", [self.streams["B" + group]]).fetchone()[0]
+
+    def raw(self, msgs: list[tuple[str, bytes]]) -> float:
+        child = subprocess.Popen(
+            [sys.executable, __file__, "--raw-subscriber", self.url("ingester"),
+             "--expected", str(len(msgs))], stdout=subprocess.PIPE, text=True)
+        assert child.stdout is not None
+        assert child.stdout.readline().strip() == "READY"
+        t0 = self.pub.publish(msgs)
+        result = json.loads(child.stdout.readline())
+        child.wait()
+        return result["last"] - t0
+
+    def start_ingester(self) -> float:
+        env = {**os.environ, "IOC_DATABASE_URL": self.db, "IOC_MQTT_URL": self.url("ingester"),
+               "IOC_INGEST_CLIENT_ID": "bench-ingester"}
+        t0 = time.time()
+        self.ingester = subprocess.Popen(
+            [sys.executable, "-c", "from cli.main import main; main()", "ingest",
+             "--group", "bench"], env=env, cwd=ROOT, stderr=subprocess.PIPE, text=True)
+        assert self.ingester.stderr is not None
+        for line in self.ingester.stderr:
+            if "subscribed to" in line:
+                break
+        threading.Thread(target=drain, args=(self.ingester.stderr,), daemon=True).start()
+        return t0
+
+    def stop_ingester(self) -> None:
+        assert self.ingester is not None
+        status = Path(f"/proc/{self.ingester.pid}/status").read_text()
+        hwm = next(ln for ln in status.splitlines() if ln.startswith("VmHWM"))
+        self.peak_kb = max(self.peak_kb, int(hwm.split()[1]))
+        self.ingester.send_signal(signal.SIGTERM)
+        assert self.ingester.wait(60) == 0
+
+    def wait_count(self, group: str, expected: int, timeout: float = 600) -> float:
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.count(group) >= expected:
+                return time.time()
+            time.sleep(0.1)
+        raise RuntimeError(f"{group}: {self.count(group)} of {expected} after {timeout} s")
+
+    def ours(self, group: str, msgs: list[tuple[str, bytes]], readings: int) -> float:
+        t0 = self.pub.publish(msgs)
+        return self.wait_count(group, readings) - t0
+
+    def latency(self, rate: float, seconds: float) -> list[float]:
+        codes = self.codes["lat"]
+        lat: list[float] = []
+        with psycopg.connect(self.db, autocommit=True) as listen:
+            listen.execute("LISTEN iocgis_stations_changed")
+            sent = threading.Thread(target=self._steady, args=(codes, rate, seconds))
+            sent.start()
+            seen: set[tuple[int, datetime]] = set()
+            mark = datetime.now(UTC) - timedelta(seconds=5)
+            end = time.time() + seconds + 5
+            while time.time() < end:
+                # the generator holds the connection: collect first, query after
+                if list(listen.notifies(timeout=0.5, stop_after=1)):
+                    now = datetime.now(UTC)
+                    rows = listen.execute(
+                        "SELECT datastream_id, phenomenon_time FROM sensor.observations"
+                        " WHERE datastream_id = ANY(%s) AND phenomenon_time > %s",
+                        [self.streams["Blat"], mark]).fetchall()
+                    for r in rows:
+                        if r not in seen:
+                            seen.add(r)
+                            lat.append((now - r[1]).total_seconds())
+                    if rows:  # commits may land out of order by a batch or two
+                        mark = max(r[1] for r in rows) - timedelta(seconds=2)
+            sent.join()
+        return lat
+
+    def _steady(self, codes: list[str], rate: float, seconds: float) -> None:
+        n = int(rate * seconds)
+        t0 = time.time()
+        for i in range(n):
+            ahead = t0 + i / rate - time.time()
+            if ahead > 0:
+                time.sleep(ahead)
+            ts = datetime.now(UTC)
+            body = {"ts": ts.isoformat(), "values": {"pm25": 12.5}}
+            self.pub.c.publish(f"stations/{codes[i % len(codes)]}/telemetry",
+                               json.dumps(body).encode(), qos=1)
+
+    def close(self) -> None:
+        if self.ingester is not None and self.ingester.poll() is None:
+            self.ingester.kill()
+        self.pub.c.disconnect()
+        self.pub.c.loop_stop()
+        self.broker.terminate()
+        self.broker.wait()
+        drop_database(self.db)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--messages", type=int, default=60_000)
+    ap.add_argument("--stations", type=int, default=100)
+    ap.add_argument("--raw-subscriber")
+    ap.add_argument("--expected", type=int)
+    args = ap.parse_args()
+    if args.raw_subscriber:
+        raw_subscriber(args.raw_subscriber, args.expected)
+        return
+    b = Bench(args.stations)
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    n1, n10 = args.messages, args.messages // 3
+    try:
+        say("raw limit, 1 reading/message")
+        raw1 = b.raw(payloads(b.codes["raw"], n1, 1, start))
+        say("raw limit, 10 readings/message")
+        raw10 = b.raw(payloads(b.codes["raw"], n10, 10, start + timedelta(days=60)))
+        b.start_ingester()
+        say("ioc-gis, 1 reading/message")
+        one = b.ours("one", payloads(b.codes["one"], n1, 1, start), n1)
+        say("ioc-gis, 10 readings/message")
+        ten = b.ours("ten", payloads(b.codes["ten"], n10, 10, start), n10 * 10)
+        b.stop_ingester()
+        say("backlog: publishing 300,000 readings with the ingester stopped")
+        backlog = payloads(b.codes["backlog"], 30_000, 10, start)
+        b.pub.publish(backlog)
+        say("backlog: draining")
+        t0 = b.start_ingester()
+        drained = b.wait_count("backlog", 300_000) - t0
+        say("latency")
+        lat = sorted(b.latency(rate=500, seconds=10))
+        b.stop_ingester()
+    finally:
+        b.close()
+    p95 = lat[int(0.95 * (len(lat) - 1))] if lat else float("nan")
+    rows = [
+        ("raw paho limit, 1 reading/message", n1 / raw1, "", ""),
+        ("ioc-gis, 1 reading/message", n1 / one, f"{raw1 / one:.2f}x raw", ">= 0.8x"),
+        ("raw paho limit, 10 readings/message", n10 * 10 / raw10, "", ""),
+        ("ioc-gis, 10 readings/message", n10 * 10 / ten, f"{raw10 / ten:.2f}x raw",
+         ">= 50,000/s"),
+    ]
+    print("| measure | readings/s | ratio | goal |\n|---|---|---|---|")
+    for name, rate, ratio, goal in rows:
+        print(f"| {name} | {rate:,.0f} | {ratio} | {goal} |")
+    print(f"| drain a 300,000-reading backlog (from ingester start) | {drained:.1f} s | | < 30 s |")
+    print(f"| latency publish → committed at 500 msg/s, p95 (median) | {p95 * 1000:.0f} ms "
+          f"({statistics.median(lat) * 1000:.0f} ms), n={len(lat)} | | < 1 s |")
+    print(f"| ingester peak memory (VmHWM) | {b.peak_kb / 1024:.0f} MB | | < 200 MB |")
+
+
+if __name__ == "__main__":
+    main()
