@@ -2,14 +2,10 @@
 
     .venv/bin/python bench/bench_ingest.py [--messages 60000] [--stations 100]
 
-Starts its own Mosquitto (the project's config) on a free port and a database of its own on
-IOC_TEST_SERVER_URL (default the local server), both removed at the end. In one run:
-1. raw limit: a paho subscriber (separate process) that only parses JSON, same publisher and
-   messages, at 1 and 10 readings/message;
-2. ioc-gis: `iocgis ingest` end to end (publish → committed), same messages;
-3. a 300,000-reading backlog published while the ingester was stopped, then drained;
-4. p95 latency publish → committed at a steady rate;
-5. the ingester's peak memory (VmHWM).
+Own Mosquitto (project config, free port) and database (on IOC_TEST_SERVER_URL), removed at
+the end. One run: raw limit (a paho subscriber process that only parses JSON; same publisher,
+same messages) and `iocgis ingest` end to end (publish → committed) at 1 and 10 readings per
+message; drain of a 300,000-reading backlog; p95 latency; the ingester's peak memory (VmHWM).
 """
 
 from __future__ import annotations
@@ -17,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import signal
 import socket
 import statistics
@@ -103,8 +100,7 @@ def payloads(codes: list[str], n: int, per_msg: int, start: datetime) -> list[tu
 
 def drain(stream) -> None:
     """Keep reading a child's log so that it never blocks on a full pipe."""
-    for _line in stream:
-        pass
+    stream.read()
 
 
 class Publisher:
@@ -254,6 +250,7 @@ class Bench:
         self.broker.terminate()
         self.broker.wait()
         drop_database(self.db)
+        shutil.rmtree(self.state, ignore_errors=True)
 
 
 def main() -> None:
