@@ -35,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 from gis import migrate  # noqa: E402
 from gis.db import drop_database  # noqa: E402
 from sensors import broker as ours  # noqa: E402
+from sensors.simulate import Publisher  # noqa: E402
 from sensors.stations import StationRecord, register  # noqa: E402
 from sensors.transport import parse_mqtt_url  # noqa: E402
 
@@ -103,25 +104,6 @@ def drain(stream) -> None:
     stream.read()
 
 
-class Publisher:
-    def __init__(self, url: str) -> None:
-        a = parse_mqtt_url(url)
-        self.c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"benchpub-{os.getpid()}")
-        self.c.username_pw_set(a.username, a.password)
-        self.c.max_inflight_messages_set(1000)
-        self.c.connect(a.host, a.port)
-        self.c.loop_start()
-
-    def publish(self, msgs: list[tuple[str, bytes]]) -> float:
-        """Publish all, wait for every PUBACK; returns the start time."""
-        t0 = time.time()
-        infos = [self.c.publish(t, p, qos=1) for t, p in msgs]
-        for i in infos:
-            i.wait_for_publish(600)
-        assert all(i.is_published() for i in infos)
-        return t0
-
-
 class Bench:
     def __init__(self, stations: int) -> None:
         self.state = Path(tempfile.mkdtemp(prefix="iocgis-bench-mqtt-"))
@@ -146,7 +128,7 @@ class Bench:
                                         str(self.state / "mosquitto.conf")], stdout=log,
                                        stderr=log)
         time.sleep(0.5)
-        self.pub = Publisher(self.url("simulator"))
+        self.pub = Publisher(self.url("simulator"), f"benchpub-{os.getpid()}")
         self.ingester: subprocess.Popen[bytes] | None = None
         self.peak_kb = 0
 
@@ -164,7 +146,8 @@ class Bench:
              "--expected", str(len(msgs))], stdout=subprocess.PIPE, text=True)
         assert child.stdout is not None
         assert child.stdout.readline().strip() == "READY"
-        t0 = self.pub.publish(msgs)
+        t0 = time.time()
+        assert self.pub.publish_all(msgs, timeout=600) == len(msgs)
         result = json.loads(child.stdout.readline())
         child.wait()
         return result["last"] - t0
@@ -200,7 +183,8 @@ class Bench:
         raise RuntimeError(f"{group}: {self.count(group)} of {expected} after {timeout} s")
 
     def ours(self, group: str, msgs: list[tuple[str, bytes]], readings: int) -> float:
-        t0 = self.pub.publish(msgs)
+        t0 = time.time()
+        assert self.pub.publish_all(msgs, timeout=600) == len(msgs)
         return self.wait_count(group, readings) - t0
 
     def latency(self, rate: float, seconds: float) -> list[float]:
@@ -239,14 +223,13 @@ class Bench:
                 time.sleep(ahead)
             ts = datetime.now(UTC)
             body = {"ts": ts.isoformat(), "values": {"pm25": 12.5}}
-            self.pub.c.publish(f"stations/{codes[i % len(codes)]}/telemetry",
+            self.pub.client.publish(f"stations/{codes[i % len(codes)]}/telemetry",
                                json.dumps(body).encode(), qos=1)
 
     def close(self) -> None:
         if self.ingester is not None and self.ingester.poll() is None:
             self.ingester.kill()
-        self.pub.c.disconnect()
-        self.pub.c.loop_stop()
+        self.pub.close()
         self.broker.terminate()
         self.broker.wait()
         drop_database(self.db)
@@ -276,7 +259,7 @@ def main() -> None:
         ten = b.ours("ten", payloads(b.codes["ten"], n10, 10, start), n10 * 10)
         b.stop_ingester()
         say("backlog: 300,000 readings published with the ingester stopped, then drained")
-        b.pub.publish(payloads(b.codes["backlog"], 30_000, 10, start))
+        b.pub.publish_all(payloads(b.codes["backlog"], 30_000, 10, start), timeout=600)
         t0 = b.start_ingester()
         drained = b.wait_count("backlog", 300_000) - t0
         say("latency")
