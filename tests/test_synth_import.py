@@ -83,6 +83,15 @@ def test_cli_synth_and_import(monkeypatch, capsys, tmp_path):
     assert data["imports"][0]["added"] == 350 and data["imports"][0]["rejected"] == {}
     assert pyogrio.read_info(out_file)["features"] == 350
 
+    # The demo runs this twice: the same arguments regenerate the same parcels, which the
+    # importer recognises as unchanged.
+    code, out, err = iocgis(monkeypatch, capsys, "data", "synth-parcels", "--commune",
+                            CLI_COMMUNE, "--count", "350", "--out", str(out_file), "--seed",
+                            "1", "--import", "--json")  # fmt: skip
+    assert code == 0, err
+    again = json.loads(out)["imports"][0]
+    assert (again["added"], again["versioned"], again["unchanged"]) == (0, 0, 350)
+
     small = str(tmp_path / "t.gpkg")
     code, out, _ = iocgis(monkeypatch, capsys, "data", "synth-parcels", "--commune",
                           CLI_COMMUNE, "--count", "40", "--out", small)  # fmt: skip
