@@ -60,17 +60,17 @@ def tile_query(layer: Layer, simplify: bool) -> sql.Composed:
     geom = sql.SQL("ST_Transform(s.geom, 3857)")
     if simplify:
         geom = sql.SQL("ST_Simplify(ST_Transform(s.geom, 3857), %(tol)s::float8, true)")
+    # One pass: candidates limited to %(lim)s (the cap + 1, to see whether the cap cuts),
+    # counted and encoded by the same aggregate scan.
     return sql.SQL(
-        "WITH f AS ("
+        "SELECT count(*), ST_AsMVT(t, {name}, {extent}, 'geom', 'fid')"
+        " FILTER (WHERE t.geom IS NOT NULL) FROM ("
         " SELECT s.fid, {cols}, ST_AsMVTGeom({geom}, ST_TileEnvelope(%(z)s::int, %(x)s::int,"
         " %(y)s::int), {extent}, {buffer}, true) AS geom"
         " FROM layers.{view} s"
         " WHERE s.geom && ST_Transform(ST_TileEnvelope(%(z)s::int, %(x)s::int, %(y)s::int,"
         " margin => {margin}), 4326)"
-        " LIMIT %(cap)s::int + 1)"
-        " SELECT (SELECT count(*) FROM f),"
-        " (SELECT ST_AsMVT(t, {name}, {extent}, 'geom', 'fid')"
-        "  FROM (SELECT * FROM f WHERE geom IS NOT NULL LIMIT %(cap)s::int) t)"
+        " LIMIT %(lim)s::int) t"
     ).format(
         cols=cols,
         geom=geom,
@@ -84,7 +84,7 @@ def tile_query(layer: Layer, simplify: bool) -> sql.Composed:
 
 def tile_params(layer: Layer, z: int, x: int, y: int) -> dict[str, float | int]:
     """Bound parameters of :func:`tile_query` for one tile."""
-    params: dict[str, float | int] = {"z": z, "x": x, "y": y, "cap": layer.tile_cap}
+    params: dict[str, float | int] = {"z": z, "x": x, "y": y, "lim": layer.tile_cap + 1}
     tol = simplify_tolerance(layer, z)
     if tol:
         params["tol"] = tol
@@ -108,8 +108,11 @@ async def mvt_tile(
         if row is None:
             continue
         found, mvt = row
-        if found > layer.tile_cap:
+        if found > layer.tile_cap:  # cut: encode exactly the first ``tile_cap`` candidates
             cut.append(layer.id)
+            cur = await conn.execute(query, {**params, "lim": layer.tile_cap}, prepare=True)
+            row = await cur.fetchone()
+            mvt = row[1] if row else None
         if mvt:
             parts.append(bytes(mvt))
     return Tile(b"".join(parts), tuple(cut))
