@@ -105,7 +105,8 @@ def drain(stream) -> None:
 
 
 class Bench:
-    def __init__(self, stations: int) -> None:
+    def __init__(self, stations: int, extra: list[str]) -> None:
+        self.extra = extra
         self.state = Path(tempfile.mkdtemp(prefix="iocgis-bench-mqtt-"))
         self.port = free_port()
         base = os.environ.get("IOC_TEST_SERVER_URL", "postgresql://postgres@127.0.0.1:5432")
@@ -158,7 +159,7 @@ class Bench:
         t0 = time.time()
         self.ingester = subprocess.Popen(
             [sys.executable, "-c", "from cli.main import main; main()", "ingest",
-             "--group", "bench"], env=env, cwd=ROOT, stderr=subprocess.PIPE, text=True)
+             "--group", "bench", *self.extra], env=env, cwd=ROOT, stderr=subprocess.PIPE, text=True)
         assert self.ingester.stderr is not None
         for line in self.ingester.stderr:
             if "subscribed to" in line:
@@ -242,11 +243,12 @@ def main() -> None:
     ap.add_argument("--stations", type=int, default=100)
     ap.add_argument("--raw-subscriber")
     ap.add_argument("--expected", type=int)
+    ap.add_argument("--no-rollups", action="store_true", help="ingester without rollups")
     args = ap.parse_args()
     if args.raw_subscriber:
         raw_subscriber(args.raw_subscriber, args.expected)
         return
-    b = Bench(args.stations)
+    b = Bench(args.stations, ["--no-rollups"] if args.no_rollups else [])
     start = datetime(2026, 1, 1, tzinfo=UTC)
     n1, n10 = args.messages, args.messages // 3
     try:

@@ -25,11 +25,12 @@ def ingest(
     batch: Annotated[int, typer.Option(min=1, max=5000, help="Messages per batch.")] = 1000,
     max_wait: Annotated[float, typer.Option(help="Seconds before a partial batch flushes.")]
     = 0.2,
+    rollups: Annotated[bool, typer.Option(help="Run the hourly rollups after commits.")] = True,
 ) -> None:
     """Store MQTT readings in PostGIS until SIGTERM (then flush, acknowledge, exit 0)."""
     # Same pid, fresh interpreter: the ingester runs without the other areas' modules.
     args = ["--client-id", client_id, "--group", group, "--batch", str(batch),
-            "--max-wait", str(max_wait)]
+            "--max-wait", str(max_wait), *([] if rollups else ["--no-rollups"])]
     sys.stdout.flush()
     sys.stderr.flush()
     os.execv(sys.executable, [sys.executable, "-m", "sensors", *args])

@@ -41,6 +41,7 @@ class IngestConfig:
     batch_messages: int = 1000
     max_wait: float = 0.2
     receive_maximum: int = 2000
+    rollups: bool = True  # run sensors.rollups after commits (off when a separate worker does)
 
 
 @dataclass
@@ -208,7 +209,7 @@ class Ingester:
         self.stats.readings += result.staged
         self.stats.inserted += result.inserted
         self.stats.rejected += result.rejected
-        if p.rows:
+        if p.rows and self.config.rollups:
             self.rollups.due.set()
         return True
 
@@ -238,7 +239,8 @@ class Ingester:
         self._retry("partitions", partial(self.writer.ensure_partitions, ahead), self.writer)
         committer = threading.Thread(target=self._committer, name="committer")
         committer.start()
-        self.rollups.start()
+        if self.config.rollups:
+            self.rollups.start()
         self.subscriber.start()
         cfg = self.config
         try:
