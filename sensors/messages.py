@@ -73,7 +73,8 @@ def _check(stream: Stream, t: datetime, value: float, quality: str | None, out: 
 def _quality(value: object) -> str | None:
     if value is None:
         return None
-    return (value if isinstance(value, str) else str(value))[:100]
+    # PostgreSQL text cannot hold NUL: one such byte would make the batch fail for ever
+    return (value if isinstance(value, str) else str(value)).replace("\x00", "")[:100]
 
 
 def _datastream(ds_id: int, payload: bytes, catalog: Catalog, now: datetime) -> Outcome:

@@ -101,6 +101,15 @@ def test_good_values_are_kept_beside_bad_ones() -> None:
     assert [r[0] for r in out.rows] == [1] and "no2=-3" in (out.reason or "")
 
 
+def test_quality_flags_are_text_postgresql_can_store() -> None:
+    payload = json.dumps({"phenomenonTime": "2026-11-25T01:00:00Z", "result": 7,
+                          "resultQuality": "ok\u0000" + "x" * 200}).encode()
+    (row,) = to_rows("v1.1/Datastreams(3)/Observations", payload, CAT, NOW).rows
+    assert row[3] == "ok" + "x" * 98
+    nested = tel({"pm25": 1}, quality=None)
+    assert to_rows("stations/A1/telemetry", nested, CAT, NOW).rows[0][3] is None
+
+
 def test_no2_means_nitrite_at_a_water_station() -> None:
     ok = to_rows("stations/W1/telemetry", tel({"no2": 0.03, "ph": 7}), CAT, NOW)
     assert sorted(r[0] for r in ok.rows) == [3, 4]
@@ -136,7 +145,8 @@ topics = st.sampled_from(["stations/A1/telemetry", "stations/W1/telemetry",
 def test_fuzz_every_message_is_stored_or_rejected(topic: str, payload: bytes) -> None:
     out = to_rows(topic, payload, CAT, NOW)
     assert out.rows or out.reason  # never silently dropped
-    for ds, t, value, _q in out.rows:
+    for ds, t, value, quality in out.rows:
+        assert quality is None or "\x00" not in quality  # PostgreSQL text cannot hold NUL
         prop = CAT.datastreams[ds].prop
         assert prop.accepts(value) and t.tzinfo is not None
         assert datetime(2000, 1, 1, tzinfo=UTC) <= t <= NOW + timedelta(minutes=10)
