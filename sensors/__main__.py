@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("iocgis.ingest").info(
         "stopped: %d messages, %d readings (%d new), %d rejected, %d acknowledged",
         stats.messages, stats.readings, stats.inserted, stats.rejected, stats.acked)
-    return 0
+    return 1 if ing.crashed else 0
 
 
 if __name__ == "__main__":

@@ -129,6 +129,7 @@ class Ingester:
         self.rollups = Rollups(config.database_url)
         self.queue: queue.Queue[Prepared | None] = queue.Queue(maxsize=1)
         self.failed = threading.Event()
+        self.crashed = False
 
     def stop(self) -> None:
         """Ask the loop to flush, acknowledge and return (safe from a signal handler)."""
@@ -218,7 +219,14 @@ class Ingester:
         next_partitions = time.monotonic() + 3600
         lost = 0
         while (p := self.queue.get()) is not None:
-            if self.failed.is_set() or not self._commit(p):
+            try:
+                ok = not self.failed.is_set() and self._commit(p)
+            except Exception:  # a bug, not an outage: stop (unacknowledged messages stay)
+                log.exception("committer failed; stopping")
+                self.crashed = True
+                self.stop()
+                ok = False
+            if not ok:
                 self.failed.set()
                 lost += len(p.messages)
             if time.monotonic() > next_partitions:
