@@ -86,7 +86,7 @@ class Rollups(threading.Thread):
                     conn = connect(self.url)
                 process(conn)
                 conn.commit()
-            except (psycopg.Error, IocGisError, RuntimeError, ValueError) as exc:
+            except Exception as exc:  # never let rollups stop ingest: log, retry later
                 log.warning("rollups failed, will retry: %s", exc)
                 self.due.set()
                 if conn is not None and not conn.closed:
