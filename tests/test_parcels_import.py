@@ -256,7 +256,13 @@ def test_bulk_mode_rebuilds_the_spatial_indexes(
         "SELECT indexdef FROM pg_indexes WHERE schemaname = 'land' AND tablename = 'parcels'"
         " ORDER BY indexname"
     ).fetchall()
+    keys = (
+        "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint"
+        " WHERE contype = 'f' AND connamespace = 'land'::regnamespace ORDER BY 1, 2"
+    )
+    keys_before = conn.execute(keys).fetchall()
     assert sum("USING gist" in d for (d,) in before) == 2
+    assert len(keys_before) >= 7
     assert import_parcels(path, CRS, bulk=True, batch_size=4, url=database_url).added == 6
     conn.rollback()
     after = conn.execute(
@@ -264,6 +270,7 @@ def test_bulk_mode_rebuilds_the_spatial_indexes(
         " ORDER BY indexname"
     ).fetchall()
     assert after == before
+    assert conn.execute(keys).fetchall() == keys_before
     assert get_parcel("00070", 180, 6)[0].legal_area_m2 == 400.0  # in the second batch of 4
 
 

@@ -27,13 +27,21 @@ from gis.parcels.read import (
     parse_field_map,
     read_keys,
 )
-from gis.parcels.validate import as_positive_int, commune_codes
-from gis.parcels.write import Writer, drop_spatial_indexes, restore_indexes, tune_session
+from gis.parcels.validate import as_positive_int, commune_codes, valid_commune_format
+from gis.parcels.write import (
+    Writer,
+    drop_foreign_keys,
+    drop_spatial_indexes,
+    restore_foreign_keys,
+    restore_indexes,
+    tune_session,
+)
 
 #: Features per batch: large enough for vectorised work, small enough to bound memory.
-BATCH_SIZE = 50_000
+BATCH_SIZE = 25_000
 #: An import of at least this many features, and at least as many as the current parcels,
-#: rebuilds the spatial indexes at the end instead of growing them (locks land.parcels).
+#: rebuilds the spatial indexes and checks the foreign keys once at the end instead of row by
+#: row (it locks the land tables until it commits).
 BULK_MIN_FEATURES = 100_000
 
 Progress = Callable[[int, int], None]
@@ -49,11 +57,11 @@ def _file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _duplicates(keys: pd.DataFrame, commune: str | None) -> np.ndarray:
+def _duplicates(keys: pd.DataFrame, communes: np.ndarray) -> np.ndarray:
     """Sorted feature indexes whose (commune, sheet, parcel) is repeated in the file."""
     n = len(keys)
     frame = pd.DataFrame({
-        "c": commune_codes(keys.get("commune_code"), n, commune),
+        "c": communes,
         "s": as_positive_int(keys["sheet_number"], n)[0],
         "p": as_positive_int(keys["parcel_number"], n)[0],
     })
@@ -119,8 +127,9 @@ def import_parcels(
 ) -> ImportSummary:
     """Import a parcel file into land.parcels (one transaction); rejects go to import_rejects.
 
-    ``bulk`` rebuilds the spatial indexes after loading (default: for large first loads, see
-    BULK_MIN_FEATURES); readers of land.parcels wait until the import commits.
+    ``bulk`` rebuilds the spatial indexes and re-checks the foreign keys once after loading
+    (default: for large first loads, see BULK_MIN_FEATURES); readers of land.parcels wait
+    until the import commits.
     """
     srid = parse_crs(crs)
     mapping = parse_field_map(field_map) if isinstance(field_map, str | None) else field_map
@@ -142,11 +151,8 @@ def import_parcels(
                 (src.path.name, _file_sha256(src.path), src.layer, srid, commune),
             ).fetchone()[0]  # type: ignore[index]
             tune_session(conn)
-            rebuild: list[str] = []
-            if bulk if bulk is not None else _is_bulk(conn, src.features):
-                rebuild = drop_spatial_indexes(conn)
-            _run(conn, src, srid, commune, summary, progress, batch_size, url)
-            restore_indexes(conn, rebuild)
+            bulk = bulk if bulk is not None else _is_bulk(conn, src.features)
+            _run(conn, src, srid, commune, summary, progress, batch_size, url, bulk)
             conn.execute(
                 "UPDATE land.imports SET finished_at = clock_timestamp(), added = %s,"
                 " versioned = %s, unchanged = %s, rejected = %s WHERE id = %s",
@@ -181,21 +187,30 @@ def _prepared_batches(src: SourceFile, ctx: Context, batch_size: int) -> Iterato
 
 
 def _run(conn: Any, src: SourceFile, srid: int, commune: str | None, summary: ImportSummary,
-         progress: Progress | None, batch_size: int, url: str | None) -> None:
+         progress: Progress | None, batch_size: int, url: str | None, bulk: bool) -> None:
     """Stream the file through prepare → write, counting as it goes."""
     writer = Writer(conn, srid, summary.import_id)
+    keys = read_keys(src)
+    communes = commune_codes(keys.get("commune_code"), len(keys), commune)
     with connect(url, autocommit=True) as lookup_conn:
-        # Lookups for the preparing thread use their own connection: the writer's is busy.
+        # Lookups for the preparing thread use their own connection (the writer's is busy),
+        # all read before a bulk load locks the tables they live in.
+        lookup_conn.execute("SET lock_timeout = '30s'")  # an error, never a silent wait
         lookups = Writer(lookup_conn, srid, None)
+        for code in set(communes[valid_commune_format(communes)]):
+            if lookups.commune_shape(code) is not None:
+                lookups.sheet_srid(code, 0)
         ctx = Context(
             srid=srid,
             commune=commune,
             lookup=code_lookup(conn),
             to_native=transformer(src.crs, srid),
-            duplicates=_duplicates(read_keys(src), commune),
+            duplicates=_duplicates(keys, communes),
             commune_shape=lookups.commune_shape,
             sheet_srid=lookups.sheet_srid,
         )
+        rebuild = drop_spatial_indexes(conn) if bulk else []
+        foreign_keys = drop_foreign_keys(conn) if bulk else []
         crs_text = src.crs.to_string()
         for offset, attrs, wkb, prepared in _prepared_batches(src, ctx, batch_size):
             added, versioned, unchanged = writer.write(prepared)
@@ -213,6 +228,8 @@ def _run(conn: Any, src: SourceFile, srid: int, commune: str | None, summary: Im
             summary.features = offset + len(wkb)
             if progress is not None:
                 progress(summary.features, src.features)
+        restore_foreign_keys(conn, foreign_keys)
+        restore_indexes(conn, rebuild)
     if summary.features == 0:
         raise ImportFileError(f"{src.path.name} (layer {src.layer}) is empty: no features")
 

@@ -107,6 +107,37 @@ def restore_indexes(conn: psycopg.Connection, definitions: list[str]) -> None:
                      " land.land_users, land.map_sheets")
 
 
+#: Tables whose foreign keys a bulk load checks once at the end instead of row by row.
+BULK_TABLES = ("parcels", "parcel_purposes", "parcel_land_users")
+
+
+def drop_foreign_keys(conn: psycopg.Connection) -> list[tuple[str, str, str]]:
+    """Drop the foreign keys of the land tables a bulk load writes; return (table, name, def).
+
+    PostgreSQL checks a foreign key row by row on insert; adding it back at the end checks
+    all rows in one join (what pg_restore does). A violation then fails the whole import.
+    """
+    rows = conn.execute(
+        "SELECT t.relname, c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c"
+        " JOIN pg_class t ON t.oid = c.conrelid JOIN pg_namespace n ON n.oid = t.relnamespace"
+        " WHERE c.contype = 'f' AND n.nspname = 'land' AND t.relname = ANY(%s)"
+        " ORDER BY t.relname, c.conname",
+        (list(BULK_TABLES),),
+    ).fetchall()
+    for table, name, _ in rows:
+        conn.execute(psycopg.sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(
+            psycopg.sql.Identifier("land", table), psycopg.sql.Identifier(name)))
+    return [(str(t), str(n), str(d)) for t, n, d in rows]
+
+
+def restore_foreign_keys(conn: psycopg.Connection, keys: list[tuple[str, str, str]]) -> None:
+    """Add back foreign keys from their catalog definitions (each checked in one query)."""
+    for table, name, definition in keys:
+        conn.execute(psycopg.sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} {}").format(
+            psycopg.sql.Identifier("land", table), psycopg.sql.Identifier(name),
+            psycopg.sql.SQL(definition)))
+
+
 def _copy(conn: psycopg.Connection, statement: str, table: pa.Table) -> None:
     """Send an Arrow table to ``COPY … FROM STDIN (FORMAT csv)`` in one buffer."""
     buf = io.BytesIO()
