@@ -26,11 +26,15 @@ def ingest(
     max_wait: Annotated[float, typer.Option(help="Seconds before a partial batch flushes.")]
     = 0.2,
     rollups: Annotated[bool, typer.Option(help="Run the hourly rollups after commits.")] = True,
+    retire: Annotated[bool, typer.Option(
+        help="Take this client id out of service: store what its session holds (its share of "
+             "a shared group while it was stopped), delete the session, exit.")] = False,
 ) -> None:
     """Store MQTT readings in PostGIS until SIGTERM (then flush, acknowledge, exit 0)."""
     # Same pid, fresh interpreter: the ingester runs without the other areas' modules.
     args = ["--client-id", client_id, "--group", group, "--batch", str(batch),
-            "--max-wait", str(max_wait), *([] if rollups else ["--no-rollups"])]
+            "--max-wait", str(max_wait), *([] if rollups else ["--no-rollups"]),
+            *(["--retire"] if retire else [])]
     sys.stdout.flush()
     sys.stderr.flush()
     os.execv(sys.executable, [sys.executable, "-m", "sensors", *args])

@@ -25,6 +25,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--batch", type=int, default=1000)
     ap.add_argument("--max-wait", type=float, default=0.2)
     ap.add_argument("--no-rollups", action="store_true", help="leave rollups to another worker")
+    ap.add_argument("--retire", action="store_true",
+                    help="leave the shared group: store what the session holds, delete it, exit")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -33,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
         mqtt_url=settings.mqtt_url, database_url=settings.database_url,
         client_id=args.client_id, group=args.group or None, batch_messages=args.batch,
         max_wait=args.max_wait, receive_maximum=max(2 * args.batch, 20),
-        rollups=not args.no_rollups,
+        rollups=not args.no_rollups, retire=args.retire,
     ))
 
     def on_signal(_sig: int, _frame: FrameType | None) -> None:

@@ -24,6 +24,7 @@ from sensors.transport import Message, Subscriber
 log = logging.getLogger(__name__)
 
 ROLLUP_INTERVAL = 1.0  # s, at least, between two rollup runs
+RETIRE_QUIET = 3.0  # s without a message before a retiring ingester deems its session drained
 STOP_GRACE = 10.0  # s a stop request waits for the database before leaving the rest unacked
 
 
@@ -42,6 +43,7 @@ class IngestConfig:
     max_wait: float = 0.2
     receive_maximum: int = 2000
     rollups: bool = True  # run sensors.rollups after commits (off when a separate worker does)
+    retire: bool = False  # drain this client id's session, delete it, and exit
 
 
 @dataclass
@@ -130,6 +132,7 @@ class Ingester:
         self.queue: queue.Queue[Prepared | None] = queue.Queue(maxsize=1)
         self.failed = threading.Event()
         self.crashed = False
+        self.drained = False  # a retiring ingester found its session empty
 
     def stop(self) -> None:
         """Ask the loop to flush, acknowledge and return (safe from a signal handler)."""
@@ -229,6 +232,7 @@ class Ingester:
             if not ok:
                 self.failed.set()
                 lost += len(p.messages)
+            self.queue.task_done()
             if time.monotonic() > next_partitions:
                 # months ahead are created before the first reading of the month arrives
                 t = datetime.now(UTC)
@@ -249,11 +253,24 @@ class Ingester:
         committer.start()
         if self.config.rollups:
             self.rollups.start()
-        self.subscriber.start()
         cfg = self.config
+        self.subscriber.retiring = cfg.retire
+        self.subscriber.start()
+        idle_since = time.monotonic()
         try:
             while not self.stop_event.is_set():
                 batch = self.subscriber.take(cfg.batch_messages, cfg.max_wait)
+                if cfg.retire:
+                    # the session's queue arrives right after connecting: quiet, with every
+                    # batch committed and acknowledged (a full in-flight window is quiet too),
+                    # means drained
+                    busy = (batch or self.queue.unfinished_tasks
+                            or not self.subscriber.connected.is_set())
+                    if busy:
+                        idle_since = time.monotonic()
+                    elif time.monotonic() - idle_since > RETIRE_QUIET:
+                        self.drained = True
+                        self.stop_event.set()
                 if batch and (p := self._prepare(batch)) is not None:
                     self.queue.put(p)
             # Flush what was received before the stop request.
@@ -265,7 +282,7 @@ class Ingester:
         finally:
             self.queue.put(None)
             committer.join()
-            self.subscriber.stop()
+            self.subscriber.stop(forget=self.drained and not self.failed.is_set())
             self.rollups.stopping.set()
             self.writer.close()
             self.registry.close()

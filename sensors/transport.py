@@ -77,6 +77,7 @@ class Subscriber:
         self.address = parse_mqtt_url(url)
         self.topics = [f"$share/{group}/{t}" if group else t for t in topics]
         self.session = 0
+        self.retiring = False
         self.connected = threading.Event()
         self._cond = threading.Condition()
         self._buffer: list[Message] = []
@@ -112,7 +113,10 @@ class Subscriber:
             log.error("broker refused the connection: %s", rc)
             return
         self.session += 1
-        client.subscribe([(t, mqtt.SubscribeOptions(qos=1)) for t in self.topics])
+        if self.retiring:  # take no new share; what the session holds still arrives
+            client.unsubscribe(self.topics)
+        else:
+            client.subscribe([(t, mqtt.SubscribeOptions(qos=1)) for t in self.topics])
         log.info("connected to %s:%s (session %d, present=%s)", self.address.host,
                  self.address.port, self.session, getattr(flags, "session_present", None))
         self.connected.set()
@@ -174,7 +178,11 @@ class Subscriber:
                 sent += 1
         return sent
 
-    def stop(self) -> None:
-        """Disconnect after the acknowledgements already queued, and stop the network thread."""
-        self.client.disconnect()
+    def stop(self, forget: bool = False) -> None:
+        """Disconnect after the acknowledgements already queued; ``forget`` ends the session."""
+        props = None
+        if forget:
+            props = Properties(PacketTypes.DISCONNECT)
+            props.SessionExpiryInterval = 0
+        self.client.disconnect(properties=props)
         self.client.loop_stop()

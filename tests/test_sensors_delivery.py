@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import random
 import threading
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -164,3 +165,26 @@ def test_two_ingesters_share_the_load(database_url, mosquitto, ingesters, prefix
     assert all(n > 0 for n in counts), counts  # both took a share
     assert sum(counts) >= len(msgs)
     assert stored(database_url, prefix) == 2 * len(msgs)
+
+
+def test_retiring_a_stopped_member_of_a_shared_group(database_url, mosquitto, ingesters,
+                                                      prefix):
+    codes = list(make_stations(database_url, prefix, 4))
+    a = ingester(database_url, mosquitto, ingesters, group=prefix)
+    b = ingester(database_url, mosquitto, ingesters, group=prefix)
+    assert b.terminate() == 0
+    first = messages(codes, 250)
+    assert publish(mosquitto, first) == len(first)
+    # b's persistent session still takes its share of the group while b is stopped
+    assert wait_for(lambda: stored(database_url, prefix) > 0, timeout=30)
+    time.sleep(3)
+    assert stored(database_url, prefix) < 2 * len(first)  # b's share waits in its session
+    retire = ingester(database_url, mosquitto, ingesters, b.env["IOC_INGEST_CLIENT_ID"],
+                      "--retire", group=prefix, wait=False)
+    assert retire.proc is not None and retire.proc.wait(timeout=90) == 0, retire.output()
+    assert stored(database_url, prefix) == 2 * len(first)
+    assert int(retire.output().split("stopped: ")[-1].split(" messages")[0]) > 0
+    later = messages(codes, 100, start=START + timedelta(days=30))
+    assert publish(mosquitto, later) == len(later)  # all to a: the retired session is gone
+    assert wait_for(lambda: stored(database_url, prefix) == 2 * (len(first) + len(later)))
+    assert a.terminate() == 0
