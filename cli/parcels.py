@@ -16,15 +16,16 @@ from gis.parcels.importer import import_parcels
 from gis.parcels.model import Parcel
 from gis.parcels.queries import get_parcel, land_use_summary, list_parcels, parcel_at, parcel_at_xy
 
-app = typer.Typer(help="Cadastral parcels: import, look up, list, summarise.",
-                  no_args_is_help=True)
+app = typer.Typer(help="Cadastral parcels: import, look up, list, summarise.", no_args_is_help=True)
 
 JSON = typer.Option(False, "--json", help="Print JSON.")
 
 
 @app.command("import")
 def import_(
-    file: Annotated[Path, typer.Argument(metavar="FILE", help="GeoPackage, Shapefile or GeoJSON of parcels.")],
+    file: Annotated[
+        Path, typer.Argument(metavar="FILE", help="GeoPackage, Shapefile or GeoJSON of parcels.")
+    ],
     crs: str = typer.Option(..., help="VN-2000 TM-3 zone of the map sheets, e.g. EPSG:5897."),
     commune: str | None = typer.Option(None, help="Commune code when the file has none."),
     layer: str | None = typer.Option(None, help="Layer to read (default: the first)."),
@@ -131,8 +132,10 @@ def list_(
         return
     for p in parcels:
         codes = "+".join(q.code for q in p.purposes)
-        typer.echo(f"{p.sheet_number:5} {p.parcel_number:6}  {p.legal_area_m2:10.1f} m²  {codes:12}"
-                   f" {p.address or ''}")
+        typer.echo(
+            f"{p.sheet_number:5} {p.parcel_number:6}  {p.legal_area_m2:10.1f} m²  {codes:12}"
+            f" {p.address or ''}"
+        )
 
 
 @app.command()
@@ -145,8 +148,10 @@ def summary(
     if as_json:
         print_json(asdict(s))
         return
-    typer.echo(f"{s.commune_code} {s.commune_name}: {s.parcels} parcels,"
-               f" {s.legal_area_m2:,.1f} m² legal area")
+    typer.echo(
+        f"{s.commune_code} {s.commune_name}: {s.parcels} parcels,"
+        f" {s.legal_area_m2:,.1f} m² legal area"
+    )
     for row in s.codes:
         typer.echo(f"  {row.key}  {row.parcels:8} parcels {row.area_m2:14,.1f} m²  {row.name_vi}")
     for row in s.groups:
