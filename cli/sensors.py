@@ -112,6 +112,12 @@ def simulate(
 def broker_prepare(
     state: Annotated[Path, typer.Option(help="State directory.")] = STATE,
     port: Annotated[int, typer.Option(help="Listening port.")] = 1884,
+    bind: Annotated[str, typer.Option(help="Listening address (0.0.0.0 in a container).")] = (
+        "127.0.0.1"
+    ),
+    user: Annotated[
+        str | None, typer.Option(help="Account mosquitto runs as (default: the current one).")
+    ] = None,
 ) -> None:
     """Write config, accounts (ingester, simulator, one per station) and ACL."""
     from gis.db import connect
@@ -123,7 +129,7 @@ def broker_prepare(
             streams = broker.station_streams(conn)
     except DatabaseUnavailable:
         streams = {}
-    creds = broker.prepare(state, port, streams)
+    creds = broker.prepare(state, port, streams, bind=bind, user=user)
     typer.echo(f"{len(creds)} accounts, {len(streams)} stations in {state}")
 
 
@@ -152,11 +158,12 @@ def broker_url(
     account: Annotated[str, typer.Argument(help="ingester, simulator or a station code.")],
     state: Annotated[Path, typer.Option(help="State directory.")] = STATE,
     port: Annotated[int, typer.Option(help="Port.")] = 1884,
+    host: Annotated[str, typer.Option(help="Broker host name.")] = "127.0.0.1",
 ) -> None:
     """Print the mqtt:// URL (with password) of an account, for IOC_MQTT_URL."""
     from sensors import broker
 
-    typer.echo(broker.url_for(state, account, port))
+    typer.echo(broker.url_for(state, account, port, host))
 
 
 def register(app: typer.Typer) -> None:

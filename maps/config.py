@@ -17,7 +17,7 @@ class MapsSettings(Settings):
     pool_max: int = Field(default=10, ge=1)
     #: How long a request waits for a free database connection before a 503 (under load,
     #: requests queue rather than fail).
-    pool_wait_s: float = Field(default=120.0, gt=0)
+    pool_wait_s: float = Field(default=30.0, gt=0)
     #: Data directory holding rasters (land cover COG); default: the repository's data/.
     data_dir: str | None = None
     #: Listen for NOTIFY (cache invalidation and /events); off only for special benchmarks.

@@ -37,13 +37,21 @@ def mosquitto_binary() -> str:
     return found
 
 
-def render_config(port: int, state: Path, template: Path = TEMPLATE) -> str:
-    """The template with this instance's port, state directory and user filled in."""
+def render_config(
+    port: int,
+    state: Path,
+    template: Path = TEMPLATE,
+    *,
+    bind: str = "127.0.0.1",
+    user: str | None = None,
+) -> str:
+    """The template with this instance's port, address, state directory and user filled in."""
     text = template.read_text(encoding="utf-8")
     return (
         text.replace("@PORT@", str(port))
+        .replace("@BIND@", bind)
         .replace("@STATE@", str(state))
-        .replace("@USER@", getpass.getuser())
+        .replace("@USER@", user or getpass.getuser())
     )
 
 
@@ -87,11 +95,19 @@ def load_credentials(state: Path) -> dict[str, str]:
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
 
 
-def prepare(state: Path, port: int, stations: Mapping[str, Sequence[int]]) -> dict[str, str]:
+def prepare(
+    state: Path,
+    port: int,
+    stations: Mapping[str, Sequence[int]],
+    *,
+    bind: str = "127.0.0.1",
+    user: str | None = None,
+) -> dict[str, str]:
     """Write config, password file and ACL under ``state``; existing passwords are kept."""
     state = state.resolve()
     state.mkdir(parents=True, exist_ok=True)
-    (state / "mosquitto.conf").write_text(render_config(port, state), encoding="utf-8")
+    config = render_config(port, state, bind=bind, user=user)
+    (state / "mosquitto.conf").write_text(config, encoding="utf-8")
     creds = load_credentials(state)
     for user in (*RESERVED, *stations):
         creds.setdefault(user, secrets.token_urlsafe(18))

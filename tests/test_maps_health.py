@@ -27,7 +27,7 @@ def test_readyz_fails_without_broker_or_database(database_url, web_data):
     with TestClient(create_app(settings)) as c:
         r = c.get("/readyz")
         assert r.status_code == 503 and r.json()["database"] == "ok"
-    dead = maps_settings("postgresql://postgres@127.0.0.1:9/none", listen=False)
+    dead = maps_settings("postgresql://postgres@127.0.0.1:9/none", listen=False, pool_wait_s=2)
     with TestClient(create_app(dead)) as c:
         r = c.get("/readyz")
         assert r.status_code == 503 and r.json()["database"] != "ok"

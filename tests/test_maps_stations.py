@@ -53,7 +53,8 @@ def test_station_and_alert_tiles(client, demo_stations):
     layers = mapbox_vector_tile.decode(
         client.get(f"/tiles/stations,alerts/{z}/{x}/{y}.mvt").content
     )
-    colours = {f["properties"]["code"]: f["properties"]["color"]
+    # Other areas' tests add stations of their own to the same database: look at ours.
+    colours = {f["properties"]["code"]: f["properties"].get("color")
                for f in layers["stations"]["features"]}  # fmt: skip
     assert colours["WEBAIR1"] == "#00e400" and colours["WEBAIR3"] == "#8f3f97"
     alerts = [f["properties"] for f in layers["alerts"]["features"]]
@@ -66,9 +67,11 @@ def test_parcels_near_exceeding_stations(client, conn, demo_stations):
         "SELECT p.fid FROM layers.parcels p, sensor.stations s WHERE s.code = 'WEBAIR3'"
         " AND ST_DWithin(p.geom::geography, s.geom::geography, 300)"
     )}  # fmt: skip
-    got = {(p["sheet_number"], p["parcel_number"]) for p in doc["parcels"]}
+    # Other areas' tests may add exceeding stations of their own: look at WEBAIR3's parcels.
+    ours = [p for p in doc["parcels"] if p["station"] == "WEBAIR3"]
+    got = {(p["sheet_number"], p["parcel_number"]) for p in ours}
     assert len(got) == len(want) and want
-    assert all(p["distance_m"] <= 300 and p["station"] == "WEBAIR3" for p in doc["parcels"])
+    assert all(p["distance_m"] <= 300 for p in doc["parcels"])
     none = client.get("/parcels/near-exceeding", params={"distance": 300, "parameter": "so2"})
     assert none.json()["parcels"] == []
     assert client.get("/parcels/near-exceeding", params={"distance": -1}).status_code == 400

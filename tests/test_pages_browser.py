@@ -22,9 +22,13 @@ import pyogrio
 import pytest
 
 from gis.settings import to_libpq_url
+from sensors.indices.categories import VN_AQI_CATEGORIES, WQI_BANDS
 from sensors.stations import StationRecord, register
 from tests.fixtures.land import SAMPLE_COMMUNE
 from tests.fixtures.sensors import IngesterProcess, ReliablePublisher, wait_for
+
+# Every name a station pin may carry: the AQI categories and the WQI bands.
+CATEGORY_NAMES = tuple(c.name_vi for c in (*VN_AQI_CATEGORIES, *WQI_BANDS))
 
 ROOT = Path(__file__).resolve().parents[1]
 RUNNER = ROOT / "tests" / "browser" / "run.mjs"
@@ -186,7 +190,7 @@ def test_environment_page_stations_and_series(live_server: Any, feed: Feed) -> N
     c = result["checks"]
     assert c["pins"] >= 1
     # Colour never alone: every pin carries its category's name.
-    names = ("Tốt", "Trung bình", "Kém", "Xấu", "Rất xấu", "Nguy hại", "Chưa có dữ liệu")
+    names = (*CATEGORY_NAMES, "Chưa có dữ liệu")
     assert all(any(n in label for n in names) for label in c["pin_labels"]), c["pin_labels"]
     assert "Tốt (0–50)" in c["legend"] and "Vượt ngưỡng" in c["legend"]
     assert "Bề mặt AQI nội suy" in " ".join(c["overlays"])

@@ -34,6 +34,13 @@ def test_config_renders_every_tuning_option(tmp_path):
                  "max_queued_messages 1000000", "allow_anonymous false", "listener 1884"):
         assert line in text
     assert "@" not in text.replace("@STATE@", "")  # every placeholder filled
+    assert "listener 1884 127.0.0.1" in text  # loopback unless told otherwise
+
+
+def test_config_for_a_container_listens_everywhere_as_mosquitto(tmp_path):
+    text = ours.render_config(1884, tmp_path, bind="0.0.0.0", user="mosquitto")
+    assert "listener 1884 0.0.0.0" in text
+    assert "\nuser mosquitto\n" in text
 
 
 def test_acl_station_writes_only_its_own_topics(mosquitto):
