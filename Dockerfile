@@ -8,7 +8,7 @@ RUN if [ -f package.json ]; then npm ci --omit=dev --no-audit --no-fund; else mk
 FROM python:3.11-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends postgresql-client mosquitto-clients curl \
+    && apt-get install -y --no-install-recommends postgresql-client mosquitto mosquitto-clients curl \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY pyproject.toml README.md ./
