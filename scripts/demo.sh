@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# The ioc-gis demo on this machine: set up what is missing, load the sample data, start the broker,
+# the ingester, a station simulator and the web app, then print the URLs.
+# Idempotent: a second run reloads nothing that is already there and restarts the processes.
+#   scripts/demo.sh          start (or restart) the demo
+#   scripts/demo.sh stop     stop the demo's processes
+set -euo pipefail
+cd "$(dirname "$0")/.."
+IOC=.venv/bin/iocgis
+RUN=var/demo
+PORT=${IOC_DEMO_PORT:-8000}
+HOST=${IOC_DEMO_HOST:-127.0.0.1}
+mkdir -p "$RUN"
+say() { printf '\033[1m[demo]\033[0m %s\n' "$*"; }
+
+stop_process() {  # stop_process NAME: the demo process recorded in var/demo/NAME.pid
+  local pidfile="$RUN/$1.pid"
+  [ -f "$pidfile" ] || return 0
+  local pid; pid=$(cat "$pidfile")
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+  fi
+  rm -f "$pidfile"
+}
+
+start_process() {  # start_process NAME COMMAND...: in its own process group, log in var/demo
+  local name=$1; shift
+  setsid "$@" >"$RUN/$name.log" 2>&1 < /dev/null &
+  echo $! > "$RUN/$name.pid"
+}
+
+if [ "${1:-}" = stop ]; then
+  for p in simulator web ingester; do stop_process "$p"; done
+  bash scripts/broker.sh stop || true
+  say "stopped"
+  exit 0
+fi
+
+bash scripts/setup.sh
+
+say "administrative units (34 provinces, 3,321 communes, former units and mappings)"
+$IOC admin load
+say "land-use planning sample"
+$IOC layers load-planning
+say "sample parcels in four Hà Nội communes (synthetic, generated inside the real boundaries)"
+$IOC data synth-parcels --commune 00070 --commune 00004 --commune 00082 --commune 00097 \
+  --count 6000 --seed 1 --out "$RUN/sample_parcels.gpkg" --import
+say "monitoring stations"
+$IOC stations import data/stations/demo_stations.csv
+
+for p in simulator web ingester; do stop_process "$p"; done
+say "broker (our Mosquitto config) on 127.0.0.1:${IOC_MQTT_PORT:-1884}"
+bash scripts/broker.sh
+INGEST_URL=$($IOC broker url ingester)
+SIM_URL=$($IOC broker url simulator)
+
+say "ingester"
+IOC_MQTT_URL=$INGEST_URL start_process ingester "$IOC" ingest
+say "30 days of hourly readings for every station (published through the broker)"
+IOC_MQTT_URL=$SIM_URL $IOC simulate --stations 11 --rate 250 --duration 32 --step-minutes 60
+say "live readings every minute (simulator in the background)"
+IOC_MQTT_URL=$SIM_URL start_process simulator bash -c \
+  "while true; do \"$IOC\" simulate --stations 11 --rate 11 --duration 5 --step-minutes 5; sleep 55; done"
+say "web app"
+IOC_MQTT_URL=$INGEST_URL start_process web "$IOC" serve --host "$HOST" --port "$PORT"
+for _ in $(seq 1 60); do
+  curl -fsS "http://$HOST:$PORT/healthz" >/dev/null 2>&1 && break; sleep 0.5
+done
+curl -fsS "http://$HOST:$PORT/healthz" >/dev/null || { echo "the web app did not start: see $RUN/web.log" >&2; exit 1; }
+
+say "what is loaded:"
+psql_url=$(.venv/bin/python -c 'from gis.settings import get_settings, to_libpq_url; print(to_libpq_url(get_settings().database_url))')
+psql "$psql_url" -qAt -F ' ' -c "
+  SELECT 'provinces', count(*) FROM admin.provinces UNION ALL
+  SELECT 'communes', count(*) FROM admin.communes UNION ALL
+  SELECT 'parcels (current)', count(*) FROM land.parcels WHERE valid_to IS NULL UNION ALL
+  SELECT 'planning zones', count(*) FROM land.planning_zones UNION ALL
+  SELECT 'stations', count(*) FROM sensor.stations UNION ALL
+  SELECT 'observations', count(*) FROM sensor.observations UNION ALL
+  SELECT 'hourly AQI values', count(*) FROM sensor.aqi_hourly" | sed 's/^/    /'
+say "a station's latest PM2.5 readings (iocgis observations export):"
+$IOC observations export --station HCM-HA-1 --parameter pm25 \
+  --from "$(date -u -d '-3 hours' +%Y-%m-%dT%H:%M:%SZ)" --to "$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%SZ)" | tail -n 4 | sed 's/^/    /'
+cat <<MSG
+
+ioc-gis is running:
+  Land officials (parcels):   http://$HOST:$PORT/maps/parcels
+  Environmental staff:        http://$HOST:$PORT/maps/environment
+  IOC wall:                   http://$HOST:$PORT/wall?province=01
+  OGC API Features:           http://$HOST:$PORT/collections    (OpenAPI: /api)
+  Logs: $RUN/*.log        Stop: scripts/demo.sh stop
+MSG
