@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from cli import admin, db
+from cli import admin, data, db, indices, parcels, sensors, serve
 from cli.common import run_app
 
 app = typer.Typer(
@@ -17,12 +17,12 @@ app = typer.Typer(
 )
 app.add_typer(db.app, name="db")
 app.add_typer(admin.app, name="admin")
-app.add_typer(__import__("cli.parcels").parcels.app, name="parcels")
-app.add_typer(__import__("cli.data").data.app, name="data")
-app.command("serve")(__import__("cli.serve").serve.serve)
-app.add_typer(__import__("cli.serve").serve.layers_app, name="layers")
-__import__("cli.sensors").sensors.register(app)  # ingest, simulate, stations, observations, broker
-__import__("cli.indices").indices.register(app)  # aqi, wqi
+app.add_typer(parcels.app, name="parcels")
+app.add_typer(data.app, name="data")
+app.command("serve")(serve.serve)
+app.add_typer(serve.layers_app, name="layers")
+sensors.register(app)  # ingest, simulate, stations, observations, broker
+indices.register(app)  # aqi, wqi
 
 
 def main() -> None:
