@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from gis.parcels.model import CONTRACT_FIELDS
 from gis.synth.attrs import (
     ORIGIN_FARM,
     ORIGIN_HOUSE,
@@ -23,22 +24,8 @@ from gis.synth.layout import FIELD, GARDEN, PUBLIC, RES
 from gis.synth.sheets import assign_sheets
 from gis.synth.source import CommuneShape
 
-#: Fields written, in order (the FILE CONTRACT of the parcel importer).
-FIELDS = (
-    "commune_code",
-    "sheet_number",
-    "parcel_number",
-    "land_use",
-    "address",
-    "certificate_number",
-    "old_sheet_number",
-    "old_parcel_number",
-    "term",
-    "origin",
-    "user_name",
-    "user_id_number",
-    "user_address",
-)
+#: Fields written, in order: exactly the parcel importer's file contract, commune first.
+FIELDS = ("commune_code", *(f for f in CONTRACT_FIELDS if f != "commune_code"))
 #: Share of private parcels with a certificate, and with old sheet/parcel numbers.
 CERTIFIED = 0.88
 RENUMBERED = 0.35
