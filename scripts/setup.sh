@@ -44,7 +44,8 @@ want=$(sha256sum pyproject.toml | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   say "installing ioc-gis and its dependencies into .venv"
   .venv/bin/python -m pip install -q --upgrade pip >/dev/null
-  .venv/bin/python -m pip install -q -e ".[dev]"
+  .venv/bin/python -m pip install -q -e ".[dev]" > .venv/pip-install.log 2>&1 \
+    || { cat .venv/pip-install.log >&2; echo "pip install failed" >&2; exit 1; }
   echo "$want" > "$stamp"
 fi
 
