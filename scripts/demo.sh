@@ -72,13 +72,15 @@ curl -fsS "http://$HOST:$PORT/healthz" >/dev/null || { echo "the web app did not
 say "what is loaded:"
 psql_url=$(.venv/bin/python -c 'from gis.settings import get_settings, to_libpq_url; print(to_libpq_url(get_settings().database_url))')
 psql "$psql_url" -qAt -F ' ' -c "
-  SELECT 'provinces', count(*) FROM admin.provinces UNION ALL
-  SELECT 'communes', count(*) FROM admin.communes UNION ALL
-  SELECT 'parcels (current)', count(*) FROM land.parcels WHERE valid_to IS NULL UNION ALL
-  SELECT 'planning zones', count(*) FROM land.planning_zones UNION ALL
-  SELECT 'stations', count(*) FROM sensor.stations UNION ALL
-  SELECT 'observations', count(*) FROM sensor.observations UNION ALL
-  SELECT 'hourly AQI values', count(*) FROM sensor.aqi_hourly" | sed 's/^/    /'
+  SELECT what, n FROM (VALUES
+    (1, 'provinces', (SELECT count(*) FROM admin.provinces)),
+    (2, 'communes', (SELECT count(*) FROM admin.communes)),
+    (3, 'parcels (current)', (SELECT count(*) FROM land.parcels WHERE valid_to IS NULL)),
+    (4, 'planning zones', (SELECT count(*) FROM land.planning_zones)),
+    (5, 'stations', (SELECT count(*) FROM sensor.stations)),
+    (6, 'observations', (SELECT count(*) FROM sensor.observations)),
+    (7, 'hourly AQI values', (SELECT count(*) FROM sensor.aqi_hourly))
+  ) AS t(k, what, n) ORDER BY k" | sed 's/^/    /'
 say "a station's latest PM2.5 readings (iocgis observations export):"
 $IOC observations export --station HCM-HA-1 --parameter pm25 \
   --from "$(date -u -d '-3 hours' +%Y-%m-%dT%H:%M:%SZ)" --to "$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%SZ)" | tail -n 4 | sed 's/^/    /'
