@@ -33,6 +33,9 @@ PARCEL_COLUMNS = (
 )
 _CSV = pacsv.WriteOptions(include_header=False)
 
+#: The parcel ids of a batch are new (drawn from the sequence), so a link can only repeat inside
+#: the batch (one user listed twice on a parcel): DISTINCT, not ON CONFLICT, which costs a
+#: speculative insertion per row.
 _USERS_SQL = (
     # Users with an ID number: one row per ID (the first name/address seen is kept).
     """
@@ -51,8 +54,7 @@ _USERS_SQL = (
             WHERE a.id IS NULL))
     )
     INSERT INTO land.parcel_land_users (parcel_id, land_user_id)
-    SELECT s.parcel_id, ids.id FROM parcel_users_stage s JOIN ids USING (id_number)
-    ON CONFLICT DO NOTHING
+    SELECT DISTINCT s.parcel_id, ids.id FROM parcel_users_stage s JOIN ids USING (id_number)
     """,
     # Users without an ID number: matched on name and address.
     """
@@ -64,10 +66,9 @@ _USERS_SQL = (
     """,
     """
     INSERT INTO land.parcel_land_users (parcel_id, land_user_id)
-    SELECT s.parcel_id, u.id FROM parcel_users_stage s
+    SELECT DISTINCT s.parcel_id, u.id FROM parcel_users_stage s
     JOIN land.land_users u ON u.id_number IS NULL AND s.id_number IS NULL
         AND u.full_name = s.full_name AND u.address IS NOT DISTINCT FROM s.address
-    ON CONFLICT DO NOTHING
     """,
 )
 
@@ -298,7 +299,6 @@ class Writer:
             "address": pa.array(p.u_address[sel], pa.string()),
         })
         _copy(self.conn, "COPY parcel_users_stage FROM STDIN (FORMAT csv)", table)
-        self.conn.execute("ANALYZE parcel_users_stage")
         for statement in _USERS_SQL:
             self.conn.execute(statement)
 
