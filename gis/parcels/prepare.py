@@ -107,6 +107,7 @@ class Prepared:
     u_address: np.ndarray
     content_hash: np.ndarray = field(default_factory=lambda: np.array([], dtype=object))
     native_hex: np.ndarray = field(default_factory=lambda: np.array([], dtype=object))
+    wgs84_hex: np.ndarray = field(default_factory=lambda: np.array([], dtype=object))
     rejects: list[tuple[int, str]] = field(default_factory=list)
 
 
@@ -206,6 +207,8 @@ def prepare_batch(frame: dict[str, Any], wkb: np.ndarray, offset: int, ctx: Cont
         rejects=[(int(i), str(reason[i])) for i in np.flatnonzero(~keep_mask)],
     )  # fmt: skip
     prepared.native_hex = ewkb_hex(prepared.geom, ctx.srid)
+    # Here rather than in the writer: this runs in the preparing thread, overlapping the COPY.
+    prepared.wgs84_hex = ewkb_hex(to_wgs84(prepared.geom, ctx.srid), WGS84)
     prepared.content_hash = content_hashes(prepared, ctx.srid)
     return prepared
 
@@ -213,7 +216,7 @@ def prepare_batch(frame: dict[str, Any], wkb: np.ndarray, offset: int, ctx: Cont
 def ewkb_hex(multipolygons: np.ndarray, srid: int) -> np.ndarray:
     """Hex EWKB (with SRID) of multipolygons, the text form PostGIS reads in COPY."""
     prefix = "0106000020" + struct.pack("<I", srid).hex()  # little endian, MultiPolygon + SRID
-    wkb = shapely.to_wkb(multipolygons, byte_order=1)
+    wkb = shapely.to_wkb(multipolygons, byte_order=1)  # bytes.hex() beats GEOS's hex writer
     return np.array([prefix + w[5:].hex() for w in wkb], dtype=object)
 
 

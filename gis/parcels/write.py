@@ -19,8 +19,7 @@ import pyarrow.csv as pacsv
 import shapely
 from psycopg.types.json import Jsonb
 
-from gis.crs import WGS84
-from gis.parcels.prepare import Prepared, to_wgs84
+from gis.parcels.prepare import Prepared
 
 #: Commune boundaries are simplified (about 110 m, Douglas-Peucker at 0.001°): a parcel's point
 #: on the surface may fall this far outside the stored boundary and still be accepted.
@@ -244,7 +243,6 @@ class Writer:
             ).fetchall()],
             dtype=np.int64,
         )
-        wgs = shapely.set_srid(to_wgs84(p.geom[todo], self.srid), WGS84)
         table = pa.table({
             "id": ids,
             "commune_code": pa.array(p.commune_code[todo], pa.string()),
@@ -255,7 +253,7 @@ class Writer:
             "legal_area_m2": p.legal_area[todo],
             "srid": np.full(len(todo), self.srid, dtype=np.int64),
             "geom_native": pa.array(p.native_hex[todo], pa.string()),
-            "geom": pa.array(shapely.to_wkb(wgs, hex=True, include_srid=True)),
+            "geom": pa.array(p.wgs84_hex[todo], pa.string()),
             "content_hash": pa.array(p.content_hash[todo], pa.string()),
             "import_id": pa.array([self.import_id] * len(todo), pa.int64()),
         })
