@@ -247,14 +247,14 @@ def test_unknown_or_unusable_crs(crs: str, database_url: str, make_parcels: Make
         import_parcels(path, crs, url=database_url)
 
 
-def test_bulk_mode_rebuilds_the_spatial_indexes(
+def test_bulk_mode_rebuilds_the_secondary_indexes(
     database_url: str, conn: psycopg.Connection, make_parcels: Make, tmp_path: Path
 ) -> None:
     path = tmp_path / "bulk.gpkg"
     make_parcels(6, start=380, first_sheet=180).to_file(path, driver="GPKG")
     before = conn.execute(
-        "SELECT indexdef FROM pg_indexes WHERE schemaname = 'land' AND tablename = 'parcels'"
-        " ORDER BY indexname"
+        "SELECT indexdef FROM pg_indexes WHERE schemaname = 'land' AND tablename IN"
+        " ('parcels', 'parcel_purposes', 'parcel_land_users') ORDER BY indexname"
     ).fetchall()
     keys = (
         "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint"
@@ -262,12 +262,13 @@ def test_bulk_mode_rebuilds_the_spatial_indexes(
     )
     keys_before = conn.execute(keys).fetchall()
     assert sum("USING gist" in d for (d,) in before) == 2
+    assert len(before) >= 10  # 6 on parcels, 2 on purposes, 2 on land-user links
     assert len(keys_before) >= 7
     assert import_parcels(path, CRS, bulk=True, batch_size=4, url=database_url).added == 6
     conn.rollback()
     after = conn.execute(
-        "SELECT indexdef FROM pg_indexes WHERE schemaname = 'land' AND tablename = 'parcels'"
-        " ORDER BY indexname"
+        "SELECT indexdef FROM pg_indexes WHERE schemaname = 'land' AND tablename IN"
+        " ('parcels', 'parcel_purposes', 'parcel_land_users') ORDER BY indexname"
     ).fetchall()
     assert after == before
     assert conn.execute(keys).fetchall() == keys_before

@@ -30,8 +30,8 @@ from gis.parcels.read import (
 from gis.parcels.validate import as_positive_int, commune_codes, valid_commune_format
 from gis.parcels.write import (
     Writer,
+    drop_bulk_indexes,
     drop_foreign_keys,
-    drop_spatial_indexes,
     restore_foreign_keys,
     restore_indexes,
     tune_session,
@@ -40,7 +40,7 @@ from gis.parcels.write import (
 #: Features per batch: large enough for vectorised work, small enough to bound memory.
 BATCH_SIZE = 25_000
 #: An import of at least this many features, and at least as many as the current parcels,
-#: rebuilds the spatial indexes and checks the foreign keys once at the end instead of row by
+#: rebuilds the secondary indexes and checks the foreign keys once at the end instead of row by
 #: row (it locks the land tables until it commits).
 BULK_MIN_FEATURES = 100_000
 
@@ -96,7 +96,7 @@ def raw_feature(attrs: dict[str, Any], wkb: np.ndarray, pos: int, crs: str) -> d
 
 
 def _is_bulk(conn: Any, features: int) -> bool:
-    """A large load relative to the table: rebuild rather than grow the spatial indexes."""
+    """A large load relative to the table: rebuild rather than grow the secondary indexes."""
     if features < BULK_MIN_FEATURES:
         return False
     row = conn.execute(
@@ -127,7 +127,7 @@ def import_parcels(
 ) -> ImportSummary:
     """Import a parcel file into land.parcels (one transaction); rejects go to import_rejects.
 
-    ``bulk`` rebuilds the spatial indexes and re-checks the foreign keys once after loading
+    ``bulk`` rebuilds the secondary indexes and re-checks the foreign keys once after loading
     (default: for large first loads, see BULK_MIN_FEATURES); readers of land.parcels wait
     until the import commits.
     """
@@ -209,7 +209,7 @@ def _run(conn: Any, src: SourceFile, srid: int, commune: str | None, summary: Im
             commune_shape=lookups.commune_shape,
             sheet_srid=lookups.sheet_srid,
         )
-        rebuild = drop_spatial_indexes(conn) if bulk else []
+        rebuild = drop_bulk_indexes(conn) if bulk else []
         foreign_keys = drop_foreign_keys(conn) if bulk else []
         crs_text = src.crs.to_string()
         for offset, attrs, wkb, prepared in _prepared_batches(src, ctx, batch_size):

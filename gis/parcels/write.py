@@ -83,15 +83,25 @@ def tune_session(conn: psycopg.Connection) -> None:
     conn.execute("SET LOCAL maintenance_work_mem = '256MB'")
 
 
-def drop_spatial_indexes(conn: psycopg.Connection) -> list[str]:
-    """Drop the GiST indexes of land.parcels (bulk loads); return their definitions.
+#: Tables a bulk load fills (their foreign keys and secondary indexes are rebuilt at the end).
+BULK_TABLES = ("parcels", "parcel_purposes", "parcel_land_users")
+#: Indexes the load itself reads (current versions of a batch's sheets), so never dropped.
+KEEP_DURING_LOAD = ("parcels_sheet_idx",)
 
-    Building a GiST index once is several times faster than growing it row by row. The drop
-    holds an exclusive lock on land.parcels until the import commits.
+
+def drop_bulk_indexes(conn: psycopg.Connection) -> list[str]:
+    """Drop the secondary indexes of the bulk tables (bulk loads); return their definitions.
+
+    GiST and non-unique B-tree indexes are built once at the end, several times faster than
+    growing them row by row; unique ones stay (they guard the load). The drop holds an
+    exclusive lock on those tables until the import commits.
     """
     rows = conn.execute(
-        "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'land'"
-        " AND tablename = 'parcels' AND indexdef LIKE '%USING gist%' ORDER BY indexname"
+        "SELECT c.relname, pg_get_indexdef(c.oid) FROM pg_index x"
+        " JOIN pg_class c ON c.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid"
+        " WHERE t.relnamespace = 'land'::regnamespace AND t.relname = ANY(%s)"
+        " AND NOT x.indisunique AND c.relname <> ALL(%s) ORDER BY c.relname",
+        (list(BULK_TABLES), list(KEEP_DURING_LOAD)),
     ).fetchall()
     for name, _ in rows:
         conn.execute(psycopg.sql.SQL("DROP INDEX land.{}").format(psycopg.sql.Identifier(name)))
@@ -105,10 +115,6 @@ def restore_indexes(conn: psycopg.Connection, definitions: list[str]) -> None:
     if definitions:  # fresh statistics after a bulk load, so the planner uses the indexes
         conn.execute("ANALYZE land.parcels, land.parcel_purposes, land.parcel_land_users,"
                      " land.land_users, land.map_sheets")
-
-
-#: Tables whose foreign keys a bulk load checks once at the end instead of row by row.
-BULK_TABLES = ("parcels", "parcel_purposes", "parcel_land_users")
 
 
 def drop_foreign_keys(conn: psycopg.Connection) -> list[tuple[str, str, str]]:
