@@ -37,8 +37,10 @@ from gis.parcels.write import (
     tune_session,
 )
 
-#: Features per batch: large enough for vectorised work, small enough to bound memory.
-BATCH_SIZE = 25_000
+#: Features per batch: large enough for vectorised work, small enough to bound memory, and
+#: small enough that preparing the first batch (not overlapped with writing) is short.
+#: Measured at 100k parcels: 12,500 beats 8,000 and 25,000 (by about 1.3 s).
+BATCH_SIZE = 12_500
 #: An import of at least this many features, and at least as many as the current parcels,
 #: rebuilds the secondary indexes and checks the foreign keys once at the end instead of row by
 #: row (it locks the land tables until it commits).
