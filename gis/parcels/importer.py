@@ -199,9 +199,9 @@ def _run(conn: Any, src: SourceFile, srid: int, commune: str | None, summary: Im
         # all read before a bulk load locks the tables they live in.
         lookup_conn.execute("SET lock_timeout = '30s'")  # an error, never a silent wait
         lookups = Writer(lookup_conn, srid, None)
-        for code in set(communes[valid_commune_format(communes)]):
-            if lookups.commune_shape(code) is not None:
-                lookups.sheet_srid(code, 0)
+        codes = set(communes[valid_commune_format(communes)])
+        lookups.preload(codes)
+        writer.preload_sheets(c for c in codes if lookups.commune_shape(c) is not None)
         ctx = Context(
             srid=srid,
             commune=commune,

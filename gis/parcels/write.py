@@ -175,6 +175,38 @@ class Writer:
             self._shapes[code] = None if shape is None else (shape, COMMUNE_MARGIN_M)
         return self._shapes[code]
 
+    def preload(self, codes: Iterable[str]) -> None:
+        """Read the shapes and registered sheets of many communes in two queries, not 2 each."""
+        todo = sorted({str(c) for c in codes} - set(self._shapes))
+        if not todo:
+            return
+        found: dict[str, Any] = dict(self.conn.execute(
+            "SELECT code::text, ST_AsBinary(ST_Transform(geom, %s)) FROM admin.communes"
+            " WHERE code = ANY(%s::char(5)[])",
+            (self.srid, todo),
+        ).fetchall())
+        for code in todo:
+            shape = shapely.from_wkb(found[code]) if found.get(code) is not None else None
+            if shape is not None:
+                shapely.prepare(shape)
+            self._shapes[code] = None if shape is None else (shape, COMMUNE_MARGIN_M)
+        self.preload_sheets([c for c in todo if self._shapes[c] is not None])
+
+    def preload_sheets(self, codes: Iterable[str]) -> None:
+        """Read the registered sheets of many communes in one query."""
+        known = sorted({str(c) for c in codes} - set(self._sheets))
+        if not known:
+            return
+        rows = self.conn.execute(
+            "SELECT commune_code::text, sheet_number, id, srid FROM land.map_sheets"
+            " WHERE commune_code = ANY(%s::char(5)[])",
+            (known,),
+        ).fetchall()
+        for code in known:
+            self._sheets[code] = {}
+        for c, sheet, sid, srid in rows:
+            self._sheets[str(c)][int(sheet)] = (int(sid), int(srid))
+
     def _sheet_table(self, commune: str) -> dict[int, tuple[int, int]]:
         """Registered sheets of a commune: number → (id, srid), read once per commune."""
         if commune not in self._sheets:
