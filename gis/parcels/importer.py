@@ -17,6 +17,13 @@ from gis.crs import is_projected_metres, parse_crs
 from gis.db import connect
 from gis.errors import ImportFileError, NotFound, UnknownCRS
 from gis.landuse import code_lookup
+from gis.parcels.bulk import (
+    drop_bulk_indexes,
+    drop_foreign_keys,
+    restore_foreign_keys,
+    restore_indexes,
+    tune_session,
+)
 from gis.parcels.model import ImportSummary
 from gis.parcels.prepare import Context, Prepared, prepare_batch, transformer
 from gis.parcels.read import (
@@ -28,14 +35,7 @@ from gis.parcels.read import (
     read_keys,
 )
 from gis.parcels.validate import as_positive_int, commune_codes, valid_commune_format
-from gis.parcels.write import (
-    Writer,
-    drop_bulk_indexes,
-    drop_foreign_keys,
-    restore_foreign_keys,
-    restore_indexes,
-    tune_session,
-)
+from gis.parcels.write import Writer
 
 #: Features per batch: large enough for vectorised work, small enough to bound memory, and
 #: small enough that preparing the first batch (not overlapped with writing) is short.
