@@ -1,6 +1,5 @@
 """Exceedance alerts of QCVN 05:2023 and QCVN 08:2023, their episodes and NOTIFY."""
 
-# ruff: noqa: F811
 from __future__ import annotations
 
 import json
@@ -12,15 +11,7 @@ import pytest
 from gis.settings import to_libpq_url
 from sensors import rollups
 from sensors.indices.store import day_start
-from tests.test_indices_rollups import (  # noqa: F401
-    DAY,
-    T0,
-    H,
-    db,
-    ingest,
-    make_station,
-    series,
-)
+from tests.fixtures.indices import T0, H, ingest, make_station, series
 
 
 def test_alerts_and_notify(db, database_url: str) -> None:

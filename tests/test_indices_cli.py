@@ -14,13 +14,13 @@ from cli.main import app
 from gis.errors import InvalidInput, NotFound
 from sensors import rollups
 from sensors.indices import aqi_series, current_station_status, wqi_series
-from tests.test_indices_rollups import DAY, T0, H, db, ingest, make_station, series  # noqa: F401
+from tests.fixtures.indices import DAY, T0, H, ingest, make_station, series
 
 runner = CliRunner()
 
 
 @pytest.fixture()
-def air(db):  # noqa: F811
+def air(db):
     code, _sid, ds = make_station(db, "air", ["pm25", "no2"])
     ingest(db, series(ds["pm25"], [20.0] * 6) + series(ds["no2"], [118.7] * 6))
     rollups.process_pending(db)
@@ -28,7 +28,7 @@ def air(db):  # noqa: F811
 
 
 @pytest.fixture()
-def water(db):  # noqa: F811
+def water(db):
     code, _sid, ds = make_station(db, "water", ["ph", "bod5", "cod", "nh4", "coliform"])
     vals = {"ph": 7.0, "bod5": 5.0, "cod": 12.0, "nh4": 0.2, "coliform": 3000.0}
     ingest(db, [(ds[p], T0 + timedelta(minutes=5), v, None) for p, v in vals.items()])
@@ -36,7 +36,7 @@ def water(db):  # noqa: F811
     return code
 
 
-def test_aqi_series(air, db) -> None:  # noqa: F811
+def test_aqi_series(air, db) -> None:
     rows = aqi_series(air, T0, T0 + 6 * H, conn=db)
     assert [r["time"] for r in rows] == [T0 + i * H for i in range(1, 6)]
     first = rows[0]
@@ -50,7 +50,7 @@ def test_aqi_series(air, db) -> None:  # noqa: F811
     assert us[0]["dominant"] == "pm25" and us[0]["scheme"] == "us"
 
 
-def test_query_errors(air, db) -> None:  # noqa: F811
+def test_query_errors(air, db) -> None:
     with pytest.raises(NotFound):
         aqi_series("NO_SUCH", T0, T0 + H, conn=db)
     with pytest.raises(InvalidInput, match="scheme"):
@@ -61,7 +61,7 @@ def test_query_errors(air, db) -> None:  # noqa: F811
         wqi_series(air, T0, T0 + H, conn=db)
 
 
-def test_wqi_series(water, db) -> None:  # noqa: F811
+def test_wqi_series(water, db) -> None:
     rows = wqi_series(water, T0, T0 + H, conn=db)
     assert len(rows) == 1
     assert rows[0]["wqi"] is not None and rows[0]["parameters"] == sorted(
@@ -69,7 +69,7 @@ def test_wqi_series(water, db) -> None:  # noqa: F811
     )
 
 
-def test_current_station_status(air, water, db) -> None:  # noqa: F811
+def test_current_station_status(air, water, db) -> None:
     status = {s["station"]: s for s in current_station_status(conn=db)}
     a, w = status[air], status[water]
     # The latest hour with an AQI is hour 6: no reading, but c2 and c3 give a PM2.5 NowCast.

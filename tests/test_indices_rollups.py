@@ -2,90 +2,14 @@
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime, timedelta
 
 import numpy as np
-import psycopg
 import pytest
 
-from gis.settings import to_libpq_url
 from sensors import rollups
 from sensors.indices import daily_aqi, hourly_aqi, round_half_up, vn_sub_index
-from sensors.indices.store import day_start
-
-H = timedelta(hours=1)
-# 2026-03-10 00:00 local time (UTC+7) = 2026-03-09 17:00 UTC.
-DAY = date(2026, 3, 10)
-T0 = day_start(DAY)
-
-
-@pytest.fixture()
-def db(database_url: str):
-    """An autocommit-off connection whose work process_pending commits itself."""
-    with psycopg.connect(to_libpq_url(database_url)) as c:
-        c.execute(
-            "SELECT sensor.ensure_observation_partitions(%s, %s)",
-            [datetime(2025, 12, 1, tzinfo=UTC), datetime(2026, 5, 1, tzinfo=UTC)],
-        )
-        c.commit()
-        yield c
-
-
-def make_station(
-    conn: psycopg.Connection, kind: str, params: list[str]
-) -> tuple[str, int, dict[str, int]]:
-    code = f"T{uuid.uuid4().hex[:8]}"
-    sid = conn.execute(
-        "INSERT INTO sensor.stations (code, name, kind, geom) VALUES"
-        " (%s, %s, %s, ST_SetSRID(ST_MakePoint(105.85, 21.03), 4326)) RETURNING id",
-        [code, f"test {code}", kind],
-    ).fetchone()[0]
-    ds = {}
-    for p in params:
-        ds[p] = conn.execute(
-            "INSERT INTO sensor.datastreams (station_id, property_code, unit) VALUES (%s, %s, %s)"
-            " RETURNING id",
-            [sid, p, "ug/m3" if kind == "air" else "mg/L"],
-        ).fetchone()[0]
-    conn.commit()
-    return code, sid, ds
-
-
-def ingest(conn: psycopg.Connection, rows: list[tuple[int, datetime, float, str | None]]) -> None:
-    """Store readings and their pending pairs in one transaction, as the ingester does."""
-    with conn.transaction(), conn.cursor() as cur:
-        cur.executemany(
-            "INSERT INTO sensor.observations (datastream_id, phenomenon_time, result, quality)"
-            " VALUES (%s, %s, %s, %s) ON CONFLICT (datastream_id, phenomenon_time)"
-            " DO UPDATE SET result = EXCLUDED.result, quality = EXCLUDED.quality",
-            rows,
-        )
-        cur.executemany(
-            "INSERT INTO sensor.latest_observations (datastream_id, phenomenon_time, result,"
-            " quality, received_at) VALUES (%s, %s, %s, %s, now())"
-            " ON CONFLICT (datastream_id) DO UPDATE SET phenomenon_time ="
-            " EXCLUDED.phenomenon_time, result = EXCLUDED.result, quality = EXCLUDED.quality"
-            " WHERE sensor.latest_observations.phenomenon_time < EXCLUDED.phenomenon_time",
-            rows,
-        )
-        cur.executemany(
-            "INSERT INTO sensor.pending_rollups VALUES (%s, date_trunc('hour', %s))"
-            " ON CONFLICT DO NOTHING",
-            [(r[0], r[1]) for r in rows],
-        )
-
-
-def series(ds: int, values: list[float | None], start: datetime = T0, minutes=(10, 40)):
-    """Two readings per hour whose mean is the given hourly value."""
-    out = []
-    for i, v in enumerate(values):
-        if v is None:
-            continue
-        for k, m in enumerate(minutes):
-            delta = (1 if k == 0 else -1) if len(minutes) == 2 else 0
-            out.append((ds, start + i * H + timedelta(minutes=m), v + delta, None))
-    return out
+from tests.fixtures.indices import DAY, T0, H, ingest, make_station, series
 
 
 def test_hourly_daily_stats_and_coverage(db) -> None:

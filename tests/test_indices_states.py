@@ -1,20 +1,11 @@
 """Station states: working, trending, about to exceed, exceeding, offline, calibrating, fault."""
 
-# ruff: noqa: F811
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
 from sensors import rollups, states
-from tests.test_indices_rollups import (  # noqa: F401
-    DAY,
-    T0,
-    H,
-    db,
-    ingest,
-    make_station,
-    series,
-)
+from tests.fixtures.indices import T0, H, ingest, make_station, series
 
 
 def test_states(db) -> None:

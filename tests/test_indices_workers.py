@@ -1,6 +1,5 @@
 """Several rollup workers (one per ingester): they take turns and no pending pair is lost."""
 
-# ruff: noqa: F811
 from __future__ import annotations
 
 import threading
@@ -11,7 +10,7 @@ import pytest
 
 from gis.settings import to_libpq_url
 from sensors import rollups
-from tests.test_indices_rollups import db, ingest, make_station, series  # noqa: F401
+from tests.fixtures.indices import ingest, make_station, series
 
 
 def test_second_worker_waits_for_the_first_and_takes_the_rest(db, database_url: str) -> None:
