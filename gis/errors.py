@@ -25,3 +25,15 @@ class ImportFileError(InvalidInput):
 
 class DatabaseUnavailable(IocGisError):
     """The database cannot be reached."""
+
+
+class NotAuthenticated(IocGisError):
+    """Credentials were given but are not valid (unknown, revoked or expired key or token)."""
+
+
+class Forbidden(IocGisError):
+    """The caller is known but their role may not do this."""
+
+
+class ConfigurationError(IocGisError):
+    """The configuration is unsafe or inconsistent (e.g. a default secret in production)."""

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from functools import lru_cache
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: The development secret: refused outside development.
+DEV_SECRET_KEY = "development-only-not-a-secret"
+#: Passwords that are defaults somewhere (images, tutorials) and refused in production.
+DEFAULT_PASSWORDS = frozenset({"", "postgres", "password", "iocgis", "changeme", "secret", "admin"})
+MIN_SECRET_LENGTH = 32
 
 
 class Settings(BaseSettings):
@@ -24,6 +31,25 @@ class Settings(BaseSettings):
     )
     environment: Literal["development", "production"] = "development"
     statement_timeout_ms: int = Field(default=60_000, ge=100)
+    secret_key: str = Field(
+        default=DEV_SECRET_KEY,
+        description="Signs the pages' session cookies; 32+ random characters in production.",
+    )
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets(self) -> Settings:
+        """Outside development, refuse default or weak secrets (ValueError names the setting)."""
+        if self.environment == "development":
+            return self
+        problems = []
+        if self.secret_key == DEV_SECRET_KEY or len(self.secret_key) < MIN_SECRET_LENGTH:
+            problems.append(f"IOC_SECRET_KEY must be set to {MIN_SECRET_LENGTH}+ random characters")
+        for name, url in (("IOC_DATABASE_URL", self.database_url), ("IOC_MQTT_URL", self.mqtt_url)):
+            if (urlsplit(url).password or "") in DEFAULT_PASSWORDS:
+                problems.append(f"{name} must carry a non-default password")
+        if problems:
+            raise ValueError("refusing to start in production: " + "; ".join(problems))
+        return self
 
     @property
     def sqlalchemy_url(self) -> str:

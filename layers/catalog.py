@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from gis.access.roles import PUBLIC, ROLES, Role
 from gis.errors import NotFound
 from layers.styles import (
     LegendEntry,
@@ -20,9 +21,6 @@ from layers.styles import (
 )
 
 PropType = Literal["string", "integer", "number", "datetime", "boolean"]
-
-#: Everyone, before roles exist (issue 7 brings them).
-PUBLIC = "public"
 
 
 @dataclass(frozen=True)
@@ -52,7 +50,8 @@ class Layer:
     simplify_px: float = 0.0
     #: The datetime property OGC ``datetime`` filters on.
     time_property: str | None = None
-    roles: frozenset[str] = frozenset({PUBLIC})
+    #: Roles that may see the layer (default: every role).
+    roles: frozenset[Role] = frozenset(ROLES)
     #: Most features one tile carries; a cut tile says so in a response header.
     tile_cap: int = 20_000
     #: Change sources (layers.changes.source / NOTIFY) that invalidate this layer's tiles.

@@ -42,6 +42,11 @@ def _on_event(state: MapState) -> Any:
     return handle
 
 
+async def _reset_role(conn: Any) -> None:
+    """Back to the login role when a connection returns to the pool (belt and braces)."""
+    await conn.execute("RESET ROLE")
+
+
 def _lifespan(settings: MapsSettings) -> Any:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -55,6 +60,7 @@ def _lifespan(settings: MapsSettings) -> Any:
                 "application_name": "iocgis-maps",
                 "options": f"-c statement_timeout={settings.statement_timeout_ms}",
             },
+            reset=_reset_role,
             open=False,
         )
         sync_pool = AsyncConnectionPool(

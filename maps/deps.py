@@ -12,8 +12,8 @@ import psycopg
 from fastapi import Depends, Request
 from psycopg_pool import AsyncConnectionPool
 
+from gis.access.roles import PUBLIC, Role, aset_role
 from gis.errors import DatabaseUnavailable
-from layers.catalog import PUBLIC
 from layers.raster import SurfaceCache
 from layers.tilecache import TileCache
 from maps.config import MapsSettings
@@ -66,21 +66,45 @@ async def pooled(
         raise DatabaseUnavailable("no database connection available") from exc
 
 
-async def get_conn(state: StateDep) -> AsyncIterator[psycopg.AsyncConnection]:
-    """A pooled connection (autocommit) for the request."""
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: a subject (user name, token subject or ``anonymous``) and one role."""
+
+    subject: str
+    role: Role
+    #: How the caller proved it: anonymous, api_key, jwt or session.
+    method: str = "anonymous"
+
+
+ANONYMOUS = Principal("anonymous", PUBLIC)
+
+
+def get_principal(request: Request) -> Principal:
+    """The caller, as resolved by the authentication layer (anonymous if it gave nothing)."""
+    principal: Principal = getattr(request.state, "principal", ANONYMOUS)
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def get_role(principal: PrincipalDep) -> Role:
+    """The caller's role."""
+    return principal.role
+
+
+RoleDep = Annotated[Role, Depends(get_role)]
+
+
+async def get_conn(state: StateDep, role: RoleDep) -> AsyncIterator[psycopg.AsyncConnection]:
+    """A pooled connection (autocommit) running as the caller's database role."""
     async with pooled(state) as conn:
+        # Every checkout sets the role, so a connection never keeps a previous caller's role.
+        await aset_role(conn, role)
         yield conn
 
 
 ConnDep = Annotated[psycopg.AsyncConnection, Depends(get_conn)]
-
-
-def get_role() -> str:
-    """The caller's role; everyone is anonymous until roles arrive (issue 7)."""
-    return PUBLIC
-
-
-RoleDep = Annotated[str, Depends(get_role)]
 
 
 async def cancel_on_disconnect(

@@ -1,0 +1,62 @@
+"""The four roles of ioc-gis and the PostgreSQL roles that enforce them in the database.
+
+Each web request runs under the database role of its caller (``SET ROLE iocgis_<role>``), so what
+a role may read is decided by the grants of migration 0008_access, not only by the routes.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import psycopg
+from psycopg import sql
+
+from gis.errors import InvalidInput
+
+Role = Literal["public", "environment", "land", "admin"]
+
+#: Anonymous requests and the IOC wall.
+PUBLIC: Role = "public"
+#: Environment staff (Sở Nông nghiệp và Môi trường, environment side).
+ENVIRONMENT: Role = "environment"
+#: Land officials (cán bộ địa chính): the only role that sees land users' personal data.
+LAND: Role = "land"
+#: Administrators: users, audit log, metrics; no personal data (purpose limitation).
+ADMIN: Role = "admin"
+
+ROLES: tuple[Role, ...] = (PUBLIC, ENVIRONMENT, LAND, ADMIN)
+#: Roles allowed to see land users' personal data.
+PERSONAL_DATA_ROLES: frozenset[Role] = frozenset({LAND})
+#: The login role of the web app: a member of every role below, with no rights of its own.
+WEB_LOGIN_ROLE = "iocgis_web"
+
+
+def parse_role(text: str) -> Role:
+    """``text`` as a role; InvalidInput if it is not one of :data:`ROLES`."""
+    if text not in ROLES:
+        raise InvalidInput(f"unknown role {text!r}; expected one of {', '.join(ROLES)}")
+    return text
+
+
+def db_role(role: Role) -> str:
+    """The PostgreSQL role enforcing ``role`` (``iocgis_public`` …)."""
+    return "iocgis_" + parse_role(role)
+
+
+def sees_personal_data(role: Role) -> bool:
+    """Whether ``role`` may see land users' personal data."""
+    return role in PERSONAL_DATA_ROLES
+
+
+def _set_role_sql(role: Role) -> sql.Composed:
+    return sql.SQL("SET ROLE {}").format(sql.Identifier(db_role(role)))
+
+
+def set_role(conn: psycopg.Connection, role: Role) -> None:
+    """Run the rest of ``conn``'s session (or transaction) as ``role``'s database role."""
+    conn.execute(_set_role_sql(role))
+
+
+async def aset_role(conn: psycopg.AsyncConnection, role: Role) -> None:
+    """:func:`set_role` for an async connection."""
+    await conn.execute(_set_role_sql(role))
