@@ -14,6 +14,8 @@ DEV_SECRET_KEY = "development-only-not-a-secret"
 #: Passwords that are defaults somewhere (images, tutorials) and refused in production.
 DEFAULT_PASSWORDS = frozenset({"", "postgres", "password", "iocgis", "changeme", "secret", "admin"})
 MIN_SECRET_LENGTH = 32
+WEAK = {*DEFAULT_PASSWORDS, None}
+DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/iocgis"
 
 
 class Settings(BaseSettings):
@@ -22,7 +24,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="IOC_", env_file=".env", extra="ignore")
 
     database_url: str = Field(
-        default="postgresql://postgres@127.0.0.1:5432/iocgis",
+        default=DEFAULT_DATABASE_URL,
         description="PostgreSQL/PostGIS connection URL (libpq form).",
     )
     mqtt_url: str = Field(
@@ -44,8 +46,11 @@ class Settings(BaseSettings):
         problems = []
         if self.secret_key == DEV_SECRET_KEY or len(self.secret_key) < MIN_SECRET_LENGTH:
             problems.append(f"IOC_SECRET_KEY must be set to {MIN_SECRET_LENGTH}+ random characters")
+        if self.database_url == DEFAULT_DATABASE_URL:
+            problems.append("IOC_DATABASE_URL must be set (the default has no password)")
         for name, url in (("IOC_DATABASE_URL", self.database_url), ("IOC_MQTT_URL", self.mqtt_url)):
-            if (urlsplit(url).password or "") in DEFAULT_PASSWORDS:
+            parts = urlsplit(url)
+            if url != DEFAULT_DATABASE_URL and parts.username and parts.password in WEAK:
                 problems.append(f"{name} must carry a non-default password")
         if problems:
             raise ValueError("refusing to start in production: " + "; ".join(problems))

@@ -60,3 +60,15 @@ def set_role(conn: psycopg.Connection, role: Role) -> None:
 async def aset_role(conn: psycopg.AsyncConnection, role: Role) -> None:
     """:func:`set_role` for an async connection."""
     await conn.execute(_set_role_sql(role))
+
+
+def set_web_password(conn: psycopg.Connection, password: str) -> None:
+    """Give the web app's login role (``iocgis_web``) a password (at least 16 characters)."""
+    if len(password) < 16:
+        raise InvalidInput("the web login password needs at least 16 characters")
+    # ALTER ROLE takes no bound parameters: the password goes in as a quoted literal.
+    conn.execute(
+        sql.SQL("ALTER ROLE {} PASSWORD {}").format(
+            sql.Identifier(WEB_LOGIN_ROLE), sql.Literal(password)
+        )
+    )
