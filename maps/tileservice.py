@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
+from gis.access.roles import Role, aset_role
 from layers.catalog import Layer
 from layers.changes import changes_since
 from layers.tilecache import CachedTile
@@ -53,7 +54,7 @@ async def get_tile(
     z: int,
     x: int,
     y: int,
-    role: str,
+    role: Role,
 ) -> tuple[CachedTile, bool]:
     """The tile (from the cache when it is still valid) and whether it was a cache hit."""
     check_tile(z, x, y)
@@ -67,6 +68,8 @@ async def get_tile(
             _observe(state, layers, z, "hit", started)
             return hit, True
     async with pooled(state) as conn:  # only a miss needs a connection of the request pool
+        # The pool logs in as iocgis_web, which reads nothing: every borrow runs as the caller.
+        await aset_role(conn, role)
         tile = await cancel_on_disconnect(request, conn, mvt_tile(conn, layers, z, x, y))
     if len(tile.data) > LARGE_TILE:  # compress big tiles off the event loop
         encoded = await run_in_threadpool(encode, tile.data, tile.cut)
