@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from pyproj import CRS
+from pyproj import CRS, Transformer
 
 from gis.crs import VN2000_CRS
 from gis.errors import UnknownCRS
@@ -71,3 +71,26 @@ def parse_crs_uri(text: str | None) -> OutputCRS:
         f"unsupported CRS {raw!r}; supported: CRS84 and EPSG "
         + ", ".join(str(c) for c in SUPPORTED_EPSG)
     )
+
+
+#: Longitude/latitude box a VN-2000 or projected request may reach: Việt Nam, its sea and a
+#: margin (the grids of its TM-3 zones are only meaningful here; far outside, PROJ fails).
+REGION_LONLAT = (95.0, 0.0, 120.0, 30.0)
+#: Web Mercator's square world, metres.
+MERCATOR_HALF = 20037508.342789244
+
+
+@lru_cache(maxsize=64)
+def crs_range(srid: int) -> tuple[float, float, float, float]:
+    """The box (east/north axis order) a coordinate in ``srid`` must lie in to be served.
+
+    Geographic CRSs: the whole globe. Web Mercator: its square world. The projected VN-2000
+    CRSs: :data:`REGION_LONLAT` projected into the CRS.
+    """
+    if _is_geographic(srid):
+        return (-180.0, -90.0, 180.0, 90.0)
+    if srid == 3857:
+        return (-MERCATOR_HALF, -MERCATOR_HALF, MERCATOR_HALF, MERCATOR_HALF)
+    transformer = Transformer.from_crs(4326, srid, always_xy=True)
+    minx, miny, maxx, maxy = transformer.transform_bounds(*REGION_LONLAT, densify_pts=21)
+    return (float(minx), float(miny), float(maxx), float(maxy))
