@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from cli import admin, data, db, indices, parcels, sensors, serve
+from cli import admin, data, db, indices, parcels, sensors, serve, users
 from cli.common import run_app
 
 app = typer.Typer(
@@ -23,6 +23,7 @@ app.command("serve")(serve.serve)
 app.add_typer(serve.layers_app, name="layers")
 sensors.register(app)  # ingest, simulate, stations, observations, broker
 indices.register(app)  # aqi, wqi
+users.register(app)  # users, audit
 
 
 def main() -> None:
