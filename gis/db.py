@@ -29,11 +29,29 @@ def get_engine(url: str | None = None) -> Engine:
     )
 
 
-def connect(url: str | None = None, *, autocommit: bool = False) -> psycopg.Connection:
-    """Open a raw psycopg connection (for COPY and LISTEN); the caller closes it."""
-    target = to_libpq_url(url or get_settings().database_url)
+def connect(
+    url: str | None = None, *, autocommit: bool = False, statement_timeout_ms: int | None = None
+) -> psycopg.Connection:
+    """Open a raw psycopg connection (for COPY and LISTEN); the caller closes it.
+
+    Every statement of the session is bounded by ``statement_timeout_ms`` (default: the
+    ``IOC_STATEMENT_TIMEOUT_MS`` setting, as for :func:`get_engine`); a bulk job that needs
+    longer passes its own bound (0 disables it) or runs ``SET LOCAL statement_timeout``.
+    """
+    settings = get_settings()
+    target = to_libpq_url(url or settings.database_url)
+    timeout = statement_timeout_ms
+    if timeout is None:
+        timeout = settings.statement_timeout_ms
+    if timeout < 0:
+        raise ValueError("statement_timeout_ms must be >= 0")
     try:
-        return psycopg.connect(target, autocommit=autocommit, application_name="iocgis")
+        return psycopg.connect(
+            target,
+            autocommit=autocommit,
+            application_name="iocgis",
+            options=f"-c statement_timeout={int(timeout)}",
+        )
     except psycopg.OperationalError as exc:
         raise DatabaseUnavailable(f"cannot connect to the database: {exc}".strip()) from exc
 
