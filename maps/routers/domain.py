@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 
 from gis.parcels.queries import get_parcel, parcel_at
 from layers.planning import parcel_overlay
 from layers.stations import parcels_near_exceeding
 from maps.deps import ConnDep
+from maps.params import (
+    CommuneCode,
+    Distance,
+    Lat,
+    Lon,
+    OptionalParameter,
+    ParcelNumber,
+    SheetNumber,
+)
 
 router = APIRouter(tags=["parcels"])
 
 
 @router.get("/parcels/at", summary="The current parcel at a WGS 84 point")
-async def parcels_at(lon: float, lat: float) -> dict[str, Any]:
+async def parcels_at(lon: Lon, lat: Lat) -> dict[str, Any]:
     """Parcel card data (no land users: personal data needs a role, issue 7)."""
     parcel = await run_in_threadpool(parcel_at, lon, lat)
     return parcel.to_dict()
@@ -24,16 +33,23 @@ async def parcels_at(lon: float, lat: float) -> dict[str, Any]:
 
 @router.get("/parcels/near-exceeding", summary="Parcels near stations exceeding a limit")
 async def parcels_near(
-    conn: ConnDep, distance: float = 500.0, parameter: str | None = None, limit: int = 1000
+    conn: ConnDep,
+    distance: Distance = 500.0,
+    parameter: OptionalParameter = None,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
 ) -> dict[str, Any]:
     """Current parcels within ``distance`` metres of a station now exceeding a limit."""
-    rows = await parcels_near_exceeding(conn, distance, parameter, min(max(limit, 1), 10_000))
+    rows = await parcels_near_exceeding(conn, distance, parameter, limit)
     return {"distance_m": distance, "parameter": parameter, "parcels": rows}
 
 
 @router.get("/parcels/{commune}/{sheet}/{number}", summary="A parcel with its history")
 async def parcel(
-    commune: str, sheet: int, number: int, conn: ConnDep, history: bool = True
+    commune: CommuneCode,
+    sheet: SheetNumber,
+    number: ParcelNumber,
+    conn: ConnDep,
+    history: bool = True,
 ) -> dict[str, Any]:
     """The parcel's versions, newest first, and the planning overlay of the current one."""
     versions = await run_in_threadpool(get_parcel, commune, sheet, number, history)
@@ -43,6 +59,8 @@ async def parcel(
 
 
 @router.get("/parcels/{commune}/{sheet}/{number}/planning", summary="Planning overlay")
-async def parcel_planning(commune: str, sheet: int, number: int, conn: ConnDep) -> dict[str, Any]:
+async def parcel_planning(
+    commune: CommuneCode, sheet: SheetNumber, number: ParcelNumber, conn: ConnDep
+) -> dict[str, Any]:
     """Area of the parcel by planned purpose."""
     return await parcel_overlay(conn, commune, sheet, number)

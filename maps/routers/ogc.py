@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request, Response
@@ -17,10 +17,19 @@ from layers.features import (
     ItemsQuery,
     item,
     items,
-    parse_bbox,
-    parse_datetime,
 )
 from maps.deps import ConnDep, RoleDep, StateDep, cancel_on_disconnect
+from maps.params import (
+    MAX_VALUE_CHARS,
+    BBoxDep,
+    CqlFilter,
+    CrsUri,
+    DatetimeDep,
+    FeatureId,
+    LayerId,
+    PageKey,
+    property_filters,
+)
 
 router = APIRouter(tags=["ogcapi-features"])
 
@@ -134,7 +143,7 @@ async def collections(request: Request, role: RoleDep) -> dict[str, Any]:
 
 
 @router.get("/collections/{cid}", summary="One feature collection")
-async def collection(cid: str, request: Request, role: RoleDep) -> dict[str, Any]:
+async def collection(cid: LayerId, request: Request, role: RoleDep) -> dict[str, Any]:
     """One collection's description."""
     return _collection(get_layer(cid, role, "vector"), _base(request))
 
@@ -144,7 +153,7 @@ _JSON_TYPES = {"string": "string", "integer": "integer", "number": "number",
 
 
 @router.get("/collections/{cid}/queryables", summary="Queryable properties")
-async def queryables(cid: str, request: Request, role: RoleDep) -> Response:
+async def queryables(cid: LayerId, request: Request, role: RoleDep) -> Response:
     """JSON Schema of the properties a filter may use."""
     layer = get_layer(cid, role, "vector")
     props: dict[str, Any] = {"geometry": {"$ref": "https://geojson.org/schema/Geometry.json"}}
@@ -171,37 +180,40 @@ def _page_url(request: Request, **changes: Any) -> str:
 
 @router.get("/collections/{cid}/items", summary="Features of a collection")
 async def collection_items(
-    cid: str,
+    cid: LayerId,
     request: Request,
     conn: ConnDep,
     role: RoleDep,
     state: StateDep,
+    box: BBoxDep,
+    interval: DatetimeDep,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-    bbox: str | None = None,
-    bbox_crs: Annotated[str | None, Query(alias="bbox-crs")] = None,
-    datetime_: Annotated[str | None, Query(alias="datetime")] = None,
-    crs: str | None = None,
-    filter_: Annotated[str | None, Query(alias="filter")] = None,
-    filter_lang: Annotated[str | None, Query(alias="filter-lang")] = None,
-    filter_crs: Annotated[str | None, Query(alias="filter-crs")] = None,
-    after: int | None = None,
-    before: int | None = None,
+    crs: CrsUri = None,
+    filter_: CqlFilter = None,
+    filter_lang: Annotated[
+        Literal["cql2-text", "cql2-json"] | None, Query(alias="filter-lang")
+    ] = None,
+    filter_crs: Annotated[
+        str | None, Query(alias="filter-crs", max_length=MAX_VALUE_CHARS, description="CRS URI")
+    ] = None,
+    after: PageKey = None,
+    before: PageKey = None,
 ) -> Response:
     """GeoJSON features with keyset paging links (``after``/``before`` feature ids)."""
     layer = get_layer(cid, role, "vector")
     out_crs = parse_crs_uri(crs)
     q = ItemsQuery(
         limit=limit,
-        bbox=parse_bbox(bbox),
-        bbox_crs=parse_crs_uri(bbox_crs),
+        bbox=box.bbox,
+        bbox_crs=box.crs,
         crs=out_crs,
-        interval=parse_datetime(datetime_),
+        interval=interval,
         after=after,
         before=before,
         filter=filter_,
         filter_lang=filter_lang,
         filter_crs=parse_crs_uri(filter_crs),
-        equals=tuple((k, v) for k, v in request.query_params.items() if k not in RESERVED),
+        equals=property_filters(request, RESERVED),
     )
     with state.metrics.features_seconds.labels(layer.id).time():
         page = await cancel_on_disconnect(request, conn, items(conn, layer, q))
@@ -230,7 +242,12 @@ async def collection_items(
 
 @router.get("/collections/{cid}/items/{fid}", summary="One feature")
 async def collection_item(
-    cid: str, fid: str, request: Request, conn: ConnDep, role: RoleDep, crs: str | None = None
+    cid: LayerId,
+    fid: FeatureId,
+    request: Request,
+    conn: ConnDep,
+    role: RoleDep,
+    crs: CrsUri = None,
 ) -> Response:
     """One feature as GeoJSON."""
     layer = get_layer(cid, role, "vector")

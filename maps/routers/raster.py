@@ -15,6 +15,17 @@ from layers.raster import aqi_surface, landcover_path, point_value, render_tile
 from layers.tiles import check_tile
 from layers.zonal import commune_zone, landcover_areas, parcel_zone, surface_mean
 from maps.deps import ConnDep, MapState, RoleDep, StateDep
+from maps.params import (
+    CommuneCode,
+    Lat,
+    LayerId,
+    Lon,
+    ParcelNumber,
+    SheetNumber,
+    TileX,
+    TileY,
+    Zoom,
+)
 from maps.tileservice import sync_changes
 
 router = APIRouter(tags=["raster"])
@@ -41,7 +52,13 @@ async def raster_source(layer_id: str, state: MapState, conn: ConnDep) -> Path |
 
 @router.get("/raster/{name}/{z}/{x}/{y}.png", summary="Raster tile (PNG, colour-mapped)")
 async def raster_tile(
-    name: str, z: int, x: int, y: int, state: StateDep, conn: ConnDep, role: RoleDep
+    name: LayerId,
+    z: Zoom,
+    x: TileX,
+    y: TileY,
+    state: StateDep,
+    conn: ConnDep,
+    role: RoleDep,
 ) -> Response:
     """A 256 px PNG of the land cover or the AQI surface; transparent outside the data."""
     layer = get_layer(name, role, "raster")
@@ -55,7 +72,7 @@ async def raster_tile(
 
 @router.get("/raster/{name}/point", summary="Raster value at a point")
 async def raster_point(
-    name: str, lon: float, lat: float, state: StateDep, conn: ConnDep, role: RoleDep
+    name: LayerId, lon: Lon, lat: Lat, state: StateDep, conn: ConnDep, role: RoleDep
 ) -> dict[str, object]:
     """The value at lon/lat with its land-cover class or AQI category."""
     layer = get_layer(name, role, "raster")
@@ -75,7 +92,7 @@ async def _stats(
 
 @router.get("/stats/{name}/communes/{code}", summary="Zonal statistics of a commune")
 async def commune_stats(
-    name: str, code: str, state: StateDep, conn: ConnDep, role: RoleDep
+    name: LayerId, code: CommuneCode, state: StateDep, conn: ConnDep, role: RoleDep
 ) -> dict[str, object]:
     """Land-cover class areas, or AQI surface mean/min/max, inside a commune."""
     label, geom = await commune_zone(conn, code)
@@ -86,10 +103,10 @@ async def commune_stats(
     "/stats/{name}/parcels/{commune}/{sheet}/{number}", summary="Zonal statistics of a parcel"
 )
 async def parcel_stats(
-    name: str,
-    commune: str,
-    sheet: int,
-    number: int,
+    name: LayerId,
+    commune: CommuneCode,
+    sheet: SheetNumber,
+    number: ParcelNumber,
     state: StateDep,
     conn: ConnDep,
     role: RoleDep,

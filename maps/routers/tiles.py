@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request, Response
 from layers.catalog import Layer, get_layer, layers_for
 from layers.describe import legend, lookup_labels, maplibre_style, raster_tilejson, tilejson
 from maps.deps import ConnDep, RoleDep, StateDep
+from maps.params import LayerId, LayerNames, TileX, TileY, Zoom, layer_names
 from maps.tileservice import get_tile
 
 router = APIRouter(tags=["tiles"])
@@ -17,7 +18,7 @@ MVT = "application/vnd.mapbox-vector-tile"
 
 
 def _vector_layers(names: str, role: str) -> list[Layer]:
-    return [get_layer(name, role, kind="vector") for name in names.split(",") if name]
+    return [get_layer(name, role, kind="vector") for name in layer_names(names)]
 
 
 def _base(request: Request) -> str:
@@ -26,10 +27,10 @@ def _base(request: Request) -> str:
 
 @router.get("/tiles/{names}/{z}/{x}/{y}.mvt", summary="Vector tile of one or several layers")
 async def tile(
-    names: str,
-    z: int,
-    x: int,
-    y: int,
+    names: LayerNames,
+    z: Zoom,
+    x: TileX,
+    y: TileY,
     request: Request,
     state: StateDep,
     role: RoleDep,
@@ -54,7 +55,7 @@ async def tile(
 
 
 @router.get("/tiles/{names}/tilejson.json", summary="TileJSON of one or several layers")
-async def tile_json(names: str, request: Request, role: RoleDep) -> dict[str, object]:
+async def tile_json(names: LayerNames, request: Request, role: RoleDep) -> dict[str, object]:
     """TileJSON 3.0.0; its ``tiles`` URL is the one pages must use."""
     first = get_layer(names.split(",")[0], role)
     if first.kind == "raster":
@@ -102,14 +103,14 @@ async def catalog(request: Request, role: RoleDep) -> dict[str, object]:
 
 
 @router.get("/layers/{name}/legend.json", summary="Legend of a layer (labels vi/en, colours)")
-async def layer_legend(name: str, role: RoleDep, conn: ConnDep) -> dict[str, object]:
+async def layer_legend(name: LayerId, role: RoleDep, conn: ConnDep) -> dict[str, object]:
     """The legend of one layer."""
     layer = get_layer(name, role)
     return legend(layer, await lookup_labels(conn, layer.paint.labels_from))
 
 
 @router.get("/layers/{name}/style.json", summary="MapLibre style of a layer")
-async def layer_style(name: str, request: Request, role: RoleDep) -> dict[str, object]:
+async def layer_style(name: LayerId, request: Request, role: RoleDep) -> dict[str, object]:
     """A MapLibre style (version 8) for one layer; ``metadata.folium`` has the folium style."""
     layer = get_layer(name, role)
     return maplibre_style(layer, f"{_base(request)}/tiles/{layer.id}/tilejson.json")
