@@ -17,9 +17,10 @@ from gis.settings import to_libpq_url
 from layers.changes import latest_change
 from layers.tilecache import TileCache
 from maps import events
+from maps.auth import Authenticator, AuthMiddleware
 from maps.config import MapsSettings, get_maps_settings
 from maps.deps import MapState
-from maps.errors import add_exception_handlers
+from maps.errors import CatchAllMiddleware, add_exception_handlers
 from maps.metrics import Metrics
 from maps.routers import domain, health, ogc, raster, stations, stream, tiles
 
@@ -112,9 +113,15 @@ def create_app(settings: MapsSettings | None = None) -> FastAPI:
         lifespan=_lifespan(settings),
     )
     app.state.settings = settings
+    # A bad SSO key or algorithm list fails here (ConfigurationError), not at the first request.
+    app.state.auth = Authenticator(settings)
+    # Middleware, innermost first (the last added runs first): compression, who is calling,
+    # then a safe 500 for anything that escaped.
     # Tiles are compressed by the tile service itself; this compresses JSON answers.
     # Level 3: most of the size gain at a fraction of the CPU of the default 9.
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=3)
+    app.add_middleware(AuthMiddleware, authenticator=app.state.auth)
+    app.add_middleware(CatchAllMiddleware)
     add_exception_handlers(app)
     for module in (health, tiles, ogc, raster, domain, stations, stream):
         app.include_router(module.router)

@@ -6,14 +6,14 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass, field
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import psycopg
 from fastapi import Depends, Request
 from psycopg_pool import AsyncConnectionPool
 
 from gis.access.roles import PUBLIC, Role, aset_role
-from gis.errors import DatabaseUnavailable
+from gis.errors import DatabaseUnavailable, Forbidden, NotAuthenticated
 from layers.raster import SurfaceCache
 from layers.tilecache import TileCache
 from maps.config import MapsSettings
@@ -94,6 +94,24 @@ def get_role(principal: PrincipalDep) -> Role:
 
 
 RoleDep = Annotated[Role, Depends(get_role)]
+
+
+def require_role(*roles: Role) -> Any:
+    """A dependency admitting only ``roles``: 401 for anonymous callers, 403 for other roles.
+
+    Use it as ``dependencies=[require_role(ADMIN)]`` or as a parameter's default/``Annotated``
+    metadata (it returns ``Depends(...)`` yielding the :class:`Principal`).
+    """
+    allowed = frozenset(roles)
+
+    def check(principal: PrincipalDep) -> Principal:
+        if principal.role in allowed:
+            return principal
+        if principal.method == "anonymous":
+            raise NotAuthenticated("authentication required")
+        raise Forbidden(f"the {principal.role} role may not use this endpoint")
+
+    return Depends(check)
 
 
 async def get_conn(state: StateDep, role: RoleDep) -> AsyncIterator[psycopg.AsyncConnection]:
