@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from gis.access.roles import PUBLIC, ROLES, Role
+from gis.access.roles import LAND, PUBLIC, ROLES, Role
 from gis.errors import NotFound
 from layers.styles import (
     LegendEntry,
@@ -30,6 +30,17 @@ class Prop:
     name: str
     type: PropType = "string"
     title: str = ""
+    #: Roles that may see the property (default: every role). The database grants agree
+    #: (migration 0008_access); this keeps the queries from asking for what a role may not read.
+    roles: frozenset[Role] = frozenset(ROLES)
+    #: Personal data: every response carrying it is written to the audit log.
+    personal: bool = False
+    #: The column holds JSON text: GeoJSON output nests it as JSON (tiles keep the text).
+    json: bool = False
+
+    def visible_to(self, role: str) -> bool:
+        """Whether ``role`` may see this property."""
+        return role in self.roles
 
 
 @dataclass(frozen=True)
@@ -64,9 +75,17 @@ class Layer:
         """Both titles, keyed by language."""
         return {"vi": self.title_vi, "en": self.title_en}
 
-    def prop(self, name: str) -> Prop | None:
-        """The declared property ``name`` or None."""
-        return next((p for p in self.properties if p.name == name), None)
+    def props_for(self, role: str) -> tuple[Prop, ...]:
+        """The properties ``role`` may see (what every query, schema and filter uses)."""
+        return tuple(p for p in self.properties if p.visible_to(role))
+
+    def prop(self, name: str, role: str = PUBLIC) -> Prop | None:
+        """The property ``name`` as ``role`` sees it, or None (also when ``role`` may not)."""
+        return next((p for p in self.props_for(role) if p.name == name), None)
+
+    def personal_props(self, role: str) -> tuple[Prop, ...]:
+        """The personal-data properties ``role`` sees (non-empty: responses are audited)."""
+        return tuple(p for p in self.props_for(role) if p.personal)
 
     def visible_to(self, role: str) -> bool:
         """Whether ``role`` may see this layer."""
@@ -107,6 +126,8 @@ CATALOG: dict[str, Layer] = {
                 Prop("commune_code", S), Prop("sheet_number", INT), Prop("parcel_number", INT),
                 Prop("land_use", S), Prop("purposes", S), Prop("legal_area_m2", N),
                 Prop("address", S), Prop("valid_from", T),
+                # Land users (full name, ID number, address): personal data, land officials only.
+                Prop("land_users", S, roles=frozenset({LAND}), personal=True, json=True),
             ),
             minzoom=14, maxzoom=22, time_property="valid_from", change_sources=("parcels",),
             tile_cap=20_000,

@@ -17,6 +17,7 @@ from pygeofilter.backends.evaluator import Evaluator, handle
 from pygeofilter.parsers.cql2_json import parse as parse_json
 from pygeofilter.parsers.cql2_text import parse as parse_text
 
+from gis.access.roles import PUBLIC
 from gis.errors import InvalidInput
 from layers.catalog import Layer
 
@@ -47,11 +48,14 @@ _TIME = {
 class ParamEvaluator(Evaluator):
     """Evaluates a pygeofilter AST to a psycopg ``sql.Composable``; literals become params."""
 
-    def __init__(self, layer: Layer, alias: str, params: dict[str, Any], srid: int) -> None:
+    def __init__(
+        self, layer: Layer, alias: str, params: dict[str, Any], srid: int, role: str = PUBLIC
+    ) -> None:
         self.layer = layer
         self.alias = alias
         self.params = params
         self.srid = srid
+        self.role = role
 
     def _param(self, value: Any) -> sql.Composable:
         name = f"cql{len(self.params)}"
@@ -134,7 +138,8 @@ class ParamEvaluator(Evaluator):
     def _attribute(self, node: Any) -> sql.Composable:
         if node.name in GEOMETRY_NAMES:
             return sql.SQL("{}.geom").format(sql.Identifier(self.alias))
-        if self.layer.prop(node.name) is None:
+        # A property the role may not see is refused exactly like one that does not exist.
+        if self.layer.prop(node.name, self.role) is None:
             raise InvalidInput(f"unknown property in filter: {node.name!r}")
         return sql.SQL("{}.{}").format(sql.Identifier(self.alias), sql.Identifier(node.name))
 
@@ -185,12 +190,14 @@ def to_sql(
     alias: str = "s",
     srid: int = 4326,
     params: dict[str, Any] | None = None,
+    role: str = PUBLIC,
 ) -> tuple[sql.Composable, dict[str, Any]]:
-    """The WHERE condition for a CQL2 filter on ``layer`` and its bound parameters."""
+    """The WHERE condition for a CQL2 filter on ``layer`` (the properties ``role`` sees) and
+    its bound parameters."""
     node = parse_filter(text, lang)
     params = {} if params is None else params
     try:
-        condition = ParamEvaluator(layer, alias, params, srid).evaluate(node)
+        condition = ParamEvaluator(layer, alias, params, srid, role).evaluate(node)
     except KeyError as exc:
         raise InvalidInput(f"unsupported operator in filter: {exc}") from exc
     if not isinstance(condition, sql.Composable):

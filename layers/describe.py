@@ -7,6 +7,7 @@ from typing import Any
 
 import psycopg
 
+from gis.access.roles import PUBLIC
 from layers.catalog import Layer
 from layers.styles import LegendEntry, folium_style
 
@@ -52,8 +53,9 @@ def legend(layer: Layer, labels: Labels | None = None) -> dict[str, Any]:
     }
 
 
-def tilejson(layers: Sequence[Layer], tiles_url: str) -> dict[str, Any]:
-    """TileJSON 3.0.0 for one or several vector layers served as one tile."""
+def tilejson(layers: Sequence[Layer], tiles_url: str, role: str = PUBLIC) -> dict[str, Any]:
+    """TileJSON 3.0.0 for one or several vector layers served as one tile, with the fields
+    ``role`` sees."""
     west = min(layer.bounds[0] for layer in layers)
     south = min(layer.bounds[1] for layer in layers)
     east = max(layer.bounds[2] for layer in layers)
@@ -74,7 +76,7 @@ def tilejson(layers: Sequence[Layer], tiles_url: str) -> dict[str, Any]:
                 "description": layer.title_en,
                 "minzoom": layer.minzoom,
                 "maxzoom": layer.maxzoom,
-                "fields": {p.name: p.type for p in layer.properties},
+                "fields": {p.name: p.type for p in layer.props_for(role)},
             }
             for layer in layers
             if layer.kind == "vector"

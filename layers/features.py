@@ -18,6 +18,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from gis.access.roles import PUBLIC, Role
 from gis.errors import InvalidInput, NotFound
 from layers.catalog import Layer
 from layers.cql import to_sql
@@ -44,6 +45,8 @@ class ItemsQuery:
     filter_lang: str | None = None
     filter_crs: OutputCRS = field(default_factory=lambda: parse_crs_uri(None))
     equals: tuple[tuple[str, str], ...] = ()
+    #: The caller's role: which properties are selected, filtered on and returned.
+    role: Role = PUBLIC
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,8 @@ class FeaturePage:
     has_next: bool
     has_prev: bool
     matched_estimate: int | None
+    #: Ids of the returned features carrying personal data (the audit log records them).
+    personal_ids: tuple[int, ...] = ()
 
 
 #: RFC 3339 date-time (``T``/``t``/space separator, optional fraction, optional offset) or date.
@@ -155,15 +160,24 @@ def _geometry_sql(crs: OutputCRS) -> sql.Composable:
     return sql.SQL("ST_AsGeoJSON({}, {}, 0)::json").format(geom, sql.Literal(digits))
 
 
-def _feature_sql(layer: Layer, crs: OutputCRS) -> sql.Composable:
+def _feature_sql(layer: Layer, crs: OutputCRS, role: str) -> sql.Composable:
     props = sql.SQL(", ").join(
-        sql.SQL("{}, s.{}").format(sql.Literal(p.name), sql.Identifier(p.name))
-        for p in layer.properties
+        sql.SQL("{}, s.{}" + ("::json" if p.json else "")).format(
+            sql.Literal(p.name), sql.Identifier(p.name)
+        )
+        for p in layer.props_for(role)
     )
     return sql.SQL(
         "json_build_object('type', 'Feature', 'id', s.fid, 'geometry', {}, "
         "'properties', json_build_object({}))::text"
     ).format(_geometry_sql(crs), props)
+
+
+def _personal_sql(layer: Layer, role: str) -> sql.Composable:
+    """Whether a row carries personal data ``role`` sees (``false`` when it sees none)."""
+    cols = [sql.SQL("s.{} IS NOT NULL").format(sql.Identifier(p.name))
+            for p in layer.personal_props(role)]  # fmt: skip
+    return sql.SQL(" OR ").join(cols) if cols else sql.SQL("false")
 
 
 def _conditions(layer: Layer, q: ItemsQuery, params: dict[str, Any]) -> list[sql.Composable]:
@@ -189,12 +203,14 @@ def _conditions(layer: Layer, q: ItemsQuery, params: dict[str, Any]) -> list[sql
             params["t1"] = end
             conds.append(sql.SQL("s.{} <= %(t1)s").format(col))
     for i, (name, value) in enumerate(q.equals):
-        if layer.prop(name) is None:
+        if layer.prop(name, q.role) is None:  # hidden properties look unknown
             raise InvalidInput(f"unknown property {name!r}")
         params[f"eq{i}"] = value
         conds.append(sql.SQL("s.{}::text = %({})s").format(sql.Identifier(name), sql.SQL(f"eq{i}")))
     if q.filter:
-        cond, _ = to_sql(layer, q.filter, q.filter_lang, srid=q.filter_crs.srid, params=params)
+        cond, _ = to_sql(
+            layer, q.filter, q.filter_lang, srid=q.filter_crs.srid, params=params, role=q.role
+        )
         conds.append(cond)
     return conds
 
@@ -247,8 +263,11 @@ async def items(conn: psycopg.AsyncConnection, layer: Layer, q: ItemsQuery) -> F
         params["before"] = q.before
         page_conds.append(sql.SQL("s.fid < %(before)s"))
     params["lim"] = q.limit + 1
-    query = sql.SQL("SELECT s.fid, {} FROM layers.{} s{} ORDER BY s.fid {} LIMIT %(lim)s").format(
-        _feature_sql(layer, q.crs),
+    query = sql.SQL(
+        "SELECT s.fid, {}, {} FROM layers.{} s{} ORDER BY s.fid {} LIMIT %(lim)s"
+    ).format(
+        _feature_sql(layer, q.crs, q.role),
+        _personal_sql(layer, q.role),
         sql.Identifier(layer.view or ""),
         _where(page_conds),
         sql.SQL("DESC" if backward else "ASC"),
@@ -266,22 +285,26 @@ async def items(conn: psycopg.AsyncConnection, layer: Layer, q: ItemsQuery) -> F
         has_next=more if not backward else True,
         has_prev=(q.after is not None) if not backward else more,
         matched_estimate=estimate,
+        personal_ids=tuple(r[0] for r in rows if r[2]),
     )
 
 
 async def item(
-    conn: psycopg.AsyncConnection, layer: Layer, fid: str, crs: OutputCRS | None = None
-) -> str:
-    """One feature as GeoJSON text; NotFound when there is none with that id."""
+    conn: psycopg.AsyncConnection, layer: Layer, fid: str, crs: OutputCRS | None = None,
+    role: Role = PUBLIC,
+) -> tuple[str, bool]:  # fmt: skip
+    """One feature as GeoJSON text and whether it carries personal data; NotFound if none."""
     try:
         key = int(fid)
     except ValueError as exc:
         raise NotFound(f"no feature {fid!r} in {layer.id}") from exc
-    query = sql.SQL("SELECT {} FROM layers.{} s WHERE s.fid = %s").format(
-        _feature_sql(layer, crs or parse_crs_uri(None)), sql.Identifier(layer.view or "")
+    query = sql.SQL("SELECT {}, {} FROM layers.{} s WHERE s.fid = %s").format(
+        _feature_sql(layer, crs or parse_crs_uri(None), role),
+        _personal_sql(layer, role),
+        sql.Identifier(layer.view or ""),
     )
     cur = await conn.execute(query, [key])
     row = await cur.fetchone()
     if row is None:
         raise NotFound(f"no feature {fid!r} in {layer.id}")
-    return str(row[0])
+    return str(row[0]), bool(row[1])

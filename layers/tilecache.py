@@ -29,6 +29,8 @@ class CachedTile:
     etag: str
     cut: tuple[str, ...]
     size: int
+    #: Ids of the features carrying personal data: a cache hit is audited like a miss.
+    personal_ids: tuple[int, ...] = ()
 
 
 def tile_bounds(z: int, x: int, y: int, margin: float = BUFFER / EXTENT) -> BBox:

@@ -15,6 +15,7 @@ from functools import lru_cache
 import psycopg
 from psycopg import sql
 
+from gis.access.roles import PUBLIC, Role
 from gis.errors import InvalidInput
 from layers.catalog import Layer
 
@@ -33,6 +34,8 @@ class Tile:
 
     data: bytes
     cut: tuple[str, ...] = ()
+    #: Ids of the features in the tile carrying personal data (the audit log records them).
+    personal_ids: tuple[int, ...] = ()
 
 
 def check_tile(z: int, x: int, y: int) -> None:
@@ -49,13 +52,25 @@ def simplify_tolerance(layer: Layer, z: int) -> float:
     return layer.simplify_px * WORLD_M / (1 << z) / EXTENT if layer.simplify_px else 0.0
 
 
-@lru_cache(maxsize=64)
-def tile_query(layer: Layer, simplify: bool) -> sql.Composed:
-    """The tile statement of ``layer``: returns (features found, MVT bytes)."""
+def _personal_ids_sql(layer: Layer, role: str) -> sql.Composable:
+    """Ids of the encoded features carrying personal data ``role`` sees (NULL if it sees none)."""
+    personal = [sql.SQL("t.{} IS NOT NULL").format(sql.Identifier(p.name))
+                for p in layer.personal_props(role)]  # fmt: skip
+    if not personal:
+        return sql.SQL("NULL::bigint[]")
+    return sql.SQL("array_agg(t.fid) FILTER (WHERE t.geom IS NOT NULL AND ({}))").format(
+        sql.SQL(" OR ").join(personal)
+    )
+
+
+@lru_cache(maxsize=256)
+def tile_query(layer: Layer, simplify: bool, role: Role = PUBLIC) -> sql.Composed:
+    """The tile statement of ``layer`` as ``role`` sees it: returns (features found, MVT bytes,
+    ids of the encoded features carrying personal data)."""
     if layer.view is None:
         raise InvalidInput(f"{layer.id} is not a vector layer")
     cols = sql.SQL(", ").join(
-        sql.SQL("s.{}").format(sql.Identifier(p.name)) for p in layer.properties
+        sql.SQL("s.{}").format(sql.Identifier(p.name)) for p in layer.props_for(role)
     )
     geom = sql.SQL("ST_Transform(s.geom, 3857)")
     if simplify:
@@ -64,7 +79,7 @@ def tile_query(layer: Layer, simplify: bool) -> sql.Composed:
     # counted and encoded by the same aggregate scan.
     return sql.SQL(
         "SELECT count(*), ST_AsMVT(t, {name}, {extent}, 'geom', 'fid')"
-        " FILTER (WHERE t.geom IS NOT NULL) FROM ("
+        " FILTER (WHERE t.geom IS NOT NULL), {personal} FROM ("
         " SELECT s.fid, {cols}, ST_AsMVTGeom({geom}, ST_TileEnvelope(%(z)s::int, %(x)s::int,"
         " %(y)s::int), {extent}, {buffer}, true) AS geom"
         " FROM layers.{view} s"
@@ -79,6 +94,7 @@ def tile_query(layer: Layer, simplify: bool) -> sql.Composed:
         buffer=sql.Literal(BUFFER),
         margin=sql.Literal(MARGIN),
         name=sql.Literal(layer.id),
+        personal=_personal_ids_sql(layer, role),
     )
 
 
@@ -92,35 +108,40 @@ def tile_params(layer: Layer, z: int, x: int, y: int) -> dict[str, float | int]:
 
 
 async def mvt_tile(
-    conn: psycopg.AsyncConnection, layers: Sequence[Layer], z: int, x: int, y: int
-) -> Tile:
-    """One MVT tile holding every layer of ``layers`` shown at zoom ``z``."""
+    conn: psycopg.AsyncConnection, layers: Sequence[Layer], z: int, x: int, y: int,
+    role: Role = PUBLIC,
+) -> Tile:  # fmt: skip
+    """One MVT tile holding every layer of ``layers`` shown at zoom ``z``, as ``role`` sees them
+    (``conn`` must run as that role's database role)."""
     check_tile(z, x, y)
     parts: list[bytes] = []
     cut: list[str] = []
+    personal: list[int] = []
     for layer in layers:
         if not layer.minzoom <= z <= layer.maxzoom:
             continue
         params = tile_params(layer, z, x, y)
-        query = tile_query(layer, "tol" in params)
+        query = tile_query(layer, "tol" in params, role)
         cur = await conn.execute(query, params, prepare=True)
         row = await cur.fetchone()
         if row is None:
             continue
-        found, mvt = row
+        found, mvt, ids = row
         if found > layer.tile_cap:  # cut: encode exactly the first ``tile_cap`` candidates
             cut.append(layer.id)
             cur = await conn.execute(query, {**params, "lim": layer.tile_cap}, prepare=True)
             row = await cur.fetchone()
-            mvt = row[1] if row else None
+            mvt, ids = (row[1], row[2]) if row else (None, None)
         if mvt:
             parts.append(bytes(mvt))
-    return Tile(b"".join(parts), tuple(cut))
+            personal.extend(ids or ())
+    return Tile(b"".join(parts), tuple(cut), tuple(sorted(personal)))
 
 
-def raw_mvt_sql(layer: Layer) -> str:
-    """The plain ST_AsMVT statement for ``layer`` (no cap): the benchmark's baseline."""
-    cols = ", ".join(f"s.{p.name}" for p in layer.properties)
+def raw_mvt_sql(layer: Layer, role: Role = PUBLIC) -> str:
+    """The plain ST_AsMVT statement for ``layer`` as ``role`` sees it (no cap): the benchmark's
+    baseline (public by default, like the benchmark's anonymous requests)."""
+    cols = ", ".join(f"s.{p.name}" for p in layer.props_for(role))
     return (
         f"SELECT ST_AsMVT(t, '{layer.id}', {EXTENT}, 'geom', 'fid') FROM ("  # noqa: S608
         f" SELECT s.fid, {cols}, ST_AsMVTGeom(ST_Transform(s.geom, 3857),"

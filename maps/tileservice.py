@@ -10,12 +10,13 @@ from collections.abc import Sequence
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
-from gis.access.roles import Role, aset_role
+from gis.access.roles import aset_role
 from layers.catalog import Layer
 from layers.changes import changes_since
 from layers.tilecache import CachedTile
 from layers.tiles import check_tile, mvt_tile
-from maps.deps import MapState, cancel_on_disconnect, pooled
+from maps.deps import MapState, Principal, cancel_on_disconnect, pooled
+from maps.personal import audit_view
 
 GZIP_LEVEL = 3
 LARGE_TILE = 256 * 1024
@@ -40,11 +41,11 @@ async def sync_changes(state: MapState) -> int:
     return dropped
 
 
-def encode(data: bytes, cut: tuple[str, ...]) -> CachedTile:
+def encode(data: bytes, cut: tuple[str, ...], personal_ids: tuple[int, ...] = ()) -> CachedTile:
     """Compress a tile and give it an entity tag derived from its content."""
     etag = '"' + hashlib.blake2b(data, digest_size=12).hexdigest() + '"'
     gz = gzip.compress(data, compresslevel=GZIP_LEVEL, mtime=0)
-    return CachedTile(gz, etag, cut, len(gz) + 200)
+    return CachedTile(gz, etag, cut, len(gz) + 200 + 8 * len(personal_ids), personal_ids)
 
 
 async def get_tile(
@@ -54,27 +55,39 @@ async def get_tile(
     z: int,
     x: int,
     y: int,
-    role: Role,
+    principal: Principal,
 ) -> tuple[CachedTile, bool]:
-    """The tile (from the cache when it is still valid) and whether it was a cache hit."""
+    """The tile as ``principal``'s role sees it (from the cache when it is still valid) and
+    whether it was a cache hit. A tile carrying personal data is audited, hit or miss."""
     check_tile(z, x, y)
     started = time.perf_counter()
+    role = principal.role
+    # The role is part of the key: a tile made for one role is never served to another.
     key = (tuple(layer.id for layer in layers), z, x, y, role)
+    target = f"{','.join(key[0])}/{z}/{x}/{y}"
     cache = state.cache
     if cache is not None:
         await sync_changes(state)
         hit = cache.get(key)
         if hit is not None:
+            if hit.personal_ids:
+                async with pooled(state) as conn:
+                    await aset_role(conn, role)
+                    await audit_view(conn, request, principal, action="tile", target=target,
+                                     parcel_ids=hit.personal_ids)  # fmt: skip
             _observe(state, layers, z, "hit", started)
             return hit, True
     async with pooled(state) as conn:  # only a miss needs a connection of the request pool
         # The pool logs in as iocgis_web, which reads nothing: every borrow runs as the caller.
         await aset_role(conn, role)
-        tile = await cancel_on_disconnect(request, conn, mvt_tile(conn, layers, z, x, y))
+        tile = await cancel_on_disconnect(request, conn, mvt_tile(conn, layers, z, x, y, role))
+        if tile.personal_ids:
+            await audit_view(conn, request, principal, action="tile", target=target,
+                             parcel_ids=tile.personal_ids)  # fmt: skip
     if len(tile.data) > LARGE_TILE:  # compress big tiles off the event loop
-        encoded = await run_in_threadpool(encode, tile.data, tile.cut)
+        encoded = await run_in_threadpool(encode, tile.data, tile.cut, tile.personal_ids)
     else:
-        encoded = encode(tile.data, tile.cut)
+        encoded = encode(tile.data, tile.cut, tile.personal_ids)
     if cache is not None:
         cache.put(key, encoded)
     _observe(state, layers, z, "miss" if cache is not None else "off", started)

@@ -1,7 +1,10 @@
 """Questions about parcels: at a point, by key (with history), lists, land-use summaries.
 
 Land users are personal data: they are read only when a caller asks (``with_users=True``).
-Each function takes an optional open psycopg connection; without one it borrows a pooled one.
+Each function takes an optional open psycopg connection; without one it borrows a pooled one
+(the CLI, as the database owner). The web app uses the async twins (``aparcel_at``,
+``aget_parcel``) on its request connection, which runs as the caller's database role: only
+``iocgis_land`` may read land users, so ``with_users=True`` fails for any other role.
 """
 
 from __future__ import annotations
@@ -88,18 +91,30 @@ def _parcel(row: tuple[Any, ...]) -> Parcel:
     )  # fmt: skip
 
 
+_AT = (
+    " WHERE p.valid_to IS NULL"
+    " AND ST_Intersects(p.geom, ST_SetSRID(ST_MakePoint(%(x)s, %(y)s), 4326))"
+    " ORDER BY p.id LIMIT 1"
+)
+
+
 def parcel_at(
     lon: float, lat: float, *, with_users: bool = False, conn: psycopg.Connection | None = None
 ) -> Parcel:
     """The current parcel at a WGS 84 point; NotFound when no parcel is there."""
-    query = _select(
-        with_users,
-        " WHERE p.valid_to IS NULL"
-        " AND ST_Intersects(p.geom, ST_SetSRID(ST_MakePoint(%(x)s, %(y)s), 4326))"
-        " ORDER BY p.id LIMIT 1",
-    )
     with borrowed(conn) as c:
-        row = c.execute(query, {"x": float(lon), "y": float(lat)}).fetchone()
+        row = c.execute(_select(with_users, _AT), {"x": float(lon), "y": float(lat)}).fetchone()
+    if row is None:
+        raise NotFound(f"nothing here: no parcel at lon {lon}, lat {lat}")
+    return _parcel(row)
+
+
+async def aparcel_at(
+    conn: psycopg.AsyncConnection, lon: float, lat: float, *, with_users: bool = False
+) -> Parcel:
+    """:func:`parcel_at` on an async connection (the web app's, running as the caller's role)."""
+    cur = await conn.execute(_select(with_users, _AT), {"x": float(lon), "y": float(lat)})
+    row = await cur.fetchone()
     if row is None:
         raise NotFound(f"nothing here: no parcel at lon {lon}, lat {lat}")
     return _parcel(row)
@@ -131,18 +146,36 @@ def get_parcel(
     conn: psycopg.Connection | None = None,
 ) -> list[Parcel]:  # fmt: skip
     """The current version as a one-item list, or with ``history`` every version, newest first."""
-    where = (
-        " WHERE p.commune_code = %(c)s AND p.sheet_number = %(s)s AND p.parcel_number = %(n)s"
-        + ("" if history else " AND p.valid_to IS NULL")
-        + " ORDER BY p.valid_from DESC, p.id DESC"
-    )
     with borrowed(conn) as c:
         rows = c.execute(
-            _select(with_users, where), {"c": commune, "s": int(sheet), "n": int(number)}
+            _select(with_users, _by_key(history)), {"c": commune, "s": int(sheet), "n": int(number)}
         ).fetchall()
     if not rows:
         raise NotFound(f"nothing here: no parcel {commune} sheet {sheet} number {number}")
     return [_parcel(r) for r in rows]
+
+
+async def aget_parcel(
+    conn: psycopg.AsyncConnection, commune: str, sheet: int, number: int, history: bool = False,
+    *, with_users: bool = False,
+) -> list[Parcel]:  # fmt: skip
+    """:func:`get_parcel` on an async connection (the web app's, running as the caller's role)."""
+    cur = await conn.execute(
+        _select(with_users, _by_key(history)), {"c": commune, "s": int(sheet), "n": int(number)}
+    )
+    rows = await cur.fetchall()
+    if not rows:
+        raise NotFound(f"nothing here: no parcel {commune} sheet {sheet} number {number}")
+    return [_parcel(r) for r in rows]
+
+
+def _by_key(history: bool) -> str:
+    """The WHERE/ORDER clause of a parcel by commune, sheet and number (every version or not)."""
+    return (
+        " WHERE p.commune_code = %(c)s AND p.sheet_number = %(s)s AND p.parcel_number = %(n)s"
+        + ("" if history else " AND p.valid_to IS NULL")
+        + " ORDER BY p.valid_from DESC, p.id DESC"
+    )
 
 
 def _require_commune(c: psycopg.Connection, commune: str) -> str:

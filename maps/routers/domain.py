@@ -1,16 +1,22 @@
-"""Parcels: at a point, by key with history and planning overlay, near exceeding stations."""
+"""Parcels: at a point, by key with history and planning overlay, near exceeding stations.
+
+Every query runs on the request's connection, as the caller's database role. Parcel cards carry
+land users for the land role only, and each card that carries some is audited before it leaves.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
-from starlette.concurrency import run_in_threadpool
+from fastapi import APIRouter, Query, Request
+from psycopg import AsyncConnection
 
-from gis.parcels.queries import get_parcel, parcel_at
+from gis.access.roles import sees_personal_data
+from gis.parcels.model import Parcel
+from gis.parcels.queries import aget_parcel, aparcel_at
 from layers.planning import parcel_overlay
 from layers.stations import parcels_near_exceeding
-from maps.deps import ConnDep
+from maps.deps import ConnDep, Principal, PrincipalDep
 from maps.params import (
     CommuneCode,
     Distance,
@@ -20,14 +26,29 @@ from maps.params import (
     ParcelNumber,
     SheetNumber,
 )
+from maps.personal import audit_view
 
 router = APIRouter(tags=["parcels"])
 
 
+async def _audit_cards(
+    conn: AsyncConnection, request: Request, principal: Principal, target: str,
+    cards: list[Parcel],
+) -> None:  # fmt: skip
+    """One audit row for the land users among ``cards`` (none when no card carries any)."""
+    ids = [p.id for p in cards if p.users]
+    if ids:
+        await audit_view(conn, request, principal, action="parcel", target=target, parcel_ids=ids)
+
+
 @router.get("/parcels/at", summary="The current parcel at a WGS 84 point")
-async def parcels_at(lon: Lon, lat: Lat) -> dict[str, Any]:
-    """Parcel card data (no land users: personal data needs a role, issue 7)."""
-    parcel = await run_in_threadpool(parcel_at, lon, lat)
+async def parcels_at(
+    lon: Lon, lat: Lat, conn: ConnDep, request: Request, principal: PrincipalDep
+) -> dict[str, Any]:
+    """Parcel card data; land users (``users``) for the land role only, audited."""
+    with_users = sees_personal_data(principal.role)
+    parcel = await aparcel_at(conn, lon, lat, with_users=with_users)
+    await _audit_cards(conn, request, principal, f"parcels/at/{lon},{lat}", [parcel])
     return parcel.to_dict()
 
 
@@ -49,10 +70,16 @@ async def parcel(
     sheet: SheetNumber,
     number: ParcelNumber,
     conn: ConnDep,
+    request: Request,
+    principal: PrincipalDep,
     history: bool = True,
 ) -> dict[str, Any]:
-    """The parcel's versions, newest first, and the planning overlay of the current one."""
-    versions = await run_in_threadpool(get_parcel, commune, sheet, number, history)
+    """The parcel's versions, newest first, and the planning overlay of the current one (land
+    users for the land role only, audited)."""
+    with_users = sees_personal_data(principal.role)
+    versions = await aget_parcel(conn, commune, sheet, number, history, with_users=with_users)
+    target = f"parcels/{commune}/{sheet}/{number}"
+    await _audit_cards(conn, request, principal, target, versions)
     current = versions[0].to_dict()
     current["planning"] = await parcel_overlay(conn, commune, sheet, number)
     return {"parcel": current, "history": [v.to_dict() for v in versions]}

@@ -18,7 +18,7 @@ from layers.features import (
     item,
     items,
 )
-from maps.deps import ConnDep, RoleDep, StateDep, cancel_on_disconnect
+from maps.deps import ConnDep, RoleDep, StateDep, cancel_on_disconnect, get_principal
 from maps.params import (
     MAX_VALUE_CHARS,
     BBoxDep,
@@ -30,6 +30,7 @@ from maps.params import (
     PageKey,
     property_filters,
 )
+from maps.personal import audit_view
 
 router = APIRouter(tags=["ogcapi-features"])
 
@@ -157,7 +158,7 @@ async def queryables(cid: LayerId, request: Request, role: RoleDep) -> Response:
     """JSON Schema of the properties a filter may use."""
     layer = get_layer(cid, role, "vector")
     props: dict[str, Any] = {"geometry": {"$ref": "https://geojson.org/schema/Geometry.json"}}
-    for p in layer.properties:
+    for p in layer.props_for(role):  # a property the role may not see is not queryable
         props[p.name] = {"type": _JSON_TYPES[p.type]}
         if p.type == "datetime":
             props[p.name]["format"] = "date-time"
@@ -213,10 +214,16 @@ async def collection_items(
         filter=filter_,
         filter_lang=filter_lang,
         filter_crs=parse_crs_uri(filter_crs),
+        role=role,
         equals=property_filters(request, RESERVED),
     )
     with state.metrics.features_seconds.labels(layer.id).time():
         page = await cancel_on_disconnect(request, conn, items(conn, layer, q))
+    if page.personal_ids:  # land users in the page: audited before the response leaves
+        await audit_view(
+            conn, request, get_principal(request), action="features",
+            target=f"collections/{cid}/items", parcel_ids=page.personal_ids,
+        )  # fmt: skip
     links = [
         _link(str(request.url), "self", GEOJSON),
         _link(f"{_base(request)}/collections/{cid}", "collection", "application/json"),
@@ -252,7 +259,12 @@ async def collection_item(
     """One feature as GeoJSON."""
     layer = get_layer(cid, role, "vector")
     out_crs = parse_crs_uri(crs)
-    text = await item(conn, layer, fid, out_crs)
+    text, personal = await item(conn, layer, fid, out_crs, role)
+    if personal:
+        await audit_view(
+            conn, request, get_principal(request), action="feature",
+            target=f"collections/{cid}/items/{fid}", parcel_ids=[int(fid)],
+        )  # fmt: skip
     base = _base(request)
     links = (
         f'[{{"href":"{base}/collections/{cid}/items/{fid}","rel":"self","type":"{GEOJSON}"}},'

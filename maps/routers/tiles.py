@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request, Response
 
 from layers.catalog import Layer, get_layer, layers_for
 from layers.describe import legend, lookup_labels, maplibre_style, raster_tilejson, tilejson
-from maps.deps import ConnDep, RoleDep, StateDep
+from maps.deps import ConnDep, PrincipalDep, RoleDep, StateDep
 from maps.params import LayerId, LayerNames, TileX, TileY, Zoom, layer_names
 from maps.tileservice import get_tile
 
@@ -33,11 +33,11 @@ async def tile(
     y: TileY,
     request: Request,
     state: StateDep,
-    role: RoleDep,
+    principal: PrincipalDep,
 ) -> Response:
     """An MVT tile (gzip when accepted, ETag/304, ``X-Tile-Cut`` when a layer was capped)."""
-    layers = _vector_layers(names, role)
-    cached, hit = await get_tile(state, request, layers, z, x, y, role)
+    layers = _vector_layers(names, principal.role)
+    cached, hit = await get_tile(state, request, layers, z, x, y, principal)
     headers = {
         "ETag": cached.etag,
         "Cache-Control": "no-cache",
@@ -62,7 +62,7 @@ async def tile_json(names: LayerNames, request: Request, role: RoleDep) -> dict[
         return raster_tilejson(first, f"{_base(request)}/raster/{first.id}/{{z}}/{{x}}/{{y}}.png")
     layers = _vector_layers(names, role)
     url = f"{_base(request)}/tiles/{','.join(x.id for x in layers)}/{{z}}/{{x}}/{{y}}.mvt"
-    return tilejson(layers, url)
+    return tilejson(layers, url, role)
 
 
 def _links(layer: Layer, base: str) -> dict[str, str]:
@@ -93,7 +93,7 @@ async def catalog(request: Request, role: RoleDep) -> dict[str, object]:
                 "minzoom": layer.minzoom,
                 "maxzoom": layer.maxzoom,
                 "time_property": layer.time_property,
-                "properties": [p.name for p in layer.properties],
+                "properties": [p.name for p in layer.props_for(role)],
                 "description": layer.description,
                 "links": _links(layer, base),
             }
