@@ -74,4 +74,4 @@ def test_parcels_near_exceeding_stations(client, conn, demo_stations):
     assert all(p["distance_m"] <= 300 for p in doc["parcels"])
     none = client.get("/parcels/near-exceeding", params={"distance": 300, "parameter": "so2"})
     assert none.json()["parcels"] == []
-    assert client.get("/parcels/near-exceeding", params={"distance": -1}).status_code == 400
+    assert client.get("/parcels/near-exceeding", params={"distance": -1}).status_code == 422
