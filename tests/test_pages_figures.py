@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 
 import psycopg
 from fastapi.testclient import TestClient
 
+from gis.access.roles import PUBLIC, aset_role
 from gis.settings import to_libpq_url
 from maps.pages import figures
 from tests.fixtures.land import SAMPLE_COMMUNE
+from tests.fixtures.web import web_url
 
 
 def _expected(database_url: str) -> dict[str, int]:
@@ -46,10 +49,19 @@ def test_wall_figures_reject_bad_province(client: TestClient) -> None:
 
 
 def test_wall_figures_cached_a_minute(database_url: str, web_data: None) -> None:
-    figures.forget()
-    first = figures.cached_province_land_use("01", now=1000.0)
-    assert figures.cached_province_land_use("01", now=1000.0 + figures.TTL_S - 1) is first
-    assert figures.cached_province_land_use("01", now=1000.0 + figures.TTL_S + 1) is not first
+    async def run() -> None:
+        # As the web app reads them: logged in as iocgis_web, running as the public role.
+        async with await psycopg.AsyncConnection.connect(
+            web_url(database_url), autocommit=True
+        ) as conn:
+            await aset_role(conn, PUBLIC)
+            figures.forget()
+            first = await figures.cached_province_land_use(conn, "01", now=1000.0)
+            again = await figures.cached_province_land_use(conn, "01", now=999.0 + figures.TTL_S)
+            later = await figures.cached_province_land_use(conn, "01", now=1001.0 + figures.TTL_S)
+            assert again is first and later is not first and later == first
+
+    asyncio.run(run())
 
 
 def test_wall_page_knows_its_province(client: TestClient) -> None:

@@ -10,10 +10,8 @@ from html.parser import HTMLParser
 
 import pyogrio
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-import maps.pages as pages
 from maps.pages.assets import NODE_MODULES, missing_vendor_dirs
 from maps.pages.i18n import TEXT
 
@@ -21,11 +19,9 @@ PAGES = ("/maps/parcels", "/maps/environment", "/wall")
 
 
 @pytest.fixture(scope="module")
-def pages_client(database_url: str) -> TestClient:
-    # Only the pages' router: these tests look at HTML, assets and the export converter.
-    app = FastAPI()
-    app.include_router(pages.router)
-    return TestClient(app)
+def pages_client(client: TestClient) -> TestClient:
+    # The whole app: the wall and the export read the database on the caller's role connection.
+    return client
 
 
 class Links(HTMLParser):

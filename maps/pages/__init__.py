@@ -7,13 +7,15 @@ from datetime import date
 from functools import lru_cache
 from typing import Annotated, Any
 
+import psycopg
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
-from sqlalchemy.exc import SQLAlchemyError
+from starlette.concurrency import run_in_threadpool
 
-from gis import admin
 from gis.errors import IocGisError
+from gis.parcels.province import province_info
+from maps.deps import ConnDep
 from maps.pages.assets import CHART_CSS, CHART_JS, add_asset_routes
 from maps.pages.config import limits_in_force, observed_properties, page_config
 from maps.pages.export import router as export_router
@@ -92,26 +94,26 @@ DEFAULT_WALL_PROVINCE = "01"
 ProvinceQuery = Annotated[str, Query(pattern=r"^[0-9]{2}$", description="province code")]
 
 
-def _wall_province(code: str) -> dict[str, Any] | None:
+async def _wall_province(conn: psycopg.AsyncConnection, code: str) -> dict[str, Any] | None:
     """The wall's province (code, names, its communes' codes); None before admin data loads."""
     try:
-        province = admin.get_province(code)
-        communes = [c.code for c in admin.list_communes(code)]
-    except (IocGisError, SQLAlchemyError):
+        return await province_info(conn, code)
+    except (IocGisError, psycopg.Error):
         # The page still opens (the API then reports what is missing); no province scoping.
         return None
-    return {"code": code, "name": province.name, "name_en": province.name_en,
-            "communes": communes}  # fmt: skip
 
 
 @router.get("/wall/figures.json", summary="Key figures of the wall (parcels by land-use group)")
-def wall_figures(province: ProvinceQuery = DEFAULT_WALL_PROVINCE) -> dict[str, Any]:
+async def wall_figures(
+    conn: ConnDep, province: ProvinceQuery = DEFAULT_WALL_PROVINCE
+) -> dict[str, Any]:
     """Parcels and area by land-use group over the province's communes (cached a minute)."""
-    return cached_province_land_use(province)
+    return await cached_province_land_use(conn, province)
 
 
 @router.get("/wall", response_class=HTMLResponse, summary="IOC video wall")
-def wall_page(
+async def wall_page(
+    conn: ConnDep,
     lang: LangQuery = None,
     rotate: Annotated[int, Query(ge=5, le=3600, description="seconds per view")] = 30,
     province: ProvinceQuery = DEFAULT_WALL_PROVINCE,
@@ -128,10 +130,13 @@ def wall_page(
             chosen,
             layers=["stations", "alerts", "aqi_surface", "parcels"],
             rotate_seconds=rotate,
-            province=_wall_province(province),
+            province=await _wall_province(conn, province),
             views=["aqi", "landuse", "alerts"],
+            # An anonymous display: its requests carry no credentials (static/ioc.js).
+            anonymous=True,
         ),
         extra_css=["/static/wall.css"],
         extra_js=["/static/wall-panel.js"],
     )
-    return HTMLResponse(render_page(spec), headers=_HEADERS)
+    # Rendering is CPU work: off the event loop, like the sync page routes.
+    return HTMLResponse(await run_in_threadpool(render_page, spec), headers=_HEADERS)

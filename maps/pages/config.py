@@ -30,6 +30,10 @@ API: dict[str, str] = {
     "events": "/events",
     "export": "/maps/parcels/export",
     "wall_figures": "/wall/figures.json",
+    # Sign-in (maps/routers/auth.py): who is calling, the sign-in page, sign-out.
+    "me": "/auth/me",
+    "login": "/login",
+    "logout": "/logout",
 }
 
 #: Base layers drawn under every page (our own data, never an internet tile server).

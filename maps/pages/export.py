@@ -1,8 +1,11 @@
 """Export of the parcels a user selected on the page, as GeoJSON, GeoPackage or CSV.
 
 The page sends the features it received from the OGC API (``/collections/parcels/items``), so
-an export holds exactly what the user was allowed to see; this module only converts formats
-(pyogrio/GDAL), it reads nothing from the database.
+an export holds what the user was allowed to see; this module converts formats (pyogrio/GDAL)
+and reads nothing from the database. Personal data: for a role that may not see a property
+(``land_users`` outside the land role) it is dropped from the posted features before conversion;
+for the land role, an export carrying land users is written to the audit log first (the
+exported feature ids, action ``export``), and is refused (503) if that write fails.
 """
 
 from __future__ import annotations
@@ -14,10 +17,15 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import geopandas as gpd
-from fastapi import APIRouter, Body, HTTPException, Query
+from fastapi import APIRouter, Body, HTTPException, Query, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
+from gis.access.roles import Role, aset_role
 from gis.errors import InvalidInput
+from layers.catalog import CATALOG
+from maps.deps import PrincipalDep, StateDep, pooled
+from maps.personal import audit_view
 
 router = APIRouter(tags=["pages"])
 
@@ -52,6 +60,40 @@ def _frame(collection: dict[str, Any]) -> gpd.GeoDataFrame:
     return frame
 
 
+def hidden_properties(role: Role) -> set[str]:
+    """Parcel properties ``role`` may not see (stripped from what it exports)."""
+    layer = CATALOG["parcels"]
+    return {p.name for p in layer.properties} - {p.name for p in layer.props_for(role)}
+
+
+def personal_ids(collection: dict[str, Any], role: Role) -> list[int] | None:
+    """Ids of the features carrying personal data ``role`` sees; None when none carries any."""
+    names = {p.name for p in CATALOG["parcels"].personal_props(role)}
+    carrying = [
+        f for f in collection.get("features") or []
+        if isinstance(f, dict) and isinstance(f.get("properties"), dict)
+        and any(f["properties"].get(n) for n in names)
+    ]  # fmt: skip
+    if not carrying:
+        return None
+    return [int(f["id"]) for f in carrying if str(f.get("id", "")).isdigit()]
+
+
+def strip_hidden(collection: dict[str, Any], role: Role) -> dict[str, Any]:
+    """``collection`` without the properties ``role`` may not see (a copy; input unchanged)."""
+    hidden = hidden_properties(role)
+    features = collection.get("features")
+    if not hidden or not isinstance(features, list):
+        return collection
+    out = []
+    for f in features:
+        if isinstance(f, dict) and isinstance(f.get("properties"), dict):
+            props = {k: v for k, v in f["properties"].items() if k not in hidden}
+            f = {**f, "properties": props}
+        out.append(f)
+    return {**collection, "features": out}
+
+
 def convert(collection: dict[str, Any], fmt: Format) -> bytes:
     """``collection`` (GeoJSON FeatureCollection) written as ``fmt``."""
     frame = _frame(collection)
@@ -68,15 +110,25 @@ def convert(collection: dict[str, Any], fmt: Format) -> bytes:
 
 
 @router.post("/maps/parcels/export", summary="Export selected parcels")
-def export_selection(
+async def export_selection(
     collection: Annotated[dict[str, Any], Body(description="GeoJSON FeatureCollection")],
+    request: Request,
+    state: StateDep,
+    principal: PrincipalDep,
     format: Annotated[Format, Query(description="geojson, gpkg or csv")] = "geojson",
 ) -> Response:
-    """Return the selected parcels as a file download."""
+    """Return the selected parcels as a file download (land users for the land role only)."""
+    collection = strip_hidden(collection, principal.role)
     try:
-        data = convert(collection, format)
+        data = await run_in_threadpool(convert, collection, format)
     except InvalidInput as exc:
         raise HTTPException(422, str(exc)) from exc
+    ids = personal_ids(collection, principal.role)
+    if ids is not None:  # land users leave in this file: audited first, or nothing leaves
+        async with pooled(state) as conn:
+            await aset_role(conn, principal.role)
+            await audit_view(conn, request, principal, action="export",
+                             target=f"maps/parcels/export.{format}", parcel_ids=ids)  # fmt: skip
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     name = f"thua-dat-{stamp}.{format}"
     return Response(

@@ -53,6 +53,13 @@ TEXT: dict[str, tuple[str, str]] = {
     "valid_to": ("Đến", "To"),
     "current": ("hiện hành", "current"),
     "land_users": ("Người sử dụng đất", "Land users"),
+    "id_number": ("Số giấy tờ", "ID no."),
+    "sign_in": ("Đăng nhập", "Sign in"),
+    "sign_out": ("Đăng xuất", "Sign out"),
+    "role_public": ("công khai", "public"),
+    "role_environment": ("cán bộ môi trường", "environment staff"),
+    "role_land": ("cán bộ địa chính", "land official"),
+    "role_admin": ("quản trị", "administrator"),
     "land_users_hidden": (
         "Thông tin người sử dụng đất chỉ hiển thị cho cán bộ địa chính.",
         "Land users are shown to land officials only.",

@@ -239,6 +239,7 @@
     state.map = map;
     Ioc.init(config);
     Ioc.baseMap(map);
+    Ioc.authBox(document.getElementById("auth-box"));
     state.stationLayer = L.layerGroup().addTo(map);
     var control = Ioc.layerControl(map);
     control.add(state.stationLayer, "stations");

@@ -157,7 +157,9 @@
         rendererFactory: L.canvas.tile,
         updateWhenZooming: false,
         zIndex: opts.zIndex || 1,
-        attribution: tj.attribution || ""
+        attribution: tj.attribution || "",
+        // The wall sends no credentials: its tiles are the public ones (see Ioc.credentials).
+        fetchOptions: {credentials: Ioc.credentials()}
       }, grid));
       if (grid.zoomOffset) {
         // VectorGrid ignores zoomOffset when it builds the tile URL (Leaflet's TileLayer does not).

@@ -62,9 +62,20 @@
     return path;
   };
 
+  /** The credentials every request of this page sends. The wall is an anonymous display: it
+   *  sends none ("omit"), so even a browser signed in as a land official gets the public data
+   *  there (no land users on a screen in a control room). The other pages send the session
+   *  cookie ("same-origin"). Not covered by this: <img> raster tiles and the EventSource of
+   *  /events, which a browser always sends with its cookies to its own origin; neither carries
+   *  personal data for any role. */
+  Ioc.credentials = function () {
+    return Ioc.config && Ioc.config.anonymous ? "omit" : "same-origin";
+  };
+
   /** GET JSON; rejects with an Error whose `status` is the HTTP status. */
   Ioc.getJSON = function (url, options) {
-    return fetch(url, Object.assign({headers: {Accept: "application/json"}}, options || {}))
+    var base = {headers: {Accept: "application/json"}, credentials: Ioc.credentials()};
+    return fetch(url, Object.assign(base, options || {}))
       .then(function (r) {
         if (!r.ok) {
           var err = new Error(url + ": HTTP " + r.status);
@@ -131,6 +142,37 @@
     var opts = {hour: "2-digit", minute: "2-digit", timeZone: "Asia/Ho_Chi_Minh", hour12: false};
     if (withDate !== false) { opts.day = "2-digit"; opts.month = "2-digit"; opts.year = "numeric"; }
     return d.toLocaleString(Ioc.lang === "vi" ? "vi-VN" : "en-GB", opts);
+  };
+
+  /* ---- who is signed in --------------------------------------------------------------- */
+
+  /** Fill `box` with the signed-in user and a sign-out button, or a sign-in link. */
+  Ioc.authBox = function (box) {
+    if (!box || !Ioc.config.api.me) return Promise.resolve(null);
+    return Ioc.getJSON(Ioc.url("me", {})).catch(function () { return null; }).then(function (me) {
+      box.textContent = "";
+      var signedIn = me && me.role && me.method && me.method !== "anonymous";
+      if (!signedIn) {
+        var next = location.pathname + location.search;
+        box.appendChild(Ioc.el("a", {href: Ioc.url("login", {}, {next: next}), "class": "btn",
+                                     "data-i18n": "sign_in"}, Ioc.t("sign_in")));
+        return me;
+      }
+      var who = Ioc.el("span", {"class": "who"});
+      who.appendChild(Ioc.el("b", {}, me.subject));
+      who.appendChild(Ioc.el("span", {"class": "role"}, " · " + Ioc.t("role_" + me.role)));
+      box.appendChild(who);
+      if (me.method === "session") {
+        var out = Ioc.el("button", {type: "button", "class": "btn", "data-i18n": "sign_out"},
+                         Ioc.t("sign_out"));
+        out.addEventListener("click", function () {
+          fetch(Ioc.url("logout", {}), {method: "POST", credentials: "same-origin"})
+            .finally(function () { location.reload(); });
+        });
+        box.appendChild(out);
+      }
+      return me;
+    });
   };
 
   /* ---- live events (server-sent events) ----------------------------------------------- */

@@ -1,11 +1,12 @@
-/* /maps/parcels: search or click a parcel, its card (purposes, planning, history), selection
- * and export. Land users are never requested here: they are for the land-official role only
- * (issue 7), and anonymous pages do not show them. */
+/* /maps/parcels: search or click a parcel, its card (purposes, planning, history, land users),
+ * selection and export. Land users are personal data: the API returns them to the land role only
+ * (and audits each response), so the card lists them when the API sent them and otherwise says
+ * who may see them. The top bar shows who is signed in. */
 (function () {
   "use strict";
   var Ioc = window.Ioc;
   var state = {map: null, highlight: null, current: null, selection: new Map(), seen: new Set(),
-               seenPlanned: new Set()};
+               seenPlanned: new Set(), me: null};
 
   function $(id) { return document.getElementById(id); }
 
@@ -93,6 +94,27 @@
     body.appendChild(list);
   }
 
+  /** The land users the API returned (land role only), or a note on who may see them. */
+  function renderUsers(body, users) {
+    var land = state.me && state.me.role === "land";
+    if (!users && !land) {
+      body.appendChild(Ioc.el("p", {"class": "hint privacy"}, Ioc.t("land_users_hidden")));
+      return;
+    }
+    body.appendChild(Ioc.el("h3", {}, Ioc.t("land_users")));
+    var list = Ioc.el("ul", {"class": "land-users"});
+    (users || []).forEach(function (u) {
+      var li = Ioc.el("li");
+      li.appendChild(Ioc.el("b", {}, u.full_name));
+      var extra = [u.id_number ? Ioc.t("id_number") + " " + u.id_number : "", u.address]
+        .filter(Boolean).join(" · ");
+      if (extra) li.appendChild(Ioc.el("div", {"class": "sub"}, extra));
+      list.appendChild(li);
+    });
+    if (!list.children.length) list.appendChild(Ioc.el("li", {"class": "hint"}, "–"));
+    body.appendChild(list);
+  }
+
   function renderCard(p, planning, history) {
     var body = $("card-body");
     body.textContent = "";
@@ -107,8 +129,8 @@
     body.appendChild(dl);
     renderPurposes(body, p.purposes);
     renderPlanning(body, planning);
+    renderUsers(body, p.users);
     renderHistory(body, history || p.history || []);
-    body.appendChild(Ioc.el("p", {"class": "hint privacy"}, Ioc.t("land_users_hidden")));
     $("parcel-card").hidden = false;
   }
 
@@ -270,6 +292,7 @@
     Ioc.init(config);
     Ioc.baseMap(map);
     bindUi();
+    Ioc.authBox($("auth-box")).then(function (me) { state.me = me; });
     var control = Ioc.layerControl(map);
     Ioc.vectorLayer("parcels", {seen: state.seen}).then(function (layer) {
       layer.addTo(map);
