@@ -11,6 +11,8 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
 from psycopg_pool import AsyncConnectionPool
 
 from gis.settings import to_libpq_url
@@ -22,7 +24,8 @@ from maps.config import MapsSettings, get_maps_settings
 from maps.deps import MapState
 from maps.errors import CatchAllMiddleware, add_exception_handlers
 from maps.metrics import Metrics
-from maps.routers import domain, health, ogc, raster, stations, stream, tiles
+from maps.routers import admin, auth, domain, health, ogc, raster, stations, stream, tiles
+from maps.security import DOCS_PATH, add_nonce, add_security_middleware
 
 
 def _on_event(state: MapState) -> Any:
@@ -108,7 +111,7 @@ def create_app(settings: MapsSettings | None = None) -> FastAPI:
         description="Vector tiles, OGC API Features, rasters and live events of ioc-gis.",
         version="0.1.0",
         openapi_url="/api",
-        docs_url="/api.html",
+        docs_url=None,  # served by _add_docs, with the CSP nonce on its inline script
         redoc_url=None,
         lifespan=_lifespan(settings),
     )
@@ -122,8 +125,20 @@ def create_app(settings: MapsSettings | None = None) -> FastAPI:
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=3)
     app.add_middleware(AuthMiddleware, authenticator=app.state.auth)
     app.add_middleware(CatchAllMiddleware)
+    # Outermost: CORS (configured origins only), then the security headers on every answer.
+    add_security_middleware(app, settings)
     add_exception_handlers(app)
-    for module in (health, tiles, ogc, raster, domain, stations, stream):
+    for module in (health, auth, admin, tiles, ogc, raster, domain, stations, stream):
         app.include_router(module.router)
     _include_pages(app)
+    _add_docs(app)
     return app
+
+
+def _add_docs(app: FastAPI) -> None:
+    """``/api.html``: FastAPI's Swagger UI (its code comes from a CDN; see maps.security)."""
+
+    @app.get(DOCS_PATH, include_in_schema=False)
+    def api_docs() -> HTMLResponse:
+        page = get_swagger_ui_html(openapi_url="/api", title=f"{app.title} — API")
+        return HTMLResponse(add_nonce(bytes(page.body).decode("utf-8")))

@@ -37,10 +37,13 @@ def test_readyz_fails_without_broker_or_database(database_url, web_data):
         assert "postgres" not in bad.text.lower()  # no connection details leak
 
 
-def test_metrics_per_layer_and_zoom(client, demo_stations):
+def test_metrics_per_layer_and_zoom(client, demo_stations, role_keys):
     client.get("/tiles/communes/10/812/450.mvt")
     client.get("/tiles/communes/10/812/450.mvt")
-    text = client.get("/metrics").text
+    # Admin only (Prometheus scrapes with an admin API key as its bearer token).
+    assert client.get("/metrics").status_code == 401
+    admin = {"Authorization": f"Bearer {role_keys['admin']}"}
+    text = client.get("/metrics", headers=admin).text
     assert 'iocgis_tile_seconds_count{cache="hit",layer="communes",zoom="10"}' in text
     assert "iocgis_tile_cache_hit_ratio" in text
     assert "iocgis_ingest_lag_seconds" in text

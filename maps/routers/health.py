@@ -9,8 +9,9 @@ from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from gis.access.roles import ADMIN, aset_role
 from layers.health import ingest_lag_seconds
-from maps.deps import StateDep
+from maps.deps import StateDep, require_role
 
 router = APIRouter(tags=["health"])
 
@@ -54,11 +55,16 @@ async def readyz(state: StateDep) -> JSONResponse:
     )
 
 
-@router.get("/metrics", summary="Prometheus metrics")
+@router.get("/metrics", summary="Prometheus metrics (admin)", dependencies=[require_role(ADMIN)])
 async def metrics(state: StateDep) -> Response:
-    """Latency per layer and zoom, cache hit ratio, ingest lag (Prometheus text format)."""
+    """Latency per layer and zoom, cache hit ratio, ingest lag (Prometheus text format).
+
+    Admin only: Prometheus sends an admin API key as its bearer token
+    (``authorization: {credentials: <key>}`` in its scrape config).
+    """
     try:
         async with state.pool.connection(timeout=3) as conn:
+            await aset_role(conn, ADMIN)
             lag = await ingest_lag_seconds(conn)
         if lag is not None:
             state.metrics.ingest_lag.set(lag)
