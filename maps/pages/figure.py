@@ -16,6 +16,7 @@ from folium.template import Template
 
 from maps.pages.assets import VENDOR_CSS, VENDOR_JS
 from maps.pages.i18n import Lang
+from maps.security import add_nonce
 
 # Centre of Việt Nam's mainland (used when a page has no better view).
 DEFAULT_CENTER = (16.0, 106.5)
@@ -115,4 +116,5 @@ def render_page(spec: PageSpec) -> str:
     figure.html.add_child(Element(spec.body_html), name="panels")
     figure.add_child(fmap)
     fmap.add_child(PageStart(spec.config))
-    return figure.render()
+    # Our inline <script>/<style> elements carry this response's CSP nonce (maps.security).
+    return add_nonce(figure.render())
