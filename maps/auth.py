@@ -15,6 +15,8 @@ cookie holds the key's SHA-256 (never the key) and is re-checked the same way on
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -127,6 +129,10 @@ class Authenticator:
         # __Host-: the browser only accepts it Secure, for path / and without a Domain.
         self.cookie_name = ("__Host-" if production else "") + SESSION_COOKIE
         self.cookie_secure = production
+        # A key of its own for sessions, derived from IOC_SECRET_KEY (domain separation).
+        self._session_key = hmac.new(
+            settings.secret_key.encode(), b"iocgis page session v1", hashlib.sha256
+        ).digest()
 
     async def check_key(self, state: MapState, key: str) -> Verified:
         """(name, role) of a valid API key, else None (cached, see the module docstring)."""
@@ -156,7 +162,7 @@ class Authenticator:
             "sub": subject, "role": role, "kid": key_id_of(key), "kh": hash_key(key).hex(),
             "aud": SESSION_AUDIENCE, "iat": now, "exp": now + lifetime,
         }  # fmt: skip
-        return jwt.encode(claims, self.settings.secret_key, algorithm="HS256")
+        return jwt.encode(claims, self._session_key, algorithm="HS256")
 
     def set_session_cookie(self, response: Response, token: str) -> None:
         """Put the session token in an HttpOnly, SameSite=Strict cookie (Secure in production)."""
@@ -174,7 +180,7 @@ class Authenticator:
     async def _session(self, state: MapState, token: str) -> Principal:
         try:
             claims = jwt.decode(
-                token, self.settings.secret_key, algorithms=["HS256"], audience=SESSION_AUDIENCE,
+                token, self._session_key, algorithms=["HS256"], audience=SESSION_AUDIENCE,
                 options={"require": ["exp", "sub", "kh"]},
             )  # fmt: skip
             key_hash = bytes.fromhex(claims["kh"])
