@@ -1,0 +1,168 @@
+"""Who sees land users: every caller × every route that could carry them.
+
+A known land user of the sample data (name and ID number) must appear in a response iff the
+caller has the land role, in features, tiles, TileJSON, parcel cards and exports; routes that
+never carry land users (near-exceeding, the page HTML, errors) carry them for nobody.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import mapbox_vector_tile
+import pytest
+from fastapi.testclient import TestClient
+from httpx import Response
+
+from tests.fixtures.web import (
+    CALLERS,
+    KNOWN_ID,
+    KNOWN_NAME,
+    KNOWN_PARCEL,
+    caller_headers,
+    carries_land_user,
+    tile_of,
+)
+
+Call = Callable[[TestClient, dict[str, str], dict[str, Any]], Response]
+
+
+def _tile_path(kp: dict[str, Any], names: str) -> str:
+    z, x, y = tile_of(kp["lon"], kp["lat"], 17)
+    return f"/tiles/{names}/{z}/{x}/{y}.mvt"
+
+
+def _as_text(r: Response) -> str:
+    """The response as text to search: decoded MVT, re-dumped JSON (no escapes) or raw text."""
+    kind = r.headers.get("content-type", "")
+    if "vector-tile" in kind:
+        return json.dumps(mapbox_vector_tile.decode(r.content), ensure_ascii=False, default=str)
+    if "json" in kind:
+        return json.dumps(r.json(), ensure_ascii=False)
+    return r.content.decode("utf-8-sig", errors="replace")
+
+
+def _land_items(c: TestClient, land_key: str, kp: dict[str, Any]) -> dict[str, Any]:
+    r = c.get(f"/collections/parcels/items/{kp['fid']}", headers={"X-API-Key": land_key})
+    assert r.status_code == 200
+    feature = r.json()
+    assert feature["properties"]["land_users"], "the known parcel has land users"
+    return {"type": "FeatureCollection", "features": [feature]}
+
+
+#: Routes whose response carries the known land user for the land role (and only for it).
+CARRYING: dict[str, Call] = {
+    "items": lambda c, h, kp: c.get("/collections/parcels/items", params={"limit": 1000},
+                                    headers=h),
+    "item": lambda c, h, kp: c.get(f"/collections/parcels/items/{kp['fid']}", headers=h),
+    "tile": lambda c, h, kp: c.get(_tile_path(kp, "parcels"), headers=h),
+    "multi-layer tile": lambda c, h, kp: c.get(_tile_path(kp, "communes,parcels"), headers=h),
+    "parcel at": lambda c, h, kp: c.get("/parcels/at", params={"lon": kp["lon"],
+                                                               "lat": kp["lat"]}, headers=h),
+    "parcel card": lambda c, h, kp: c.get("/parcels/{}/{}/{}".format(*KNOWN_PARCEL), headers=h),
+    "export geojson": lambda c, h, kp: c.post("/maps/parcels/export?format=geojson",
+                                              json=kp["posted"], headers=h),
+    "export csv": lambda c, h, kp: c.post("/maps/parcels/export?format=csv",
+                                          json=kp["posted"], headers=h),
+}  # fmt: skip
+
+#: Routes that carry land users for nobody.
+NEVER: dict[str, Call] = {
+    "near exceeding": lambda c, h, kp: c.get("/parcels/near-exceeding",
+                                             params={"distance": 5000}, headers=h),
+    "parcels page": lambda c, h, kp: c.get("/maps/parcels", headers=h),
+    "missing parcel": lambda c, h, kp: c.get("/parcels/00070/99/1", headers=h),
+    "missing feature": lambda c, h, kp: c.get("/collections/parcels/items/999999999",
+                                              headers=h),
+    "parcels collection": lambda c, h, kp: c.get("/collections/parcels", headers=h),
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def kp(
+    client: TestClient, role_keys: dict[str, str], known_parcel: dict[str, Any],
+    demo_stations: dict[str, int],
+) -> dict[str, Any]:  # fmt: skip
+    """The known parcel, and a selection holding its land users as the land role received it
+    (what a stale or tampered page of another role might post to the export)."""
+    return {**known_parcel, "posted": _land_items(client, role_keys["land"], known_parcel)}
+
+
+@pytest.mark.parametrize("route", list(CARRYING))
+@pytest.mark.parametrize("caller", CALLERS)
+def test_land_users_only_for_land(client, role_keys, kp, caller, route):
+    r = CARRYING[route](client, caller_headers(role_keys, caller), kp)
+    assert r.status_code == 200, r.text[:300]
+    text = _as_text(r)
+    if caller == "land":
+        assert KNOWN_NAME in text and KNOWN_ID in text
+    else:
+        assert not carries_land_user(text)
+        assert "land_users" not in text
+
+
+@pytest.mark.parametrize("route", list(NEVER))
+@pytest.mark.parametrize("caller", CALLERS)
+def test_land_users_never_here(client, role_keys, kp, caller, route):
+    r = NEVER[route](client, caller_headers(role_keys, caller), kp)
+    assert r.status_code in (200, 404), r.text[:300]
+    assert not carries_land_user(_as_text(r))
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+def test_schemas_list_land_users_only_for_land(client, role_keys, kp, caller):
+    h = caller_headers(role_keys, caller)
+    land = caller == "land"
+    queryables = client.get("/collections/parcels/queryables", headers=h).json()
+    assert ("land_users" in queryables["properties"]) is land
+    tj = client.get("/tiles/communes,parcels/tilejson.json", headers=h).json()
+    fields = {v["id"]: v["fields"] for v in tj["vector_layers"]}
+    assert ("land_users" in fields["parcels"]) is land
+    assert "land_use" in fields["parcels"]
+    catalog = client.get("/layers", headers=h).json()["layers"]
+    parcels = next(x for x in catalog if x["id"] == "parcels")
+    assert ("land_users" in parcels["properties"]) is land
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+def test_filters_on_land_users_refused_like_unknown_properties(client, role_keys, kp, caller):
+    h = caller_headers(role_keys, caller)
+    url = "/collections/parcels/items"
+    by_filter = client.get(url, params={"filter": f"land_users LIKE '%{KNOWN_ID}%'"}, headers=h)
+    by_param = client.get(url, params={"land_users": KNOWN_NAME}, headers=h)
+    if caller == "land":
+        assert by_filter.status_code == 200
+        fids = [f["id"] for f in by_filter.json()["features"]]
+        assert fids == [kp["fid"]]
+        assert by_param.status_code == 200
+        return
+    # Exactly the answer an unknown property gets: nothing tells the property exists.
+    unknown_filter = client.get(url, params={"filter": f"nosuch LIKE '%{KNOWN_ID}%'"}, headers=h)
+    unknown_param = client.get(url, params={"nosuch": KNOWN_NAME}, headers=h)
+    for hidden, unknown in ((by_filter, unknown_filter), (by_param, unknown_param)):
+        assert hidden.status_code == unknown.status_code == 400
+        assert hidden.json()["description"] == unknown.json()["description"].replace(
+            "nosuch", "land_users"
+        )
+        assert not carries_land_user(hidden.text)
+
+
+def test_land_users_are_json_in_geojson_and_text_in_tiles(client, role_keys, kp):
+    h = {"X-API-Key": role_keys["land"]}
+    feature = client.get(f"/collections/parcels/items/{kp['fid']}", headers=h).json()
+    users = feature["properties"]["land_users"]
+    assert isinstance(users, list) and len(users) == 2
+    assert any(u["full_name"] == KNOWN_NAME and u["id_number"] == KNOWN_ID for u in users)
+    tile = mapbox_vector_tile.decode(client.get(_tile_path(kp, "parcels"), headers=h).content)
+    props = next(f["properties"] for f in tile["parcels"]["features"] if f["id"] == kp["fid"])
+    assert isinstance(props["land_users"], str) and json.loads(props["land_users"]) == users
+    card = client.get("/parcels/{}/{}/{}".format(*KNOWN_PARCEL), headers=h).json()
+    assert {u["full_name"] for u in card["parcel"]["users"]} == {u["full_name"] for u in users}
+
+
+def test_bad_key_is_401_not_public(client, kp):
+    r = client.get(f"/collections/parcels/items/{kp['fid']}", headers={"X-API-Key": "iocgis_x"})
+    assert r.status_code == 401
+    assert not carries_land_user(r.text)
