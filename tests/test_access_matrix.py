@@ -166,3 +166,24 @@ def test_bad_key_is_401_not_public(client, kp):
     r = client.get(f"/collections/parcels/items/{kp['fid']}", headers={"X-API-Key": "iocgis_x"})
     assert r.status_code == 401
     assert not carries_land_user(r.text)
+
+
+def test_web_app_reads_only_through_its_own_login(client, role_keys, kp, monkeypatch):
+    """With the process-wide database setting pointing nowhere, every route still answers: the
+    app reads only through its pool (iocgis_web + SET ROLE), never the owner's URL."""
+    from gis.db import get_engine
+    from gis.settings import get_settings
+
+    monkeypatch.setenv("IOC_DATABASE_URL", "postgresql://nobody@127.0.0.1:9/nowhere")
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    try:
+        h = {"X-API-Key": role_keys["land"]}
+        for route in (*CARRYING.values(), *NEVER.values()):
+            assert route(client, h, kp).status_code in (200, 404)
+        for path in ("/wall?province=01", "/wall/figures.json?province=01", "/maps/environment"):
+            assert client.get(path, headers=h).status_code == 200, path
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+        get_engine.cache_clear()
