@@ -49,6 +49,14 @@ $IOC data synth-parcels --commune 00070 --commune 00004 --commune 00082 --commun
 say "monitoring stations"
 $IOC stations import data/stations/demo_stations.csv
 
+say "demo users: a fresh API key each run (sign in on /login; older demo keys stay valid)"
+demo_key() {  # demo_key NAME ROLE FULL_NAME: a new API key of demo user NAME (created if missing)
+  $IOC users add "$1" --role "$2" --full-name "$3" 2>/dev/null || $IOC users key "$1" 2>/dev/null
+}
+LAND_KEY=$(demo_key demo.land land "Cán bộ địa chính (demo)")
+ENV_KEY=$(demo_key demo.env environment "Cán bộ môi trường (demo)")
+ADMIN_KEY=$(demo_key demo.admin admin "Quản trị (demo)")
+
 for p in simulator web ingester; do stop_process "$p"; done
 say "broker (our Mosquitto config) on 127.0.0.1:${IOC_MQTT_PORT:-1884}"
 bash scripts/broker.sh
@@ -62,8 +70,9 @@ IOC_MQTT_URL=$SIM_URL $IOC simulate --stations 11 --rate 250 --duration 32 --ste
 say "live readings every minute (simulator in the background)"
 IOC_MQTT_URL=$SIM_URL start_process simulator bash -c \
   "while true; do \"$IOC\" simulate --stations 11 --rate 11 --duration 5 --step-minutes 5; sleep 55; done"
-say "web app"
-IOC_MQTT_URL=$INGEST_URL start_process web "$IOC" serve --host "$HOST" --port "$PORT"
+say "web app (logs in as iocgis_web: every request runs as its caller's database role)"
+WEB_DB_URL=$(.venv/bin/python -c 'from gis.access.roles import web_url; from gis.settings import get_settings; print(web_url(get_settings().database_url))')
+IOC_DATABASE_URL=$WEB_DB_URL IOC_MQTT_URL=$INGEST_URL start_process web "$IOC" serve --host "$HOST" --port "$PORT"
 for _ in $(seq 1 60); do
   curl -fsS "http://$HOST:$PORT/healthz" >/dev/null 2>&1 && break; sleep 0.5
 done
@@ -91,5 +100,9 @@ ioc-gis is running:
   Environmental staff:        http://$HOST:$PORT/maps/environment
   IOC wall:                   http://$HOST:$PORT/wall?province=01
   OGC API Features:           http://$HOST:$PORT/collections    (OpenAPI: /api)
+  Sign in (land users' data is shown to land officials only): http://$HOST:$PORT/login
+    land official   demo.land   $LAND_KEY
+    environment     demo.env    $ENV_KEY
+    administrator   demo.admin  $ADMIN_KEY
   Logs: $RUN/*.log        Stop: scripts/demo.sh stop
 MSG

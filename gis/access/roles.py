@@ -7,6 +7,7 @@ a role may read is decided by the grants of migration 0008_access, not only by t
 from __future__ import annotations
 
 from typing import Literal
+from urllib.parse import quote
 
 import psycopg
 from psycopg import sql
@@ -72,3 +73,11 @@ def set_web_password(conn: psycopg.Connection, password: str) -> None:
             sql.Identifier(WEB_LOGIN_ROLE), sql.Literal(password)
         )
     )
+
+
+def web_url(database_url: str, password: str | None = None) -> str:
+    """``database_url`` logged in as the web app's role ``iocgis_web`` (same host and database)."""
+    scheme, _, rest = database_url.partition("://")
+    _, _, hostpart = rest.rpartition("@")
+    credentials = WEB_LOGIN_ROLE + (":" + quote(password, safe="") if password else "")
+    return f"{scheme}://{credentials}@{hostpart}"
