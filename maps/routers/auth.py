@@ -40,10 +40,10 @@ TEXT: dict[str, tuple[str, str]] = {
         "The key is invalid, revoked or expired.",
     ),
     "hint": (
-        "Khóa do quản trị viên hệ thống cấp. Phiên đăng nhập kết thúc sau 8 giờ hoặc khi khóa"
-        " bị thu hồi.",
-        "Keys are issued by the system administrator. A session ends after 8 hours or when the"
-        " key is revoked.",
+        "Khóa do quản trị viên hệ thống cấp. Phiên đăng nhập kết thúc sau {hours} giờ hoặc khi"
+        " khóa bị thu hồi.",
+        "Keys are issued by the system administrator. A session ends after {hours} hours or when"
+        " the key is revoked.",
     ),
     "parcels": ("Bản đồ địa chính", "Cadastral map"),
     "environment": ("Quan trắc môi trường", "Environmental monitoring"),
@@ -63,10 +63,12 @@ def _templates() -> Environment:
 
 
 def _page(
-    lang: Lang, principal: Principal, next_path: str, error: str = "", code: int = 200
-) -> HTMLResponse:
+    request: Request, lang: Lang, principal: Principal, next_path: str, error: str = "",
+    code: int = 200,
+) -> HTMLResponse:  # fmt: skip
     index = 0 if lang == "vi" else 1
     t = {key: pair[index] for key, pair in TEXT.items()}
+    t["hint"] = t["hint"].format(hours=f"{request.app.state.settings.session_hours:g}")
     html = _templates().get_template("login.html").render(
         t=t, lang=lang, other_lang="en" if lang == "vi" else "vi", principal=principal,
         next=next_path, next_q=quote(next_path, safe=""), error=error,
@@ -76,12 +78,13 @@ def _page(
 
 @router.get("/login", response_class=HTMLResponse, summary="Sign-in page")
 def login_page(
+    request: Request,
     principal: PrincipalDep,
     lang: Annotated[str | None, Query(max_length=8, description="vi (default) or en")] = None,
     next: Annotated[str | None, Query(max_length=2000, description="page to return to")] = None,
 ) -> HTMLResponse:
     """A form taking an API key; shows who is signed in, if anyone."""
-    return _page(pick_lang(lang), principal, safe_next(next))
+    return _page(request, pick_lang(lang), principal, safe_next(next))
 
 
 async def _form(request: Request) -> dict[str, str]:
@@ -112,7 +115,7 @@ async def login(request: Request, state: StateDep, principal: PrincipalDep) -> R
     found = await auth.check_key(state, key)
     if found is None:
         error = TEXT["bad_key"][0 if lang == "vi" else 1]
-        return _page(lang, principal, next_path, error, code=401)
+        return _page(request, lang, principal, next_path, error, code=401)
     response = RedirectResponse(next_path, status_code=303)
     auth.set_session_cookie(response, auth.session_token(key, *found))
     return response
