@@ -39,7 +39,10 @@ def _aware(value: datetime | None) -> datetime | None:
 )
 async def audit_log(
     conn: ConnDep,
-    subject: Annotated[str | None, Query(max_length=200, description="user or SSO subject")] = None,
+    subject: Annotated[
+        str | None,
+        Query(max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$", description="user or SSO subject"),
+    ] = None,
     since: Since = None,
     limit: Limit = 100,
 ) -> dict[str, Any]:
