@@ -26,7 +26,7 @@ app = typer.Typer(
 )
 
 JSON = typer.Option(False, "--json", help="Print JSON.")
-_DURATION = re.compile(r"^(\d{1,5})([hdw])$")
+_DURATION = re.compile(r"(\d{1,5})([hdw])")
 _UNITS = {"h": "hours", "d": "days", "w": "weeks"}
 T = TypeVar("T")
 
@@ -50,7 +50,7 @@ def parse_expiry(text: str | None, now: datetime | None = None) -> datetime | No
     """``90d``, ``12h``, ``2w`` from now, or an ISO date/time (Vietnam time without a zone)."""
     if text is None:
         return None
-    match = _DURATION.match(text.strip())
+    match = _DURATION.fullmatch(text.strip())
     if match:
         amount, unit = int(match.group(1)), match.group(2)
         if amount == 0:

@@ -36,7 +36,7 @@ def web(database_url: str) -> Iterator[psycopg.Connection]:
 def test_key_format_and_hash() -> None:
     key_id, key = keys._make_key()
     assert key.startswith(f"iocgis_{key_id}_") and len(key_id) == 8
-    assert keys.KEY_RE.match(key) and keys.key_id_of(key) == key_id
+    assert keys.KEY_RE.fullmatch(key) and keys.key_id_of(key) == key_id
     assert len(key) == len("iocgis_") + 8 + 1 + 43
     assert keys.hash_key(key) == keys.hash_key(key) and len(keys.hash_key(key)) == 32
     assert keys._make_key()[1] != key
@@ -115,11 +115,18 @@ def test_expired_key(owner: psycopg.Connection, web: psycopg.Connection) -> None
         keys.new_key(owner, name, expires_at=datetime(2030, 1, 1))
 
 
-def test_unknown_and_malformed_keys(web: psycopg.Connection) -> None:
+def test_unknown_and_malformed_keys(web: psycopg.Connection, database_url: str) -> None:
     _, unknown = keys._make_key()
     assert keys.verify_key(web, unknown) is None
-    for bad in ("", "Bearer x", "iocgis_short_key", "' OR 1=1 --", "x" * 10_000):
+    malformed = ("", "Bearer x", "iocgis_short_key", "' OR 1=1 --", "x" * 10_000, unknown + "\n")
+    for bad in malformed:
         assert keys.verify_key(web, bad) is None
+    closed = psycopg.connect(to_libpq_url(database_url))
+    closed.close()  # a malformed key is refused without touching the database
+    for bad in malformed:
+        assert keys.verify_key(closed, bad) is None
+    with pytest.raises(psycopg.OperationalError):
+        keys.verify_key(closed, unknown)
 
 
 def test_bad_input_refused_clearly(owner: psycopg.Connection) -> None:
@@ -127,7 +134,7 @@ def test_bad_input_refused_clearly(owner: psycopg.Connection) -> None:
     keys.add_user(owner, name, "public")
     with pytest.raises(InvalidInput, match="already exists"):
         keys.add_user(owner, name, "land")
-    for bad in ("", "has space", "người", "a" * 65, "x;drop", "a/b"):
+    for bad in ("", "has space", "người", "a" * 65, "x;drop", "a/b", "alice\n", "\nalice"):
         with pytest.raises(InvalidInput, match="invalid user name"):
             keys.add_user(owner, bad, "land")
     with pytest.raises(InvalidInput, match="unknown role"):

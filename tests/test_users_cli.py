@@ -37,7 +37,7 @@ def test_add_key_list_revoke(database_url: str) -> None:
     added = iocgis(database_url, "users", "add", name, "--role", "land", "--full-name", "Lê Văn C")
     assert added.returncode == 0, added.stderr
     key = added.stdout.strip()
-    assert keys.KEY_RE.match(key), added.stdout  # the key alone on stdout
+    assert keys.KEY_RE.fullmatch(key), added.stdout  # the key alone on stdout
     assert "cannot be shown again" in added.stderr
     assert _verify(database_url, key) == (name, "land")
 
@@ -128,6 +128,6 @@ def test_parse_expiry() -> None:
     assert parse_expiry("2w", now) == now + timedelta(weeks=2)
     assert parse_expiry(None) is None
     assert parse_expiry("2030-01-01") == datetime.fromisoformat("2030-01-01T00:00:00+07:00")
-    for bad in ("0d", "90", "d", "-1d", "90y", "next week"):
+    for bad in ("0d", "90", "d", "-1d", "90y", "next week", "90d\nx"):
         with pytest.raises(InvalidInput):
             parse_expiry(bad, now)

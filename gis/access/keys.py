@@ -33,9 +33,9 @@ KEY_ID_LENGTH = 8
 SECRET_BYTES = 32
 _KEY_ID_ALPHABET = string.ascii_lowercase + string.digits
 #: The whole key: prefix, key id, secret (token_urlsafe(32) is 43 URL-safe characters).
-KEY_RE = re.compile(r"^iocgis_([a-z0-9]{8})_([A-Za-z0-9_-]{43})$")
+KEY_RE = re.compile(r"iocgis_([a-z0-9]{8})_([A-Za-z0-9_-]{43})")
 #: User names (same rule as the CHECK of auth.users).
-NAME_RE = re.compile(r"^[A-Za-z0-9._@-]{1,64}$")
+NAME_RE = re.compile(r"[A-Za-z0-9._@-]{1,64}")
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ def hash_key(key: str) -> bytes:
 
 def key_id_of(key: str) -> str | None:
     """The public key id of a well-formed key, else None."""
-    match = KEY_RE.match(key)
+    match = KEY_RE.fullmatch(key)
     return match.group(1) if match else None
 
 
@@ -92,7 +92,7 @@ def _make_key() -> tuple[str, str]:
 
 def check_name(name: str) -> str:
     """``name`` if it is a valid user name; InvalidInput otherwise."""
-    if not NAME_RE.match(name):
+    if not NAME_RE.fullmatch(name):
         raise InvalidInput(
             f"invalid user name {name!r}: 1 to 64 characters among letters, digits and . _ @ -"
         )
@@ -241,7 +241,7 @@ def verify_key(conn: psycopg.Connection, key: str) -> tuple[str, Role] | None:
     Run it as ``iocgis_web`` with no role set (or as the owner). The function records
     ``last_used_at``; commit (or use autocommit) to keep that.
     """
-    if not KEY_RE.match(key):
+    if not KEY_RE.fullmatch(key):
         return None
     row = conn.execute(_VERIFY_SQL, [hash_key(key)]).fetchone()
     return (row[0], parse_role(row[1])) if row else None
@@ -249,7 +249,7 @@ def verify_key(conn: psycopg.Connection, key: str) -> tuple[str, Role] | None:
 
 async def averify_key(conn: psycopg.AsyncConnection, key: str) -> tuple[str, Role] | None:
     """:func:`verify_key` on an async connection."""
-    if not KEY_RE.match(key):
+    if not KEY_RE.fullmatch(key):
         return None
     cur = await conn.execute(_VERIFY_SQL, [hash_key(key)])
     row = await cur.fetchone()
