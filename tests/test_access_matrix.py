@@ -187,3 +187,58 @@ def test_web_app_reads_only_through_its_own_login(client, role_keys, kp, monkeyp
         monkeypatch.undo()
         get_settings.cache_clear()
         get_engine.cache_clear()
+
+
+#: Signs in as a land official in Chromium, opens the known parcel's card, then the wall in the
+#: same browser; prints what the card and the top bar say and how many wall API requests carried
+#: the session cookie.
+BROWSER_SCRIPT = r"""
+import {createRequire} from "node:module";
+const require = createRequire(process.env.IOC_ROOT + "/package.json");
+const {chromium} = require("playwright-core");
+const [base, key] = process.argv.slice(2);
+const browser = await chromium.launch({executablePath: "/usr/bin/chromium",
+  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]});
+const page = await (await browser.newContext({locale: "vi-VN"})).newPage();
+const next = "/maps/parcels?commune=00070&sheet=1&number=1";
+await page.goto(`${base}/login?next=${encodeURIComponent(next)}`);
+await page.fill("input[name=api_key]", key);
+await Promise.all([page.waitForNavigation(), page.click("form[action='/login'] [type=submit]")]);
+await page.waitForSelector("#parcel-card:not([hidden])", {timeout: 30000});
+await page.waitForSelector("#auth-box .who", {timeout: 10000});
+const card = await page.textContent("#card-body");
+const who = await page.textContent("#auth-box");
+const api = [];
+const apiPath = /\/(tiles|collections|wall\/figures)/;
+page.on("request", (r) => { if (apiPath.test(r.url())) api.push(r); });
+await page.goto(`${base}/wall?province=01`);
+await page.waitForTimeout(4000);
+let withCookie = 0;
+for (const r of api) { if ((await r.allHeaders()).cookie) withCookie++; }
+console.log("RESULT " + JSON.stringify({card, who, wall: api.length, withCookie}));
+await browser.close();
+"""
+
+
+@pytest.mark.slow
+def test_browser_land_card_and_a_wall_without_credentials(live_server, role_keys, kp, tmp_path):
+    import os
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    assert shutil.which("node") and Path("/usr/bin/chromium").exists(), "node and chromium"
+    script = tmp_path / "land_card.mjs"
+    script.write_text(BROWSER_SCRIPT, encoding="utf-8")
+    out = subprocess.run(
+        ["node", str(script), live_server.url, role_keys["land"]], capture_output=True,
+        text=True, timeout=180, env={**os.environ, "IOC_ROOT": str(root)},
+    )  # fmt: skip
+    line = next((x for x in out.stdout.splitlines() if x.startswith("RESULT ")), None)
+    assert line, out.stdout + out.stderr
+    result = json.loads(line[len("RESULT "):])
+    assert KNOWN_NAME in result["card"] and KNOWN_ID in result["card"]
+    assert "test-land" in result["who"]
+    # The wall in the same signed-in browser asks the API without the session cookie.
+    assert result["wall"] > 5 and result["withCookie"] == 0
