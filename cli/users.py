@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -31,18 +30,9 @@ _UNITS = {"h": "hours", "d": "days", "w": "weeks"}
 T = TypeVar("T")
 
 
-@contextmanager
-def _owner() -> Iterator[psycopg.Connection]:
-    """An autocommit connection to IOC_DATABASE_URL (the owner: it writes auth.*)."""
-    conn = connect(autocommit=True)
-    try:
-        yield conn
-    finally:
-        conn.close()
-
-
 def _run(action: Callable[[psycopg.Connection], T]) -> T:
-    with _owner() as conn:
+    """Run ``action`` on an autocommit connection to IOC_DATABASE_URL (the owner of auth.*)."""
+    with connect(autocommit=True) as conn:
         return action(conn)
 
 
