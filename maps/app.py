@@ -76,7 +76,7 @@ def _lifespan(settings: MapsSettings) -> Any:
         state = MapState(settings, pool, sync_pool, cache, Metrics(), events.EventHub())
         app.state.maps = state
         with contextlib.suppress(Exception):
-            async with pool.connection(timeout=10) as conn:
+            async with pool.connection(timeout=min(10, settings.pool_wait_s)) as conn:
                 state.applied_change = await latest_change(conn)
         stop = asyncio.Event()
         if settings.listen:

@@ -434,3 +434,14 @@ def test_session_cookie_in_production(database_url, web_data, role_keys):
         cookie = r.headers["set-cookie"]
         assert cookie.startswith("__Host-iocgis_session=") and "secure" in cookie.lower()
         assert r.headers["strict-transport-security"].startswith("max-age=")
+
+
+def test_key_check_without_a_database_is_503_not_public(role_keys):
+    dead = maps_settings(
+        "postgresql://postgres@127.0.0.1:9/none", listen=False, pool_wait_s=1, auth_cache_ttl_s=0
+    )
+    with TestClient(create_app(dead)) as c:
+        r = c.get("/auth/me", headers={"X-API-Key": role_keys["land"]})
+        assert r.status_code == 503 and r.json()["code"] == "DatabaseUnavailable"
+        assert "127.0.0.1" not in r.text
+        assert me(c)["role"] == "public"  # no credentials: no database needed to say so
