@@ -23,6 +23,7 @@ from gis.errors import InvalidInput, NotFound
 from layers.catalog import Layer
 from layers.cql import to_sql
 from layers.crs_uri import OutputCRS, crs_range, parse_crs_uri
+from layers.geojson import feature_sql, personal_sql
 
 MAX_LIMIT = 10_000
 DEFAULT_LIMIT = 10
@@ -149,37 +150,6 @@ def parse_bbox(text: str | None, crs: OutputCRS | None = None) -> tuple[float, .
     return nums
 
 
-def _geometry_sql(crs: OutputCRS) -> sql.Composable:
-    geom: sql.Composable = sql.SQL("s.geom")
-    if crs.srid != 4326:
-        geom = sql.SQL("ST_Transform(s.geom, {})").format(sql.Literal(crs.srid))
-    if crs.lat_first:
-        geom = sql.SQL("ST_FlipCoordinates({})").format(geom)
-    digits = 7 if crs.geographic else 3
-    # options 0: no "crs" member (our VN-2000 rows carry no authority on purpose).
-    return sql.SQL("ST_AsGeoJSON({}, {}, 0)::json").format(geom, sql.Literal(digits))
-
-
-def _feature_sql(layer: Layer, crs: OutputCRS, role: str) -> sql.Composable:
-    props = sql.SQL(", ").join(
-        sql.SQL("{}, s.{}" + ("::json" if p.json else "")).format(
-            sql.Literal(p.name), sql.Identifier(p.name)
-        )
-        for p in layer.props_for(role)
-    )
-    return sql.SQL(
-        "json_build_object('type', 'Feature', 'id', s.fid, 'geometry', {}, "
-        "'properties', json_build_object({}))::text"
-    ).format(_geometry_sql(crs), props)
-
-
-def _personal_sql(layer: Layer, role: str) -> sql.Composable:
-    """Whether a row carries personal data ``role`` sees (``false`` when it sees none)."""
-    cols = [sql.SQL("s.{} IS NOT NULL").format(sql.Identifier(p.name))
-            for p in layer.personal_props(role)]  # fmt: skip
-    return sql.SQL(" OR ").join(cols) if cols else sql.SQL("false")
-
-
 def _conditions(layer: Layer, q: ItemsQuery, params: dict[str, Any]) -> list[sql.Composable]:
     conds: list[sql.Composable] = []
     if q.bbox:
@@ -266,8 +236,8 @@ async def items(conn: psycopg.AsyncConnection, layer: Layer, q: ItemsQuery) -> F
     query = sql.SQL(
         "SELECT s.fid, {}, {} FROM layers.{} s{} ORDER BY s.fid {} LIMIT %(lim)s"
     ).format(
-        _feature_sql(layer, q.crs, q.role),
-        _personal_sql(layer, q.role),
+        feature_sql(layer, q.crs, q.role),
+        personal_sql(layer, q.role),
         sql.Identifier(layer.view or ""),
         _where(page_conds),
         sql.SQL("DESC" if backward else "ASC"),
@@ -299,8 +269,8 @@ async def item(
     except ValueError as exc:
         raise NotFound(f"no feature {fid!r} in {layer.id}") from exc
     query = sql.SQL("SELECT {}, {} FROM layers.{} s WHERE s.fid = %s").format(
-        _feature_sql(layer, crs or parse_crs_uri(None), role),
-        _personal_sql(layer, role),
+        feature_sql(layer, crs or parse_crs_uri(None), role),
+        personal_sql(layer, role),
         sql.Identifier(layer.view or ""),
     )
     cur = await conn.execute(query, [key])
