@@ -251,6 +251,9 @@ class AuthMiddleware:
             if unsafe and not same_origin(conn):
                 raise Forbidden("cross-site request refused (Origin is not this site)")
         except IocGisError as exc:
+            if scope["type"] == "websocket":  # 1008: policy violation
+                await send({"type": "websocket.close", "code": 1008})
+                return
             await self._failure(conn, method, exc, kind)(scope, receive, send)
             return
         scope.setdefault("state", {})["principal"] = principal
