@@ -21,7 +21,10 @@ DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/iocgis"
 class Settings(BaseSettings):
     """Every setting of ioc-gis; read lazily through :func:`get_settings`."""
 
-    model_config = SettingsConfigDict(env_prefix="IOC_", env_file=".env", extra="ignore")
+    # hide_input_in_errors: a refused setting's message must not print the secret it refused.
+    model_config = SettingsConfigDict(
+        env_prefix="IOC_", env_file=".env", extra="ignore", hide_input_in_errors=True
+    )
 
     database_url: str = Field(
         default=DEFAULT_DATABASE_URL,

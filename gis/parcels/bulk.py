@@ -10,8 +10,10 @@ def tune_session(conn: psycopg.Connection) -> None:
     """Memory for the import's sorts, hashes and index builds (this transaction only).
 
     JIT is off: the per-batch statements are estimated costly enough to be compiled, which
-    takes longer than running them.
+    takes longer than running them. No statement timeout: rebuilding the indexes of a million
+    parcels is one long statement, and an operator's import is bounded by its own size.
     """
+    conn.execute("SET LOCAL statement_timeout = 0")
     conn.execute("SET LOCAL work_mem = '64MB'")
     conn.execute("SET LOCAL jit = off")
     conn.execute("SET LOCAL maintenance_work_mem = '256MB'")
