@@ -81,6 +81,10 @@ async def database_error(request: Request, exc: Exception) -> JSONResponse:
         return _body(503, "QueryCanceled", "the query took too long and was cancelled")
     if isinstance(exc, psycopg.OperationalError):
         return _body(503, "DatabaseUnavailable", "the database is unavailable")
+    if isinstance(exc, psycopg.DataError):
+        # SQLSTATE class 22 (division by zero, out of range, bad number…): values reach SQL only
+        # as bound parameters, so this is a value of the request (e.g. in a CQL2 filter).
+        return _body(400, "InvalidInput", "a value of the request cannot be used in this query")
     return _body(500, "DatabaseError", "the database could not answer this request")
 
 

@@ -7,6 +7,7 @@ import logging
 import re
 from collections.abc import Iterator
 
+import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
@@ -31,6 +32,10 @@ def web(database_url: str, web_data: None) -> Iterator[TestClient]:
     @app.get("/_test/boom", include_in_schema=False)
     def boom() -> None:
         raise RuntimeError("SELECT secret FROM land.land_users -- internal detail")
+
+    @app.get("/_test/data-error", include_in_schema=False)
+    def data_error() -> None:
+        raise psycopg.errors.DivisionByZero("division by zero in SELECT 1/0")
 
     with TestClient(app, raise_server_exceptions=False) as c:
         yield c
@@ -129,6 +134,12 @@ def test_internal_error_is_a_bare_500_logged_in_full(web, caplog):
     _check_common(r.headers)
     logged = "\n".join(rec.getMessage() + str(rec.exc_info) for rec in caplog.records)
     assert body["request_id"] in logged and "RuntimeError" in logged
+
+
+def test_data_errors_of_request_values_are_400_without_sql(web):
+    r = web.get("/_test/data-error")
+    assert r.status_code == 400 and r.json()["code"] == "InvalidInput"
+    assert "SELECT" not in r.text and "division" not in r.text
 
 
 def test_validation_errors_echo_little(web):
