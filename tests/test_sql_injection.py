@@ -55,6 +55,10 @@ FILTER_PAYLOADS = (
     '{"op": "=", "args": [{"function": {"name": "pg_sleep", "args": [10]}}, 1]}',
     "land_use = 'ODT\u0000'",
     "legal_area_m2 / 0 > 1",
+    "legal_area_m2 * 1e308 * 1e308 > 1",
+    "sheet_number = 'abc'",
+    "land_use LIKE 'abc\\'",
+    "land_use > 5",
 )
 #: A valid value of each parameter, so only the parameter under test is wrong.
 VALID: dict[str, str] = {
