@@ -6,10 +6,13 @@ its own evaluator that turns every literal into a named placeholder instead.
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
 
+import psycopg
 import shapely.geometry
 from psycopg import sql
 from pygeofilter import ast, values
@@ -203,3 +206,27 @@ def to_sql(
     if not isinstance(condition, sql.Composable):
         raise InvalidInput("the filter is not a condition")
     return condition, params
+
+
+#: What a well-formed filter can still raise in the database, and the reason a caller is told
+#: (never PostgreSQL's own text, which may quote the statement): the request's fault, a 400.
+_FILTER_ERRORS: tuple[tuple[type[psycopg.Error], str], ...] = (
+    (psycopg.errors.DivisionByZero, "division by zero"),
+    (psycopg.errors.NumericValueOutOfRange, "a number out of range"),
+    (psycopg.errors.InvalidEscapeSequence, "a LIKE pattern ending in its escape character"),
+    (psycopg.errors.UndefinedFunction, "a value of the wrong type for its property"),
+    (psycopg.errors.DatatypeMismatch, "a value of the wrong type for its property"),
+    (psycopg.errors.DataError, "a value of the wrong type for its property"),
+)
+
+
+@contextlib.contextmanager
+def filter_errors(active: bool) -> Iterator[None]:
+    """Turn the database's objections to a user's filter into InvalidInput (when ``active``)."""
+    try:
+        yield
+    except tuple(cls for cls, _ in _FILTER_ERRORS) as exc:
+        if not active:
+            raise
+        reason = next(why for cls, why in _FILTER_ERRORS if isinstance(exc, cls))
+        raise InvalidInput(f"the filter cannot be applied: {reason}") from exc

@@ -21,7 +21,7 @@ from psycopg import sql
 from gis.access.roles import PUBLIC, Role
 from gis.errors import InvalidInput, NotFound
 from layers.catalog import Layer
-from layers.cql import to_sql
+from layers.cql import filter_errors, to_sql
 from layers.crs_uri import OutputCRS, crs_range, parse_crs_uri
 from layers.geojson import feature_sql, personal_sql
 
@@ -223,7 +223,8 @@ async def items(conn: psycopg.AsyncConnection, layer: Layer, q: ItemsQuery) -> F
     conds = _conditions(layer, q, params)
     # Counted on the first page only: later pages (after/before) do not repeat the work.
     first_page = q.after is None and q.before is None
-    estimate = await estimate_rows(conn, layer, conds, params) if first_page else None
+    with filter_errors(bool(q.filter)):
+        estimate = await estimate_rows(conn, layer, conds, params) if first_page else None
     backward = q.before is not None and q.after is None
     page_conds = list(conds)
     if q.after is not None:
@@ -242,7 +243,8 @@ async def items(conn: psycopg.AsyncConnection, layer: Layer, q: ItemsQuery) -> F
         _where(page_conds),
         sql.SQL("DESC" if backward else "ASC"),
     )
-    cur = await conn.execute(query, params)
+    with filter_errors(bool(q.filter)):
+        cur = await conn.execute(query, params)
     rows = await cur.fetchall()
     more = len(rows) > q.limit
     rows = rows[: q.limit]
