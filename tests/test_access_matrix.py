@@ -8,14 +8,24 @@ never carry land users (near-exceeding, the page HTML, errors) carry them for no
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import mapbox_vector_tile
+import psycopg
 import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
+from psycopg import sql
 
+from gis.access.roles import set_role
+from gis.db import get_engine
+from gis.settings import get_settings
+from layers.catalog import CATALOG
 from tests.fixtures.web import (
     CALLERS,
     KNOWN_ID,
@@ -24,6 +34,7 @@ from tests.fixtures.web import (
     caller_headers,
     carries_land_user,
     tile_of,
+    web_url,
 )
 
 Call = Callable[[TestClient, dict[str, str], dict[str, Any]], Response]
@@ -173,9 +184,6 @@ def test_bad_key_is_401_not_public(client, kp):
 def test_web_app_reads_only_through_its_own_login(client, role_keys, kp, monkeypatch):
     """With the process-wide database setting pointing nowhere, every route still answers: the
     app reads only through its pool (iocgis_web + SET ROLE), never the owner's URL."""
-    from gis.db import get_engine
-    from gis.settings import get_settings
-
     monkeypatch.setenv("IOC_DATABASE_URL", "postgresql://nobody@127.0.0.1:9/nowhere")
     get_settings.cache_clear()
     get_engine.cache_clear()
@@ -224,11 +232,6 @@ await browser.close();
 
 @pytest.mark.slow
 def test_browser_land_card_and_a_wall_without_credentials(live_server, role_keys, kp, tmp_path):
-    import os
-    import shutil
-    import subprocess
-    from pathlib import Path
-
     root = Path(__file__).resolve().parents[1]
     assert shutil.which("node") and Path("/usr/bin/chromium").exists(), "node and chromium"
     script = tmp_path / "land_card.mjs"
@@ -244,3 +247,19 @@ def test_browser_land_card_and_a_wall_without_credentials(live_server, role_keys
     assert "test-land" in result["who"]
     # The wall in the same signed-in browser asks the API without the session cookie.
     assert result["wall"] > 5 and result["withCookie"] == 0
+
+
+@pytest.mark.parametrize("role", ["public", "environment", "land", "admin"])
+def test_catalog_roles_agree_with_the_database_grants(database_url, web_data, role):
+    """Each role's database role reads exactly the properties the catalog gives it: the ones it
+    sees are readable, the ones hidden from it are refused by PostgreSQL itself."""
+    with psycopg.connect(web_url(database_url), autocommit=True) as conn:
+        set_role(conn, role)
+        for layer in (x for x in CATALOG.values() if x.kind == "vector" and x.visible_to(role)):
+            view = sql.Identifier(layer.view)
+            cols = sql.SQL(", ").join(sql.Identifier(p.name) for p in layer.props_for(role))
+            conn.execute(sql.SQL("SELECT fid, geom, {} FROM layers.{} LIMIT 1").format(cols, view))
+            for hidden in set(layer.properties) - set(layer.props_for(role)):
+                with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                    conn.execute(sql.SQL("SELECT {} FROM layers.{} LIMIT 1").format(
+                        sql.Identifier(hidden.name), view))
