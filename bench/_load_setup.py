@@ -168,6 +168,15 @@ class World:
             time.sleep(0.2)
         raise SystemExit("the web app did not start: see its log in " + str(self.state))
 
+    def forget_last_day(self) -> None:
+        """Delete the last day's readings, so the simulator's readings are all new rows (the
+        ingester drops a reading it already has, and an earlier run stored the same minutes)."""
+        with psycopg.connect(to_libpq_url(self.url)) as conn:
+            conn.execute(
+                "DELETE FROM sensor.observations WHERE phenomenon_time > now() - interval '1 day'"
+            )
+            conn.commit()
+
     def observations(self) -> int:
         """Readings stored so far."""
         return _count(self.url, "sensor.observations")

@@ -77,7 +77,15 @@ LayerNames = Annotated[
         description=f"one layer id or up to {MAX_TILE_LAYERS} distinct ids, comma-separated",
     ),
 ]
-Zoom = Annotated[int, Path(ge=0, le=MAX_ZOOM, description="zoom level")]
+Zoom = Annotated[
+    int,
+    Path(
+        ge=0,
+        le=MAX_ZOOM,
+        description="zoom level; outside a layer's minzoom–maxzoom the tile leaves that layer"
+        " out (an empty tile, 200: a map keeps asking at every zoom)",
+    ),
+]
 TileX = Annotated[int, Path(ge=0, le=2**MAX_ZOOM - 1, description="tile column (< 2^z)")]
 TileY = Annotated[int, Path(ge=0, le=2**MAX_ZOOM - 1, description="tile row (< 2^z)")]
 FeatureId = Annotated[str, Path(max_length=32, description="feature id")]
