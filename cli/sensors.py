@@ -111,15 +111,20 @@ def simulate(
 @broker_app.command("prepare")
 def broker_prepare(
     state: Annotated[Path, typer.Option(help="State directory.")] = STATE,
-    port: Annotated[int, typer.Option(help="Listening port.")] = 1884,
-    bind: Annotated[str, typer.Option(help="Listening address (0.0.0.0 in a container).")] = (
+    port: Annotated[int, typer.Option(help="Trusted services' port (never published).")] = 1884,
+    bind: Annotated[str, typer.Option(help="Its address (0.0.0.0 in a container).")] = (
+        "127.0.0.1"
+    ),
+    station_port: Annotated[int, typer.Option(
+        envvar="IOC_MQTT_STATION_PORT", help="Stations' port (client id = account name).")] = 1885,
+    station_bind: Annotated[str, typer.Option(help="Its address (public, for devices).")] = (
         "127.0.0.1"
     ),
     user: Annotated[
         str | None, typer.Option(help="Account mosquitto runs as (default: the current one).")
     ] = None,
 ) -> None:
-    """Write config, accounts (ingester, simulator, one per station) and ACL."""
+    """Write config (two listeners), accounts (ingester, simulator, one per station) and ACL."""
     from gis.db import connect
     from gis.errors import DatabaseUnavailable
     from sensors import broker
@@ -129,8 +134,14 @@ def broker_prepare(
             streams = broker.station_streams(conn)
     except DatabaseUnavailable:
         streams = {}
-    creds = broker.prepare(state, port, streams, bind=bind, user=user)
-    typer.echo(f"{len(creds)} accounts, {len(streams)} stations in {state}")
+    creds = broker.prepare(state, port, streams, bind=bind, user=user,
+                           station_port=station_port, station_bind=station_bind)
+    refused = sorted(c for c in streams if not broker.station_account_allowed(c))
+    if refused:
+        typer.echo(f"no account for station(s) {', '.join(refused)}: name reserved for the "
+                   f"services (ingester, simulator, {broker.SERVICE_PREFIX}...)", err=True)
+    typer.echo(f"{len(creds)} accounts, {len(streams)} stations in {state}; services on port "
+               f"{port}, stations on port {station_port}")
 
 
 @broker_app.command("start")
@@ -157,7 +168,8 @@ def broker_stop(state: Annotated[Path, typer.Option(help="State directory.")] = 
 def broker_url(
     account: Annotated[str, typer.Argument(help="ingester, simulator or a station code.")],
     state: Annotated[Path, typer.Option(help="State directory.")] = STATE,
-    port: Annotated[int, typer.Option(help="Port.")] = 1884,
+    port: Annotated[int | None, typer.Option(
+        help="Port (default: the account's listener, services' or stations').")] = None,
     host: Annotated[str, typer.Option(help="Broker host name.")] = "127.0.0.1",
 ) -> None:
     """Print the mqtt:// URL (with password) of an account, for IOC_MQTT_URL."""

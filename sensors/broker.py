@@ -1,4 +1,9 @@
-"""Our Mosquitto: config from the checked-in template, accounts, ACL, start and reload."""
+"""Our Mosquitto: config from the checked-in template, accounts, ACL, start and reload.
+
+Two listeners share the accounts and the ACL: the trusted services' (ingester, simulator; their
+client ids are theirs to choose) and the stations' (published; client id = account name, so a
+device cannot take over another client's session). See data/mosquitto/mosquitto.conf.
+"""
 
 from __future__ import annotations
 
@@ -22,7 +27,11 @@ TEMPLATE = Path(__file__).resolve().parent.parent / "data" / "mosquitto" / "mosq
 INGESTER = "ingester"
 SIMULATOR = "simulator"
 RESERVED = (INGESTER, SIMULATOR)
+#: Client ids of the trusted services start with this; no station account may be named so.
+SERVICE_PREFIX = "iocgis-"
 DEFAULT_PORT = 1884
+DEFAULT_STATION_PORT = 1885
+_STATION_BLOCK = ("# >>> stations", "# <<< stations")
 
 
 class BrokerError(IocGisError):
@@ -37,6 +46,11 @@ def mosquitto_binary() -> str:
     return found
 
 
+def station_account_allowed(code: str) -> bool:
+    """False for codes that would collide with a trusted service's account or client id."""
+    return code not in RESERVED and not code.casefold().startswith(SERVICE_PREFIX)
+
+
 def render_config(
     port: int,
     state: Path,
@@ -44,12 +58,19 @@ def render_config(
     *,
     bind: str = "127.0.0.1",
     user: str | None = None,
+    station_port: int | None = None,
+    station_bind: str = "127.0.0.1",
 ) -> str:
-    """The template with this instance's port, address, state directory and user filled in."""
+    """The template filled in; without ``station_port`` there is no stations' listener."""
     text = template.read_text(encoding="utf-8")
+    if station_port is None:
+        head, rest = text.split(_STATION_BLOCK[0], 1)
+        text = head + rest.split(_STATION_BLOCK[1], 1)[1].lstrip("\n")
     return (
         text.replace("@PORT@", str(port))
         .replace("@BIND@", bind)
+        .replace("@STATION_PORT@", str(station_port))
+        .replace("@STATION_BIND@", station_bind)
         .replace("@STATE@", str(state))
         .replace("@USER@", user or getpass.getuser())
     )
@@ -68,7 +89,7 @@ def render_acl(stations: Mapping[str, Sequence[int]]) -> str:
         "topic write v1.1/+/Observations",
     ]
     for code in sorted(stations):
-        if code in RESERVED:
+        if not station_account_allowed(code):
             continue
         lines += ["", f"user {code}", f"topic write stations/{code}/telemetry"]
         lines += [f"topic write v1.1/Datastreams({i})/Observations" for i in sorted(stations[code])]
@@ -102,14 +123,23 @@ def prepare(
     *,
     bind: str = "127.0.0.1",
     user: str | None = None,
+    station_port: int | None = None,
+    station_bind: str = "127.0.0.1",
 ) -> dict[str, str]:
-    """Write config, password file and ACL under ``state``; existing passwords are kept."""
+    """Write config, password file and ACL under ``state``; existing passwords are kept.
+
+    Stations whose code :func:`station_account_allowed` refuses get no account.
+    """
     state = state.resolve()
     state.mkdir(parents=True, exist_ok=True)
-    config = render_config(port, state, bind=bind, user=user)
+    config = render_config(port, state, bind=bind, user=user, station_port=station_port,
+                           station_bind=station_bind)
     (state / "mosquitto.conf").write_text(config, encoding="utf-8")
-    creds = load_credentials(state)
-    for user in (*RESERVED, *stations):
+    ports = {"services": port, "stations": station_port}
+    (state / "listeners.json").write_text(json.dumps(ports), encoding="utf-8")
+    creds = {u: p for u, p in load_credentials(state).items()
+             if u in RESERVED or station_account_allowed(u)}
+    for user in (*RESERVED, *filter(station_account_allowed, stations)):
         creds.setdefault(user, secrets.token_urlsafe(18))
     cred_path = state / "credentials.json"
     cred_path.write_text(json.dumps(creds, indent=1, sort_keys=True), encoding="utf-8")
@@ -126,11 +156,25 @@ def prepare(
     return creds
 
 
-def url_for(state: Path, account: str, port: int = DEFAULT_PORT, host: str = "127.0.0.1") -> str:
-    """``mqtt://account:password@host:port`` for an account of this broker."""
+def listener_port(state: Path, account: str) -> int:
+    """The port this account connects to: the services' listener or the stations'."""
+    path = state / "listeners.json"
+    ports = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    if account in RESERVED:
+        return int(ports.get("services") or DEFAULT_PORT)
+    if not ports.get("stations"):
+        raise InvalidInput("this broker has no stations' listener (iocgis broker prepare)")
+    return int(ports["stations"])
+
+
+def url_for(
+    state: Path, account: str, port: int | None = None, host: str = "127.0.0.1"
+) -> str:
+    """``mqtt://account:password@host:port``; by default the port of the account's listener."""
     creds = load_credentials(state)
     if account not in creds:
         raise InvalidInput(f"no broker account {account!r} (run iocgis broker prepare)")
+    port = listener_port(state, account) if port is None else port
     return f"mqtt://{quote(account, safe='')}:{quote(creds[account], safe='')}@{host}:{port}"
 
 
@@ -146,12 +190,20 @@ def running_pid(state: Path) -> int | None:
 
 
 def start(state: Path, port: int) -> tuple[int, bool]:
-    """Start the broker in the background (or reload a running one); (pid, started)."""
+    """Start the broker in the background, or reload a running one; (pid, started).
+
+    A running broker re-reads its accounts and ACL (SIGHUP); if its config changed since it
+    started (listeners are not re-read), it is restarted: it saves sessions and queues first.
+    """
     state = state.resolve()
+    config, started = state / "mosquitto.conf", state / "mosquitto.conf.started"
     pid = running_pid(state)
     if pid is not None:
-        os.kill(pid, signal.SIGHUP)  # re-read the password file and ACL
-        return pid, False
+        if started.exists() and started.read_bytes() == config.read_bytes():
+            os.kill(pid, signal.SIGHUP)  # re-read the password file and ACL
+            return pid, False
+        stop(state)
+    shutil.copyfile(config, started)
     log = (state / "mosquitto.log").open("ab")
     subprocess.Popen(
         [mosquitto_binary(), "-c", str(state / "mosquitto.conf")],

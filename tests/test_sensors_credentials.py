@@ -3,7 +3,8 @@
 Logins are sent as raw MQTT CONNECT packets (3.1.1 and 5), so usernames and passwords can be
 anything a device could send — empty, not UTF-8, 64 KiB long — and the broker's CONNACK is read
 as it is. tests/test_sensors_broker.py covers a station writing another station's two topics
-and the ingester writing telemetry; this module covers logins and the remaining topic tricks.
+and the ingester writing telemetry; this module covers logins, the remaining topic tricks, and
+client ids: on the stations' listener a device cannot take over another client's session.
 """
 
 from __future__ import annotations
@@ -78,8 +79,9 @@ def test_right_passwords_connect(broker: tuple[Broker, dict[str, str]]) -> None:
     """The control: the helper does connect with the right password (so refusals mean it)."""
     b, creds = broker
     for account in (CODE, CODE + "B", "ingester", "simulator"):
-        for version in (4, 5):
-            assert connack(b.port, account.encode(), creds[account].encode(), version) == 0
+        for port in (b.port, b.station_port):  # one set of accounts, both listeners
+            for version in (4, 5):
+                assert connack(port, account.encode(), creds[account].encode(), version) == 0
 
 
 def test_crossed_and_partial_credentials_refused(broker: tuple[Broker, dict[str, str]]) -> None:
@@ -102,8 +104,8 @@ def test_crossed_and_partial_credentials_refused(broker: tuple[Broker, dict[str,
         (a.encode() + b"\x00", creds[a].encode()),
     ]
     for username, password in cases:
-        for version in (4, 5):
-            code = connack(b.port, username, password, version)
+        for version, port in ((4, b.port), (5, b.port), (4, b.station_port), (5, b.station_port)):
+            code = connack(port, username, password, version)
             assert code != 0, (username, password, version)
             if username is not None and b"\x00" not in username:
                 assert code in REFUSED, (username, password, version, code)
@@ -138,8 +140,14 @@ def test_fuzzed_logins_refused(broker: tuple[Broker, dict[str, str]], data: st.D
     assume(not (password is not None and creds.get(username.decode(errors="replace"))
                 == password.decode(errors="replace")))  # fmt: skip
     version = data.draw(st.sampled_from((4, 5)))
-    code = connack(b.port, username, password, version)
+    code = connack(data.draw(st.sampled_from((b.port, b.station_port))), username, password,
+                   version)
     assert code != 0, (username[:40], password[:40] if password else password, version)
+
+
+def _port(b: Broker, account: str) -> int:
+    """The listener a real client of this account uses: services' or stations'."""
+    return ours.listener_port(b.state, account)
 
 
 def _client(b: Broker, account: str, creds: dict[str, str]) -> mqtt.Client:
@@ -148,7 +156,7 @@ def _client(b: Broker, account: str, creds: dict[str, str]) -> mqtt.Client:
     c.username_pw_set(account, creds[account])
     connected = threading.Event()
     c.on_connect = lambda *_a: connected.set()
-    c.connect("127.0.0.1", b.port)
+    c.connect("127.0.0.1", _port(b, account))
     c.loop_start()
     assert connected.wait(5)
     return c
@@ -220,7 +228,7 @@ def test_station_and_ingester_rights_are_one_way(broker: tuple[Broker, dict[str,
 
 
 def _session(
-    b: Broker, account: str, cid: str, creds: dict[str, str]
+    b: Broker, account: str, cid: str, creds: dict[str, str], port: int | None = None
 ) -> tuple[mqtt.Client, list[bytes], list[int]]:
     """A persistent MQTT 5 session (clean_start off, an hour's expiry) like the ingester's."""
     from paho.mqtt.packettypes import PacketTypes
@@ -228,26 +236,42 @@ def _session(
 
     got: list[bytes] = []
     drops: list[int] = []
+    codes: list[int] = []
     ready = threading.Event()
     c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=cid, protocol=mqtt.MQTTv5)
     c.username_pw_set(account, creds[account])
-    c.on_connect = lambda *_a: ready.set()
+    c.on_connect = lambda _c, _u, _f, rc, _p: (codes.append(rc.value), ready.set())
     c.on_message = lambda _c, _u, m: got.append(bytes(m.payload))
     c.on_disconnect = lambda _c, _u, _f, rc, _p: drops.append(rc.value)
     props = Properties(PacketTypes.CONNECT)
     props.SessionExpiryInterval = 3600
-    c.connect("127.0.0.1", b.port, clean_start=False, properties=props)
+    c.connect("127.0.0.1", _port(b, account) if port is None else port, clean_start=False,
+              properties=props)
     c.loop_start()
     assert ready.wait(5)
+    assert codes == [0], f"{account} was refused: {codes}"  # the attempt is a real login
     return c, got, drops
 
 
-@pytest.mark.xfail(strict=True, reason="Mosquitto 2.0 lets any account take over any client id:"
-                   " a station using the ingester's id empties its queued session and kicks it")
-def test_station_cannot_take_over_the_ingester_session(
-    broker: tuple[Broker, dict[str, str]],
-) -> None:  # fmt: skip
-    b, creds = broker
+def _end(c: mqtt.Client) -> None:
+    """Disconnect and let the broker forget the session (no queue left behind)."""
+    from paho.mqtt.packettypes import PacketTypes
+    from paho.mqtt.properties import Properties
+
+    props = Properties(PacketTypes.DISCONNECT)
+    props.SessionExpiryInterval = 0
+    c.disconnect(properties=props)
+    c.loop_stop()
+
+
+def _takeover(
+    b: Broker, creds: dict[str, str], station_port: int
+) -> tuple[list[bytes], list[bytes], list[int]]:
+    """A station logs in with the ingester's client id on ``station_port``, while the
+    ingester is offline with 3 messages queued, then while it is connected.
+
+    (what the station received, what the ingester received, the ingester's disconnect codes)
+    """
     cid, topic = f"iocgis-ingester-{uuid.uuid4().hex[:6]}", f"stations/{CODE}/telemetry"
     ing, _, _ = _session(b, "ingester", cid, creds)
     ing.subscribe(topic, 1)
@@ -256,7 +280,7 @@ def test_station_cannot_take_over_the_ingester_session(
     ing.loop_stop()
     sim = _client(b, "simulator", creds)
     _publish_all(sim, [topic] * 3)  # queued for the ingester's offline session
-    thief, stolen, _ = _session(b, CODE, cid, creds)  # a device reusing the ingester's id
+    thief, stolen, _ = _session(b, CODE, cid, creds, station_port)  # reusing the ingester's id
     time.sleep(0.5)
     thief.disconnect()
     thief.loop_stop()
@@ -264,11 +288,44 @@ def test_station_cannot_take_over_the_ingester_session(
     deadline = time.monotonic() + 5
     while len(got) < 3 and time.monotonic() < deadline:
         time.sleep(0.1)
-    kicker, _, _ = _session(b, CODE, cid, creds)  # and while the ingester is connected
+    kicker, _, _ = _session(b, CODE, cid, creds, station_port)  # and while it is connected
     time.sleep(0.5)
-    for c in (kicker, ing, sim):
-        c.disconnect()
-        c.loop_stop()
+    dropped = list(drops)  # before our own disconnections
+    _end(kicker)
+    _end(ing)
+    sim.disconnect()
+    sim.loop_stop()
+    return stolen, got, dropped
+
+
+def test_station_cannot_take_over_the_ingester_session(
+    broker: tuple[Broker, dict[str, str]],
+) -> None:  # fmt: skip
+    """On the stations' listener the client id is the account name: the ingester keeps both
+    its queue and its connection."""
+    b, creds = broker
+    stolen, got, drops = _takeover(b, creds, b.station_port)
     assert stolen == []
     assert len(got) == 3, "the ingester's queued messages were lost to the other account"
-    assert drops in ([], [0]), "the ingester was disconnected by another account's login"
+    assert drops == [], "the ingester was disconnected by another account's login"
+
+
+def test_the_services_listener_has_no_such_guard(broker: tuple[Broker, dict[str, str]]) -> None:
+    """The control (and why the services' port is never published): there, any account may
+    pick any client id, and the same attack empties and kicks the ingester's session."""
+    b, creds = broker
+    stolen, got, drops = _takeover(b, creds, b.port)
+    assert got == [], "the station's login did not take the ingester's session and queue"
+    assert drops and drops[0] != 0, "the station's login did not kick the ingester"
+
+
+def test_station_cannot_take_over_another_station(broker: tuple[Broker, dict[str, str]]) -> None:
+    """Station A sending station B's code as its client id does not disconnect B."""
+    b, creds = broker
+    victim, _, drops = _session(b, CODE + "B", CODE + "B", creds)
+    thief, _, _ = _session(b, CODE, CODE + "B", creds)
+    time.sleep(0.5)
+    dropped = list(drops)
+    for c in (thief, victim):
+        _end(c)
+    assert dropped == []
