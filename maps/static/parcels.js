@@ -292,7 +292,11 @@
     Ioc.init(config);
     Ioc.baseMap(map);
     bindUi();
-    Ioc.authBox($("auth-box")).then(function (me) { state.me = me; });
+    Ioc.authBox($("auth-box")).then(function (me) {
+      state.me = me;
+      var cur = state.current;  // a card opened before we knew who is signed in
+      if (cur && !$("parcel-card").hidden) renderCard(cur.parcel, cur.planning, cur.history);
+    });
     var control = Ioc.layerControl(map);
     Ioc.vectorLayer("parcels", {seen: state.seen}).then(function (layer) {
       layer.addTo(map);
