@@ -136,9 +136,15 @@ def create_app(settings: MapsSettings | None = None) -> FastAPI:
 
 
 def _add_docs(app: FastAPI) -> None:
-    """``/api.html``: FastAPI's Swagger UI (its code comes from a CDN; see maps.security)."""
+    """``/api.html``: Swagger UI from its npm package (``/vendor/swagger-ui``), never a CDN."""
 
     @app.get(DOCS_PATH, include_in_schema=False)
     def api_docs() -> HTMLResponse:
-        page = get_swagger_ui_html(openapi_url="/api", title=f"{app.title} — API")
+        page = get_swagger_ui_html(
+            openapi_url="/api",
+            title=f"{app.title} — API",
+            swagger_js_url="/vendor/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url="/vendor/swagger-ui/swagger-ui.css",
+            swagger_favicon_url="/static/favicon.svg",
+        )
         return HTMLResponse(add_nonce(bytes(page.body).decode("utf-8")))

@@ -26,9 +26,8 @@ from maps.config import MapsSettings
 
 _NONCE: ContextVar[str | None] = ContextVar("iocgis_csp_nonce", default=None)
 
-#: The interactive API documentation (FastAPI's Swagger UI) loads its code from this CDN.
+#: The interactive API documentation (Swagger UI, served from its npm package like the pages').
 DOCS_PATH = "/api.html"
-DOCS_CDN = "https://cdn.jsdelivr.net"
 CREDENTIAL_VARY = "Authorization, X-API-Key, Cookie"
 PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
 HSTS = "max-age=31536000"
@@ -53,14 +52,13 @@ def add_nonce(html: str) -> str:
     )
 
 
-def content_security_policy(nonce: str, frame_ancestors: str, path: str) -> str:
-    """The CSP of one response (the API documentation page may also load its CDN)."""
-    extra = f" {DOCS_CDN}" if path == DOCS_PATH else ""
+def content_security_policy(nonce: str, frame_ancestors: str) -> str:
+    """The CSP of one response: our own origin only, inline code only with this nonce."""
     return "; ".join(
         (
             "default-src 'self'",
-            f"script-src 'self' 'nonce-{nonce}'{extra}",
-            f"style-src 'self' 'nonce-{nonce}'{extra}",
+            f"script-src 'self' 'nonce-{nonce}'",
+            f"style-src 'self' 'nonce-{nonce}'",
             "style-src-attr 'unsafe-inline'",
             "img-src 'self' data: blob:",
             "font-src 'self'",
@@ -113,10 +111,7 @@ class SecurityHeadersMiddleware:
             _NONCE.reset(token)
 
     def _add(self, headers: MutableHeaders, scope: Scope, nonce: str, credentials: bool) -> None:
-        path = scope.get("path", "")
-        headers["Content-Security-Policy"] = content_security_policy(
-            nonce, self.frame_ancestors, path
-        )
+        headers["Content-Security-Policy"] = content_security_policy(nonce, self.frame_ancestors)
         headers["X-Content-Type-Options"] = "nosniff"
         headers["Referrer-Policy"] = "same-origin"
         headers["Permissions-Policy"] = PERMISSIONS_POLICY

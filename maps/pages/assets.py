@@ -24,6 +24,7 @@ VENDOR_DIRS: dict[str, str] = {
     "leaflet.vectorgrid": "leaflet.vectorgrid/dist",
     "uplot": "uplot/dist",
     "fonts/be-vietnam-pro": "@fontsource/be-vietnam-pro",
+    "swagger-ui": "swagger-ui-dist",  # the API documentation page, /api.html
 }
 
 # Every script and stylesheet of a page, in load order (folium's CDN defaults are replaced by
