@@ -43,6 +43,78 @@ def test_config_for_a_container_listens_everywhere_as_mosquitto(tmp_path):
     assert "\nuser mosquitto\n" in text
 
 
+def _listeners(text: str) -> dict[str, list[str]]:
+    """``listener`` line → the options that follow it (until the next listener)."""
+    out: dict[str, list[str]] = {}
+    current = None
+    for line in text.splitlines():
+        if line.startswith("listener "):
+            current = line
+            out[current] = []
+        elif current and line and not line.startswith("#"):
+            out[current].append(line)
+    return out
+
+
+def test_config_binds_client_ids_to_accounts_on_the_stations_listener(tmp_path):
+    text = ours.render_config(1884, tmp_path, station_port=1885, station_bind="0.0.0.0")
+    assert _listeners(text) == {
+        "listener 1884 127.0.0.1": [],  # services choose their ids; loopback by default
+        "listener 1885 0.0.0.0": ["use_username_as_clientid true"],
+    }
+    assert "\nper_listener_settings true" not in text  # it breaks offline queues from 2.0.12
+    single = ours.render_config(1884, tmp_path)  # no station port: no stations' listener
+    assert _listeners(single) == {"listener 1884 127.0.0.1": []}
+    assert "use_username_as_clientid" not in single.split("listener 1884")[1]
+
+
+def test_compose_publishes_only_the_stations_listener():
+    import yaml
+
+    compose = yaml.safe_load((ours.TEMPLATE.parents[2] / "docker-compose.yml").read_text())
+    services = compose["services"]
+    prepare = " ".join(services["broker-config"]["command"])
+    assert "--port 1884" in prepare and "--station-port 1885" in prepare
+    assert "--station-bind 0.0.0.0" in prepare
+    assert services["broker"]["ports"] == ["1885:1885"]  # never the services' 1884
+    ingest = " ".join(services["ingest"]["command"])
+    assert f"--client-id \"{ours.SERVICE_PREFIX}" in ingest
+
+
+def test_reserved_names_get_no_station_account(tmp_path):
+    creds = ours.prepare(tmp_path, 1884, {"iocgis-ingester-1": [1], "IOCGIS-x": [2],
+                                          "ingester": [3], "S1": [4]}, station_port=1885)
+    assert sorted(creds) == ["S1", "ingester", "simulator"]
+    acl = (tmp_path / "acl").read_text()
+    assert "iocgis-" not in acl.lower() and "Datastreams(1)" not in acl
+    assert ours.url_for(tmp_path, "ingester").endswith("@127.0.0.1:1884")
+    assert ours.url_for(tmp_path, "S1").endswith("@127.0.0.1:1885")
+    assert ours.url_for(tmp_path, "S1", 1999).endswith(":1999")
+
+
+def test_start_restarts_a_running_broker_whose_listeners_changed(tmp_path):
+    """``iocgis broker start`` reloads accounts with SIGHUP, but restarts for new listeners."""
+    from tests.fixtures.broker import free_ports
+
+    state = tmp_path / "state"
+    port, station, other = free_ports(3)
+    ours.prepare(state, port, {"S1": [1]}, station_port=station)
+    pid, started = ours.start(state, port)
+    try:
+        assert started
+        ours.prepare(state, port, {"S1": [1], "S2": [2]}, station_port=station)
+        assert ours.start(state, port) == (pid, False)  # accounts only: reloaded
+        ours.prepare(state, port, {"S1": [1]}, station_port=other)
+        pid2, started = ours.start(state, port)
+        assert started and pid2 != pid
+        deadline = time.monotonic() + 5
+        while not ours._listening(other) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert ours._listening(other) and not ours._listening(station)
+    finally:
+        ours.stop(state)
+
+
 def test_acl_station_writes_only_its_own_topics(mosquitto):
     code = "ACL" + uuid.uuid4().hex[:6]
     mosquitto.add_stations({code: [424242], code + "B": [434343]})
