@@ -16,8 +16,9 @@ STATE = Path("var/mosquitto")
 
 
 def ingest(
-    client_id: Annotated[str, typer.Option(envvar="IOC_INGEST_CLIENT_ID",
-                                           help="Fixed MQTT client id (one per process).")]
+    client_id: Annotated[str, typer.Option(
+        envvar="IOC_INGEST_CLIENT_ID",
+        help="Fixed MQTT client id, one per process (iocgis-...: no station may hold it).")]
     = "iocgis-ingester-1",
     group: Annotated[str, typer.Option(
         help="Shared-subscription group, to spread the load over several ingesters. Empty: a "

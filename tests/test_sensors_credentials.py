@@ -316,6 +316,7 @@ def test_the_services_listener_has_no_such_guard(broker: tuple[Broker, dict[str,
     b, creds = broker
     stolen, got, drops = _takeover(b, creds, b.port)
     assert got == [], "the station's login did not take the ingester's session and queue"
+    assert stolen == []  # not even delivered to the thief (no read right): simply lost
     assert drops and drops[0] != 0, "the station's login did not kick the ingester"
 
 
