@@ -3,26 +3,23 @@
 Logins are sent as raw MQTT CONNECT packets (3.1.1 and 5), so usernames and passwords can be
 anything a device could send — empty, not UTF-8, 64 KiB long — and the broker's CONNACK is read
 as it is. tests/test_sensors_broker.py covers a station writing another station's two topics
-and the ingester writing telemetry; this module covers logins, the remaining topic tricks, and
-client ids: on the stations' listener a device cannot take over another client's session.
+and the ingester writing telemetry; tests/test_sensors_sessions.py client ids and sessions;
+this module covers logins (on both listeners) and the remaining topic tricks.
 """
 
 from __future__ import annotations
 
 import socket
-import threading
 import time
 import uuid
 from collections.abc import Iterator
 
-import paho.mqtt.client as mqtt
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from paho.mqtt.reasoncodes import ReasonCode
 
 from sensors import broker as ours
-from tests.fixtures.broker import Broker
+from tests.fixtures.broker import Broker, client, publish_all
 
 #: CONNACK codes: 3.1.1 "bad user name or password" / "not authorised"; MQTT 5 the same two.
 REFUSED = {4, 5, 0x86, 0x87}
@@ -145,43 +142,10 @@ def test_fuzzed_logins_refused(broker: tuple[Broker, dict[str, str]], data: st.D
     assert code != 0, (username[:40], password[:40] if password else password, version)
 
 
-def _port(b: Broker, account: str) -> int:
-    """The listener a real client of this account uses: services' or stations'."""
-    return ours.listener_port(b.state, account)
-
-
-def _client(b: Broker, account: str, creds: dict[str, str]) -> mqtt.Client:
-    c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"cr-{uuid.uuid4().hex[:8]}",
-                    protocol=mqtt.MQTTv5)  # fmt: skip
-    c.username_pw_set(account, creds[account])
-    connected = threading.Event()
-    c.on_connect = lambda *_a: connected.set()
-    c.connect("127.0.0.1", _port(b, account))
-    c.loop_start()
-    assert connected.wait(5)
-    return c
-
-
-def _publish_all(c: mqtt.Client, topics: list[str]) -> dict[str, int]:
-    """Publish QoS 1 to each topic; topic → the PUBACK reason code (0 accepted)."""
-    acks: dict[int, int] = {}
-    done = threading.Event()
-
-    def on_publish(_c: object, _u: object, mid: int, rc: ReasonCode, _p: object) -> None:
-        acks[mid] = rc.value
-        if len(acks) == len(topics):
-            done.set()
-
-    c.on_publish = on_publish
-    mids = {c.publish(t, b"{}", qos=1).mid: t for t in topics}
-    assert done.wait(10)
-    return {mids[m]: code for m, code in acks.items()}
-
-
 def test_station_writes_nothing_but_its_own_topics(broker: tuple[Broker, dict[str, str]]) -> None:
     b, creds = broker
     seen: list[str] = []
-    reader = _client(b, "ingester", creds)
+    reader = client(b, "ingester", creds)
     reader.on_message = lambda _c, _u, m: seen.append(m.topic)
     reader.subscribe([("stations/+/telemetry", 1), ("v1.1/+/Observations", 1)])
     time.sleep(0.3)
@@ -195,8 +159,8 @@ def test_station_writes_nothing_but_its_own_topics(broker: tuple[Broker, dict[st
         f"stations/{CODE}/telemetry/x", f"stations/{CODE}/status", f"/stations/{CODE}/telemetry",
         "$SYS/broker/x", "stations", "x",
     ]  # fmt: skip
-    station = _client(b, CODE, creds)
-    acks = _publish_all(station, own + others)
+    station = client(b, CODE, creds)
+    acks = publish_all(station, own + others)
     time.sleep(0.5)
     for c in (station, reader):
         c.disconnect()
@@ -210,123 +174,18 @@ def test_station_and_ingester_rights_are_one_way(broker: tuple[Broker, dict[str,
     """A station reads nothing (not even its own topics); the ingester writes nothing."""
     b, creds = broker
     seen: list[str] = []
-    station = _client(b, CODE, creds)
+    station = client(b, CODE, creds)
     station.on_message = lambda _c, _u, m: seen.append(m.topic)
     station.subscribe([("#", 1), (f"stations/{CODE}/telemetry", 1), ("stations/+/telemetry", 1)])
-    ingester = _client(b, "ingester", creds)
+    ingester = client(b, "ingester", creds)
     time.sleep(0.3)
     topics = [f"stations/{CODE}/telemetry", "v1.1/Datastreams(515151)/Observations", "x/y"]
-    acks = _publish_all(ingester, topics)
-    sim = _client(b, "simulator", creds)
-    _publish_all(sim, [f"stations/{CODE}B/telemetry"])
+    acks = publish_all(ingester, topics)
+    sim = client(b, "simulator", creds)
+    publish_all(sim, [f"stations/{CODE}B/telemetry"])
     time.sleep(0.5)
     for c in (station, ingester, sim):
         c.disconnect()
         c.loop_stop()
     assert seen == []
     assert set(acks.values()) == {0x87}
-
-
-def _session(
-    b: Broker, account: str, cid: str, creds: dict[str, str], port: int | None = None
-) -> tuple[mqtt.Client, list[bytes], list[int]]:
-    """A persistent MQTT 5 session (clean_start off, an hour's expiry) like the ingester's."""
-    from paho.mqtt.packettypes import PacketTypes
-    from paho.mqtt.properties import Properties
-
-    got: list[bytes] = []
-    drops: list[int] = []
-    codes: list[int] = []
-    ready = threading.Event()
-    c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=cid, protocol=mqtt.MQTTv5)
-    c.username_pw_set(account, creds[account])
-    c.on_connect = lambda _c, _u, _f, rc, _p: (codes.append(rc.value), ready.set())
-    c.on_message = lambda _c, _u, m: got.append(bytes(m.payload))
-    c.on_disconnect = lambda _c, _u, _f, rc, _p: drops.append(rc.value)
-    props = Properties(PacketTypes.CONNECT)
-    props.SessionExpiryInterval = 3600
-    c.connect("127.0.0.1", _port(b, account) if port is None else port, clean_start=False,
-              properties=props)
-    c.loop_start()
-    assert ready.wait(5)
-    assert codes == [0], f"{account} was refused: {codes}"  # the attempt is a real login
-    return c, got, drops
-
-
-def _end(c: mqtt.Client) -> None:
-    """Disconnect and let the broker forget the session (no queue left behind)."""
-    from paho.mqtt.packettypes import PacketTypes
-    from paho.mqtt.properties import Properties
-
-    props = Properties(PacketTypes.DISCONNECT)
-    props.SessionExpiryInterval = 0
-    c.disconnect(properties=props)
-    c.loop_stop()
-
-
-def _takeover(
-    b: Broker, creds: dict[str, str], station_port: int
-) -> tuple[list[bytes], list[bytes], list[int]]:
-    """A station logs in with the ingester's client id on ``station_port``, while the
-    ingester is offline with 3 messages queued, then while it is connected.
-
-    (what the station received, what the ingester received, the ingester's disconnect codes)
-    """
-    cid, topic = f"iocgis-ingester-{uuid.uuid4().hex[:6]}", f"stations/{CODE}/telemetry"
-    ing, _, _ = _session(b, "ingester", cid, creds)
-    ing.subscribe(topic, 1)
-    time.sleep(0.3)
-    ing.disconnect()
-    ing.loop_stop()
-    sim = _client(b, "simulator", creds)
-    _publish_all(sim, [topic] * 3)  # queued for the ingester's offline session
-    thief, stolen, _ = _session(b, CODE, cid, creds, station_port)  # reusing the ingester's id
-    time.sleep(0.5)
-    thief.disconnect()
-    thief.loop_stop()
-    ing, got, drops = _session(b, "ingester", cid, creds)
-    deadline = time.monotonic() + 5
-    while len(got) < 3 and time.monotonic() < deadline:
-        time.sleep(0.1)
-    kicker, _, _ = _session(b, CODE, cid, creds, station_port)  # and while it is connected
-    time.sleep(0.5)
-    dropped = list(drops)  # before our own disconnections
-    _end(kicker)
-    _end(ing)
-    sim.disconnect()
-    sim.loop_stop()
-    return stolen, got, dropped
-
-
-def test_station_cannot_take_over_the_ingester_session(
-    broker: tuple[Broker, dict[str, str]],
-) -> None:  # fmt: skip
-    """On the stations' listener the client id is the account name: the ingester keeps both
-    its queue and its connection."""
-    b, creds = broker
-    stolen, got, drops = _takeover(b, creds, b.station_port)
-    assert stolen == []
-    assert len(got) == 3, "the ingester's queued messages were lost to the other account"
-    assert drops == [], "the ingester was disconnected by another account's login"
-
-
-def test_the_services_listener_has_no_such_guard(broker: tuple[Broker, dict[str, str]]) -> None:
-    """The control (and why the services' port is never published): there, any account may
-    pick any client id, and the same attack empties and kicks the ingester's session."""
-    b, creds = broker
-    stolen, got, drops = _takeover(b, creds, b.port)
-    assert got == [], "the station's login did not take the ingester's session and queue"
-    assert stolen == []  # not even delivered to the thief (no read right): simply lost
-    assert drops and drops[0] != 0, "the station's login did not kick the ingester"
-
-
-def test_station_cannot_take_over_another_station(broker: tuple[Broker, dict[str, str]]) -> None:
-    """Station A sending station B's code as its client id does not disconnect B."""
-    b, creds = broker
-    victim, _, drops = _session(b, CODE + "B", CODE + "B", creds)
-    thief, _, _ = _session(b, CODE, CODE + "B", creds)
-    time.sleep(0.5)
-    dropped = list(drops)
-    for c in (thief, victim):
-        _end(c)
-    assert dropped == []
