@@ -257,3 +257,20 @@ def test_deeply_nested_filter_is_not_a_server_error(client, depth):
     assert r.status_code < 500, r.text
     nested_not = "NOT " * depth + "land_use = 'ODT'"
     assert client.get(ITEMS, params={"filter": nested_not[:MAX_FILTER_CHARS]}).status_code < 500
+
+
+@pytest.mark.parametrize("crs", [None, "http://www.opengis.net/def/crs/EPSG/0/3857",
+                                 "http://www.opengis.net/def/crs/EPSG/0/5897",
+                                 "http://www.opengis.net/def/crs/EPSG/0/4326"])  # fmt: skip
+@pytest.mark.parametrize(
+    "cql",
+    ["S_INTERSECTS(geometry, POINT(1e300 1e300))", "BBOX(geometry, -1e300, -1e300, 1e300, 1e300)",
+     "S_WITHIN(geometry, POLYGON((0 0, 1e308 0, 1e308 1e308, 0 0)))",
+     "S_INTERSECTS(geometry, POLYGON((0 0, 1 1, 1 0, 0 1, 0 0)))"],
+)  # fmt: skip
+def test_spatial_filters_out_of_range_are_no_server_error(client, cql, crs):
+    """Geometry literals of a filter are checked against their CRS's range like ``bbox``
+    (layers.crs_uri.crs_range); outside a projected CRS's domain PostGIS cannot transform them."""
+    params = {"filter": cql, **({"filter-crs": crs} if crs else {})}
+    r = client.get(ITEMS, params=params)
+    assert r.status_code in (200, 400), r.text
