@@ -12,7 +12,9 @@ from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
 
+import numpy as np
 import psycopg
+import shapely
 import shapely.geometry
 from psycopg import sql
 from pygeofilter import ast, values
@@ -23,6 +25,7 @@ from pygeofilter.parsers.cql2_text import parse as parse_text
 from gis.access.roles import PUBLIC
 from gis.errors import InvalidInput
 from layers.catalog import Layer
+from layers.crs_uri import crs_range
 
 GEOMETRY_NAMES = ("geometry", "geom")
 
@@ -126,8 +129,25 @@ class ParamEvaluator(Evaluator):
     def _spatial(self, node: Any, lhs: sql.Composable, rhs: sql.Composable) -> sql.Composable:
         return sql.SQL(_SPATIAL[node.op] + "({}, {})").format(lhs, rhs)
 
+    def _check_range(self, coords: Any) -> None:
+        """Coordinates of a filter's geometry must lie in the range of its CRS (like ``bbox``):
+        outside a projected CRS's domain PostGIS cannot transform them."""
+        x0, y0, x1, y1 = crs_range(self.srid)
+        if (x0, y0, x1, y1) == (-180.0, -90.0, 180.0, 90.0):
+            y0, y1 = -180.0, 180.0  # geographic: either axis order
+        xy = np.asarray(coords, dtype=float).reshape(-1, 2)
+        inside = np.isfinite(xy).all() and (
+            (xy[:, 0] >= x0) & (xy[:, 0] <= x1) & (xy[:, 1] >= y0) & (xy[:, 1] <= y1)
+        ).all()
+        if not inside:
+            raise InvalidInput(
+                f"a geometry of the filter is outside the range of its CRS"
+                f" ({x0:g}, {y0:g}, {x1:g}, {y1:g})"
+            )
+
     @handle(ast.BBox)
     def _bbox(self, node: Any, lhs: sql.Composable) -> sql.Composable:
+        self._check_range([[node.minx, node.miny], [node.maxx, node.maxy]])
         env = sql.SQL("ST_Transform(ST_MakeEnvelope({}, {}, {}, {}, {}), 4326)").format(
             self._param(float(node.minx)),
             self._param(float(node.miny)),
@@ -160,7 +180,9 @@ class ParamEvaluator(Evaluator):
 
     @handle(values.Geometry, values.Envelope)
     def _geometry(self, node: Any) -> sql.Composable:
-        wkb = shapely.geometry.shape(node.geometry).wkb
+        shape = shapely.geometry.shape(node.geometry)
+        self._check_range(shapely.get_coordinates(shape))
+        wkb = shape.wkb
         return sql.SQL("ST_Transform(ST_GeomFromWKB({}, {}), 4326)").format(
             self._param(wkb), sql.Literal(self.srid)
         )
