@@ -153,6 +153,31 @@ def run_load(
         return list(pool.map(_process, jobs))
 
 
+def _proc_cpu(pid: int) -> float:
+    """CPU seconds (user + system) of one process, 0 if it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def backend_cpu(url: str) -> dict[int, float]:
+    """CPU seconds of each PostgreSQL backend connected to ``url``'s database, by pid."""
+    with psycopg.connect(to_libpq_url(url)) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+            " AND pid <> pg_backend_pid()"
+        ).fetchall()
+    return {int(pid): _proc_cpu(int(pid)) for (pid,) in rows}
+
+
+def backend_cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds the backends used between two :func:`backend_cpu` snapshots."""
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
+
+
 def tree_cpu_seconds(pid: int) -> float:
     """CPU seconds (user + system) of process ``pid`` and its descendants, from /proc."""
     tick = os.sysconf("SC_CLK_TCK")

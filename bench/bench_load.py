@@ -32,7 +32,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._load_client import Result, run_load, targets, tree_cpu_seconds
+from bench._load_client import (
+    Result,
+    backend_cpu,
+    backend_cpu_used,
+    run_load,
+    targets,
+    tree_cpu_seconds,
+)
 from bench._load_setup import World, drop_load_db, ensure_load_db, land_key
 
 
@@ -120,9 +127,9 @@ def main() -> None:
             world.forget_last_day()
             world.simulate(args.sim_rate, args.seconds + 120, 1, wait=False)
             run_load(base, tg, args.clients, 5, args.procs, key, args.land_share)  # warm-up
-            obs0, cpu0 = world.observations(), tree_cpu_seconds(web_pid)
+            obs0, cpu0, db0 = world.observations(), tree_cpu_seconds(web_pid), backend_cpu(url)
             mix = run_load(base, tg, args.clients, args.seconds, args.procs, key, args.land_share)
-            obs1, cpu1 = world.observations(), tree_cpu_seconds(web_pid)
+            obs1, cpu1, db1 = world.observations(), tree_cpu_seconds(web_pid), backend_cpu(url)
             seconds = args.baseline_seconds or args.seconds
             baseline = run_load(base, None, args.clients, seconds, args.procs)
             cpu2 = tree_cpu_seconds(web_pid)
@@ -145,6 +152,8 @@ def main() -> None:
         f" {(cpu2 - cpu1) / b['wall']:.2f} in the baseline; busiest client process"
         f" {m['client_cpu']:.0%} / {b['client_cpu']:.0%} of a core ({cores} cores in all)"
     )
+    print(f"CPU: PostgreSQL backends of this database {backend_cpu_used(db0, db1) / m['wall']:.2f}"
+          " cores in the mix (web app, ingester and rollups)")  # fmt: skip
     print(f"load average at the end: {' '.join(f'{v:.1f}' for v in os.getloadavg())}")
     if max(m["client_cpu"], b["client_cpu"]) > 0.8:
         print("note: a client process used > 80 % of a core: the client limits the figures")
