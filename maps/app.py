@@ -103,6 +103,45 @@ def _include_pages(app: FastAPI) -> None:
     app.include_router(pages.router)
 
 
+#: How callers prove who they are, as the OpenAPI document states it (anonymous is allowed too).
+SECURITY_SCHEMES = {
+    "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+    "bearer": {"type": "http", "scheme": "bearer", "description": "API key or SSO token (JWT)"},
+}
+INVALID_PARAMETER = {
+    "description": "Invalid parameter",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+}
+ERROR_SCHEMA = {
+    "type": "object",
+    "properties": {"code": {"type": "string"}, "description": {"type": "string"}},
+    "required": ["code", "description"],
+}
+
+
+def _document(app: FastAPI) -> None:
+    """The OpenAPI document says what the app does: 400 for invalid parameters (not FastAPI's
+    422), and the API-key / bearer security schemes (Swagger UI's Authorize button)."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = generate()
+            components = schema.setdefault("components", {})
+            components.setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+            components["securitySchemes"] = SECURITY_SCHEMES
+            schema["security"] = [{}, {"apiKey": []}, {"bearer": []}]
+            for operations in schema.get("paths", {}).values():
+                for operation in operations.values():
+                    responses = operation.get("responses", {})
+                    if responses.pop("422", None) is not None:
+                        responses["400"] = INVALID_PARAMETER
+            return schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def create_app(settings: MapsSettings | None = None) -> FastAPI:
     """Build the map services' FastAPI app (nothing connects until the app starts)."""
     settings = settings or get_maps_settings()
@@ -132,6 +171,7 @@ def create_app(settings: MapsSettings | None = None) -> FastAPI:
         app.include_router(module.router)
     _include_pages(app)
     _add_docs(app)
+    _document(app)
     return app
 
 

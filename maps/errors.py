@@ -2,7 +2,7 @@
 
 Nothing internal reaches a client: database errors become a short message, any other exception
 a 500 ``{"code": "InternalError", "description": "internal error", "request_id": …}`` whose
-full trace is logged under that request id. Validation errors (422) echo at most a short
+full trace is logged under that request id. Validation errors (400) echo at most a short
 prefix of the offending input.
 """
 
@@ -43,7 +43,7 @@ STATUS_CODES: tuple[tuple[type[Exception], int], ...] = (
 )
 #: Sent with every 401 (RFC 6750): credentials go in a bearer header (or X-API-Key).
 WWW_AUTHENTICATE = 'Bearer realm="ioc-gis"'
-#: Longest piece of a rejected input echoed back in a 422.
+#: Longest piece of a rejected input echoed back in a validation error.
 MAX_ECHO = 64
 
 
@@ -111,7 +111,8 @@ def _short(value: Any) -> Any:
 
 
 async def validation_error(_request: Request, exc: Exception) -> JSONResponse:
-    """FastAPI's 422 shape, with inputs shortened and no documentation links."""
+    """A parameter outside its declared rule: 400 (as OGC API Features requires), our error
+    shape plus FastAPI's ``detail`` list, with inputs shortened and no documentation links."""
     assert isinstance(exc, RequestValidationError)
     errors = []
     for error in exc.errors():
@@ -124,7 +125,12 @@ async def validation_error(_request: Request, exc: Exception) -> JSONResponse:
                 for k, v in error["ctx"].items()
             }
         errors.append(item)
-    return JSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
+    summary = "; ".join(
+        f"{'.'.join(str(part) for part in e.get('loc', ()))}: {e.get('msg', 'invalid')}"
+        for e in errors[:5]
+    )
+    body = {"code": "InvalidParameter", "description": summary, "detail": errors}
+    return JSONResponse(jsonable_encoder(body), status_code=400)
 
 
 class CatchAllMiddleware:

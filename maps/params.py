@@ -1,9 +1,10 @@
 """Request parameters declared once, so the OpenAPI document states every rule (titiler-style).
 
-A value outside its rule is answered 422 by FastAPI's validation (path/query types, ranges,
-patterns) or 400 by a domain check (InvalidInput) for rules a schema cannot say (a bbox inside
-its CRS's range, a time window's span). Nothing reaches SQL unchecked; strings that do are
-matched by a pattern (which also keeps NUL characters out: PostgreSQL text cannot hold them).
+A value outside its rule is answered 400, by FastAPI's validation (path/query types, ranges,
+patterns; maps.errors gives it our error shape) or by a domain check (InvalidInput) for rules a
+schema cannot say (a bbox inside its CRS's range, a time window's span). Nothing reaches SQL
+unchecked; strings that do are matched by a pattern (which also keeps NUL characters out:
+PostgreSQL text cannot hold them).
 """
 
 from __future__ import annotations

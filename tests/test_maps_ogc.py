@@ -206,4 +206,4 @@ def test_single_item_and_not_found(client, conn):
     assert client.get("/collections/parcels/items/999999999").status_code == 404
     assert client.get("/collections/parcels/items/abc").status_code == 404
     assert client.get("/collections/nope/items").status_code == 404
-    assert client.get("/collections/parcels/items", params={"limit": 0}).status_code == 422
+    assert client.get("/collections/parcels/items", params={"limit": 0}).status_code == 400

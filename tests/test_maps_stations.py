@@ -45,7 +45,7 @@ def test_aqi_series_with_categories(client, demo_stations):
     doc = client.get("/stations/WEBAIR3/aqi").json()
     assert [(v["aqi"], v["category"], v["color"]) for v in doc["values"]] == [
         (250, "very_bad", "#8f3f97")]  # fmt: skip
-    assert client.get("/stations/WEBAIR3/aqi", params={"scheme": "xx"}).status_code == 422
+    assert client.get("/stations/WEBAIR3/aqi", params={"scheme": "xx"}).status_code == 400
 
 
 def test_station_and_alert_tiles(client, demo_stations):
@@ -74,4 +74,4 @@ def test_parcels_near_exceeding_stations(client, conn, demo_stations):
     assert all(p["distance_m"] <= 300 for p in doc["parcels"])
     none = client.get("/parcels/near-exceeding", params={"distance": 300, "parameter": "so2"})
     assert none.json()["parcels"] == []
-    assert client.get("/parcels/near-exceeding", params={"distance": -1}).status_code == 422
+    assert client.get("/parcels/near-exceeding", params={"distance": -1}).status_code == 400

@@ -43,7 +43,7 @@ def test_wall_figures_count_parcels_by_group(client: TestClient, database_url: s
 
 
 def test_wall_figures_reject_bad_province(client: TestClient) -> None:
-    assert client.get("/wall/figures.json?province=1x").status_code == 422
+    assert client.get("/wall/figures.json?province=1x").status_code == 400
     r = client.get("/wall/figures.json?province=99")
     assert r.status_code == 404
 
@@ -70,4 +70,4 @@ def test_wall_page_knows_its_province(client: TestClient) -> None:
     assert config["province"]["name"] == "Hà Nội"
     assert SAMPLE_COMMUNE in config["province"]["communes"]
     assert len(config["province"]["communes"]) > 100
-    assert client.get("/wall?province=abc").status_code == 422
+    assert client.get("/wall?province=abc").status_code == 400

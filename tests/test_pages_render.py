@@ -110,8 +110,8 @@ def test_environment_page_gets_qcvn_limits(pages_client: TestClient) -> None:
 def test_wall_rotation_is_validated(pages_client: TestClient) -> None:
     html = pages_client.get("/wall?rotate=12").text
     assert '"rotate_seconds": 12' in html
-    assert pages_client.get("/wall?rotate=1").status_code == 422
-    assert pages_client.get("/wall?rotate=abc").status_code == 422
+    assert pages_client.get("/wall?rotate=1").status_code == 400
+    assert pages_client.get("/wall?rotate=abc").status_code == 400
 
 
 SELECTION = {
@@ -188,9 +188,9 @@ def test_export_csv(pages_client: TestClient) -> None:
 )
 def test_export_rejects_bad_selection(pages_client: TestClient, body: dict) -> None:
     r = pages_client.post("/maps/parcels/export?format=csv", json=body)
-    assert r.status_code == 422
+    assert r.status_code == 400
     assert "Traceback" not in r.text
 
 
 def test_export_rejects_unknown_format(pages_client: TestClient) -> None:
-    assert pages_client.post("/maps/parcels/export?format=shp", json=SELECTION).status_code == 422
+    assert pages_client.post("/maps/parcels/export?format=shp", json=SELECTION).status_code == 400

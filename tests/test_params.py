@@ -1,4 +1,4 @@
-"""Request parameters: every rule of maps/params.py answered 400/422 (never 500), and stated in
+"""Request parameters: every rule of maps/params.py answered 400 (never 500), and stated in
 the OpenAPI document; CQL2 and ``?prop=`` filters limited to the caller's declared properties."""
 
 from __future__ import annotations
@@ -88,13 +88,13 @@ def test_good_bboxes():
     ("params", "status"),
     [({"bbox": "1,2,3"}, 400), ({"bbox": "nan,1,2,3"}, 400), ({"bbox": "1e309,1,2,3"}, 400),
      ({"bbox": "106,21,105,22"}, 400), ({"bbox": "-200,0,1,1"}, 400),
-     ({"bbox": ",".join(["1"] * 120)}, 422),
+     ({"bbox": ",".join(["1"] * 120)}, 400),
      ({"bbox": "0,0,1e9,1e9", "bbox-crs": "http://www.opengis.net/def/crs/EPSG/0/3857"}, 400),
-     ({"bbox-crs": "EPSG:1234"}, 400), ({"crs": "EPSG:4269"}, 400), ({"crs": "x" * 2000}, 422),
-     ({"limit": 0}, 422), ({"limit": 10_001}, 422), ({"limit": "1e3"}, 422),
-     ({"after": -1}, 422), ({"after": 2**63}, 422), ({"before": "1' OR '1'='1"}, 422),
-     ({"filter": "x" * (MAX_FILTER_CHARS + 1)}, 422), ({"filter": "land_use = 'a\x00'"}, 422),
-     ({"filter-lang": "sql"}, 422), ({"filter": "land_use = "}, 400),
+     ({"bbox-crs": "EPSG:1234"}, 400), ({"crs": "EPSG:4269"}, 400), ({"crs": "x" * 2000}, 400),
+     ({"limit": 0}, 400), ({"limit": 10_001}, 400), ({"limit": "1e3"}, 400),
+     ({"after": -1}, 400), ({"after": 2**63}, 400), ({"before": "1' OR '1'='1"}, 400),
+     ({"filter": "x" * (MAX_FILTER_CHARS + 1)}, 400), ({"filter": "land_use = 'a\x00'"}, 400),
+     ({"filter-lang": "sql"}, 400), ({"filter": "land_use = "}, 400),
      ({"land_use": "ODT\x00"}, 400), ({"nope": "1"}, 400), ({"land_use": "x" * 2000}, 400)],
 )  # fmt: skip
 def test_items_parameters_rejected(client, params, status):
@@ -134,13 +134,13 @@ def test_items_datetime(client, demo_stations, value, status):
 
 @pytest.mark.parametrize(
     ("path", "status"),
-    [("/tiles/parcels/25/0/0.mvt", 422), ("/tiles/parcels/-1/0/0.mvt", 422),
-     ("/tiles/parcels/2/4/0.mvt", 400), ("/tiles/parcels/2/0/-1.mvt", 422),
-     ("/tiles/parcels/2/0/99999999999999999999.mvt", 422),
-     ("/tiles/Parcels/2/0/0.mvt", 422), ("/tiles/parcels;drop/2/0/0.mvt", 422),
+    [("/tiles/parcels/25/0/0.mvt", 400), ("/tiles/parcels/-1/0/0.mvt", 400),
+     ("/tiles/parcels/2/4/0.mvt", 400), ("/tiles/parcels/2/0/-1.mvt", 400),
+     ("/tiles/parcels/2/0/99999999999999999999.mvt", 400),
+     ("/tiles/Parcels/2/0/0.mvt", 400), ("/tiles/parcels;drop/2/0/0.mvt", 400),
      ("/tiles/parcels,parcels/2/0/0.mvt", 400),
-     ("/tiles/" + ",".join(["parcels"] * (MAX_TILE_LAYERS + 1)) + "/2/0/0.mvt", 422),
-     ("/tiles/parcels,communes/2/0/0.mvt", 200), ("/raster/landcover/25/0/0.png", 422),
+     ("/tiles/" + ",".join(["parcels"] * (MAX_TILE_LAYERS + 1)) + "/2/0/0.mvt", 400),
+     ("/tiles/parcels,communes/2/0/0.mvt", 200), ("/raster/landcover/25/0/0.png", 400),
      ("/raster/landcover/2/4/0.png", 400)],
 )  # fmt: skip
 def test_tile_parameters(client, path, status):
@@ -149,18 +149,18 @@ def test_tile_parameters(client, path, status):
 
 @pytest.mark.parametrize(
     ("path", "status"),
-    [("/parcels/at?lon=181&lat=21", 422), ("/parcels/at?lon=105&lat=-91", 422),
-     ("/parcels/at?lon=nan&lat=21", 422), ("/parcels/at?lon=inf&lat=21", 422),
-     ("/parcels/at?lon=1e309&lat=21", 422), ("/parcels/at?lon=0&lat=0", 404),
-     ("/raster/landcover/point?lon=200&lat=0", 422), ("/raster/landcover/point?lon=0&lat=95", 422),
-     ("/parcels/0007/1/1", 422), ("/parcels/abcde/1/1", 422), ("/parcels/000700/1/1", 422),
-     ("/parcels/00070/0/1", 422), ("/parcels/00070/1/0", 422), ("/parcels/00070/100001/1", 422),
-     ("/parcels/00070/1/1000001", 422), ("/parcels/00070/1/1", 200),
-     ("/parcels/00070/1/1/planning", 200), ("/parcels/00070/-1/1/planning", 422),
-     ("/stats/landcover/communes/7", 422), ("/stats/landcover/parcels/00070/1/0", 422),
-     ("/parcels/near-exceeding?distance=0", 422), ("/parcels/near-exceeding?distance=20001", 422),
-     ("/parcels/near-exceeding?limit=0", 422), ("/parcels/near-exceeding?limit=10001", 422),
-     ("/parcels/near-exceeding?parameter=pm25'--", 422),
+    [("/parcels/at?lon=181&lat=21", 400), ("/parcels/at?lon=105&lat=-91", 400),
+     ("/parcels/at?lon=nan&lat=21", 400), ("/parcels/at?lon=inf&lat=21", 400),
+     ("/parcels/at?lon=1e309&lat=21", 400), ("/parcels/at?lon=0&lat=0", 404),
+     ("/raster/landcover/point?lon=200&lat=0", 400), ("/raster/landcover/point?lon=0&lat=95", 400),
+     ("/parcels/0007/1/1", 400), ("/parcels/abcde/1/1", 400), ("/parcels/000700/1/1", 400),
+     ("/parcels/00070/0/1", 400), ("/parcels/00070/1/0", 400), ("/parcels/00070/100001/1", 400),
+     ("/parcels/00070/1/1000001", 400), ("/parcels/00070/1/1", 200),
+     ("/parcels/00070/1/1/planning", 200), ("/parcels/00070/-1/1/planning", 400),
+     ("/stats/landcover/communes/7", 400), ("/stats/landcover/parcels/00070/1/0", 400),
+     ("/parcels/near-exceeding?distance=0", 400), ("/parcels/near-exceeding?distance=20001", 400),
+     ("/parcels/near-exceeding?limit=0", 400), ("/parcels/near-exceeding?limit=10001", 400),
+     ("/parcels/near-exceeding?parameter=pm25'--", 400),
      ("/parcels/near-exceeding?distance=20000&parameter=pm25", 200)],
 )  # fmt: skip
 def test_domain_parameters(client, path, status):
@@ -171,22 +171,22 @@ def test_domain_parameters(client, path, status):
 @pytest.mark.parametrize(
     ("path", "status"),
     [("/stations/WEBAIR1/observations?parameter=pm25", 200),
-     ("/stations/WEB%20AIR1", 422), ("/stations/" + "A" * 65, 422),
-     ("/stations/WEBAIR1/observations?parameter=pm2.5'", 422),
-     ("/stations/WEBAIR1/observations", 422),
+     ("/stations/WEB%20AIR1", 400), ("/stations/" + "A" * 65, 400),
+     ("/stations/WEBAIR1/observations?parameter=pm2.5'", 400),
+     ("/stations/WEBAIR1/observations", 400),
      ("/stations/WEBAIR1/observations?parameter=pm25&from=2026-01-02T00:00:00Z"
       "&to=2026-01-01T00:00:00Z", 400),
      ("/stations/WEBAIR1/observations?parameter=pm25&from=2026-01-01T00:00:00Z"
       "&to=2026-02-15T00:00:00Z", 400),
      ("/stations/WEBAIR1/observations?parameter=pm25&interval=hour&from=2026-01-01T00:00:00Z"
       "&to=2026-02-15T00:00:00Z", 200),
-     ("/stations/WEBAIR1/observations?parameter=pm25&interval=minute", 422),
+     ("/stations/WEBAIR1/observations?parameter=pm25&interval=minute", 400),
      ("/stations/WEBAIR1/observations?parameter=pm25&from=0001-01-01T00:00:00Z", 400),
      ("/stations/WEBAIR1/observations?parameter=pm25&to=0001-01-01T00:00:00Z", 400),
      ("/stations/WEBAIR1/aqi?from=2020-01-01T00:00:00Z&to=2026-01-01T00:00:00Z", 400),
      ("/stations/WEBAIR1/aqi?daily=true&from=2020-01-01T00:00:00Z&to=2026-01-01T00:00:00Z", 200),
      ("/stations/WEBAIR1/aqi?daily=true&from=1990-01-01T00:00:00Z&to=2026-01-01T00:00:00Z", 400),
-     ("/stations/WEBAIR1/aqi?scheme=eu", 422)],
+     ("/stations/WEBAIR1/aqi?scheme=eu", 400)],
 )  # fmt: skip
 def test_station_parameters(client, demo_stations, path, status):
     r = client.get(path)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import geopandas as gpd
-from fastapi import APIRouter, Body, HTTPException, Query, Request
+from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
@@ -119,10 +119,7 @@ async def export_selection(
 ) -> Response:
     """Return the selected parcels as a file download (land users for the land role only)."""
     collection = strip_hidden(collection, principal.role)
-    try:
-        data = await run_in_threadpool(convert, collection, format)
-    except InvalidInput as exc:
-        raise HTTPException(422, str(exc)) from exc
+    data = await run_in_threadpool(convert, collection, format)  # InvalidInput → 400
     ids = personal_ids(collection, principal.role)
     if ids is not None:  # land users leave in this file: audited first, or nothing leaves
         async with pooled(state) as conn:
