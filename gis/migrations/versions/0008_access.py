@@ -39,37 +39,33 @@ PARCEL_COLUMNS = (
     "address, valid_from, geom"
 )
 
-PARCELS_VIEW = """
-CREATE OR REPLACE VIEW layers.parcels AS
+#: The columns of layers.parcels as migration 0007 made them (restored on downgrade).
+PUBLIC_SELECT = """
 SELECT p.id AS fid, p.commune_code::text AS commune_code, p.sheet_number, p.parcel_number,
        (SELECT pp.land_use_code FROM land.parcel_purposes pp WHERE pp.parcel_id = p.id
         ORDER BY pp.area_m2 DESC, pp.land_use_code LIMIT 1) AS land_use,
        (SELECT string_agg(pp.land_use_code || ':' || pp.area_m2::text, ';'
                           ORDER BY pp.area_m2 DESC, pp.land_use_code)
         FROM land.parcel_purposes pp WHERE pp.parcel_id = p.id) AS purposes,
-       p.legal_area_m2::double precision AS legal_area_m2, p.address, p.valid_from, p.geom,
-       -- Personal data (JSON text): only iocgis_land is granted this column.
+       p.legal_area_m2::double precision AS legal_area_m2, p.address, p.valid_from, p.geom"""
+CURRENT = """
+FROM land.parcels p
+WHERE p.valid_to IS NULL;
+"""
+# Personal data (JSON text) as the last column: only iocgis_land is granted it.
+PARCELS_VIEW = (
+    "CREATE OR REPLACE VIEW layers.parcels AS"
+    + PUBLIC_SELECT
+    + """,
        (SELECT json_agg(json_build_object('full_name', u.full_name, 'id_number', u.id_number,
                                           'address', u.address) ORDER BY u.full_name, u.id)::text
         FROM land.parcel_land_users l JOIN land.land_users u ON u.id = l.land_user_id
-        WHERE l.parcel_id = p.id) AS land_users
-FROM land.parcels p
-WHERE p.valid_to IS NULL;
-"""
-
-OLD_PARCELS_VIEW = """
-DROP VIEW layers.parcels;
-CREATE VIEW layers.parcels AS
-SELECT p.id AS fid, p.commune_code::text AS commune_code, p.sheet_number, p.parcel_number,
-       (SELECT pp.land_use_code FROM land.parcel_purposes pp WHERE pp.parcel_id = p.id
-        ORDER BY pp.area_m2 DESC, pp.land_use_code LIMIT 1) AS land_use,
-       (SELECT string_agg(pp.land_use_code || ':' || pp.area_m2::text, ';'
-                          ORDER BY pp.area_m2 DESC, pp.land_use_code)
-        FROM land.parcel_purposes pp WHERE pp.parcel_id = p.id) AS purposes,
-       p.legal_area_m2::double precision AS legal_area_m2, p.address, p.valid_from, p.geom
-FROM land.parcels p
-WHERE p.valid_to IS NULL;
-"""
+        WHERE l.parcel_id = p.id) AS land_users"""
+    + CURRENT
+)
+OLD_PARCELS_VIEW = (
+    "DROP VIEW layers.parcels; CREATE VIEW layers.parcels AS" + PUBLIC_SELECT + CURRENT
+)
 
 TABLES = """
 CREATE SCHEMA auth;
