@@ -7,7 +7,7 @@ import mapbox_vector_tile
 from tests.fixtures.web import tile_of
 
 
-def test_stations_list_with_index_category_state(client, demo_stations):
+def test_stations_list_with_index_category_state(client, demo_states):
     feats = {f["properties"]["code"]: f for f in client.get("/stations").json()["features"]}
     a1, a2, a3, w1 = (feats[c]["properties"] for c in ("WEBAIR1", "WEBAIR2", "WEBAIR3", "WEBWAT1"))
     assert (a1["index_value"], a1["category"], a1["category_vi"], a1["color"]) == (

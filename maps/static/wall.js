@@ -226,7 +226,9 @@
     showView(0);
     P.tickClock();
     setInterval(P.tickClock, 1000);
-    setInterval(function () { showView(S.view + 1); }, (config.rotate_seconds || 30) * 1000);
+    // The operator may hold a view (key "p" toggles; S.paused for diagnostics and the soak test).
+    setInterval(function () { if (!S.paused) showView(S.view + 1); }, (config.rotate_seconds || 30) * 1000);
+    document.addEventListener("keydown", function (e) { if (e.key === "p") S.paused = !S.paused; });
     loadStations().catch(function (e) { console.warn("stations", e.message); });
     loadAlerts();
     P.loadLandUse();
