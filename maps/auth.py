@@ -28,9 +28,8 @@ from starlette.requests import HTTPConnection
 from starlette.responses import RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from gis.access.keys import KEY_PREFIX, averify_key, hash_key, key_id_of
+from gis.access.keys import KEY_PREFIX, averify_hash, averify_key, hash_key, key_id_of
 from gis.access.roles import Role
-from gis.access.verify import averify_hash
 from gis.errors import Forbidden, IocGisError, NotAuthenticated
 from maps.config import MapsSettings
 from maps.deps import ANONYMOUS, MapState, Principal, pooled

@@ -251,6 +251,17 @@ async def averify_key(conn: psycopg.AsyncConnection, key: str) -> tuple[str, Rol
     """:func:`verify_key` on an async connection."""
     if not KEY_RE.fullmatch(key):
         return None
-    cur = await conn.execute(_VERIFY_SQL, [hash_key(key)])
+    return await averify_hash(conn, hash_key(key))
+
+
+async def averify_hash(conn: psycopg.AsyncConnection, key_hash: bytes) -> tuple[str, Role] | None:
+    """(user name, role) of the valid key whose SHA-256 is ``key_hash``, else None.
+
+    For page sessions, which hold a key's hash, never the key: every request re-checks it, so
+    revoking the key or its user ends the session. A wrong-sized hash costs no query.
+    """
+    if len(key_hash) != hashlib.sha256().digest_size:
+        return None
+    cur = await conn.execute(_VERIFY_SQL, [key_hash])
     row = await cur.fetchone()
     return (row[0], parse_role(row[1])) if row else None
