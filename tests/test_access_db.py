@@ -112,7 +112,11 @@ def test_personal_data_only_for_land(database_url: str, parcels_loaded: ImportSu
             assert count(c, f"SELECT count({PUBLIC_PARCEL_COLUMNS.split(',')[0]})"
                             " FROM layers.parcels") >= 120  # fmt: skip
             c.execute(f"SELECT {PUBLIC_PARCEL_COLUMNS}, address FROM layers.parcels LIMIT 5")
+            # The land-use right certificate's number identifies its holder: land only.
+            assert "table parcels" in denied(c, "SELECT certificate_number FROM land.parcels")
+            assert count(c, "SELECT count(id) FROM land.parcels") >= 120
     with web(database_url, "land") as c:
+        assert count(c, "SELECT count(certificate_number) FROM land.parcels") >= 120
         assert count(c, "SELECT count(*) FROM land.land_users") >= 160  # 120 parcels, 1/3 couples
         assert count(c, "SELECT count(*) FROM land.parcel_land_users") >= 160
         assert count(c, "SELECT count(*) FROM land.import_rejects") >= 1
@@ -160,7 +164,7 @@ def test_every_role_reads_the_shared_layers(database_url: str, parcels_loaded: o
     for role in ROLES:
         with web(database_url, role) as c:
             assert count(c, "SELECT count(*) FROM layers.communes") > 3000
-            assert count(c, "SELECT count(*) FROM land.parcels") >= 120
+            assert count(c, "SELECT count(id) FROM land.parcels") >= 120
             for rel in ("layers.stations", "layers.alerts", "layers.planning", "sensor.hourly",
                         "sensor.observations", "land.land_use_codes", "admin.former_communes"):
                 c.execute(f"SELECT * FROM {rel} LIMIT 1")  # fmt: skip

@@ -162,6 +162,14 @@ def test_filters_on_land_users_refused_like_unknown_properties(client, role_keys
         assert not carries_land_user(hidden.text)
 
 
+@pytest.mark.parametrize("caller", CALLERS)
+def test_certificate_number_only_for_land(client, role_keys, caller):
+    """The land-use right certificate's number identifies its holder: personal data too."""
+    url = "/parcels/{}/{}/{}".format(*KNOWN_PARCEL)
+    card = client.get(url, headers=caller_headers(role_keys, caller)).json()["parcel"]
+    assert (card["certificate_number"] is not None) == (caller == "land")
+
+
 def test_land_users_are_json_in_geojson_and_text_in_tiles(client, role_keys, kp):
     h = {"X-API-Key": role_keys["land"]}
     feature = client.get(f"/collections/parcels/items/{kp['fid']}", headers=h).json()

@@ -42,9 +42,10 @@ def test_parcel_at_a_wgs84_point(parcels_loaded: ImportSummary, conn: psycopg.Co
         "00070", "Hoàn Kiếm", "01", "Hà Nội")
     assert (p.sheet_number, p.parcel_number, p.legal_area_m2) == (2, 7, 400.0)
     assert p.purposes[0].name_vi and p.purposes[0].name_en
-    assert p.certificate_number and p.address
-    assert p.users is None  # personal data only when asked
-    assert [u.full_name for u in parcel_at(lon, lat, with_users=True).users or ()]
+    assert p.address
+    assert p.users is None and p.certificate_number is None  # personal data only when asked
+    personal = parcel_at(lon, lat, with_users=True)
+    assert [u.full_name for u in personal.users or ()] and personal.certificate_number
     assert parcel_at_xy(x, y, 5897).id == p.id
     assert parcel_at_xy(x, y, "EPSG:5897").parcel_number == 7
     with pytest.raises(InvalidInput):

@@ -1,6 +1,7 @@
 """Questions about parcels: at a point, by key (with history), lists, land-use summaries.
 
-Land users are personal data: they are read only when a caller asks (``with_users=True``).
+Land users and the certificate number are personal data: they are read only when a caller asks
+(``with_users=True``).
 Each function takes an optional open psycopg connection; without one it borrows a pooled one
 (the CLI, as the database owner). The web app uses the async twins (``aparcel_at``,
 ``aget_parcel``) on its request connection, which runs as the caller's database role: only
@@ -39,7 +40,7 @@ _SELECT = sql.SQL(
                             ORDER BY pp.area_m2 DESC, pp.land_use_code)
               FROM land.parcel_purposes pp JOIN land.land_use_codes k ON k.code = pp.land_use_code
              WHERE pp.parcel_id = p.id),
-           p.address, p.certificate_number, p.old_sheet_number, p.old_parcel_number,
+           p.address, {certificate}, p.old_sheet_number, p.old_parcel_number,
            p.valid_from, p.valid_to, {users}
       FROM land.parcels p
       JOIN admin.communes c ON c.code = p.commune_code
@@ -72,7 +73,8 @@ def borrowed(conn: psycopg.Connection | None = None) -> Iterator[psycopg.Connect
 def _select(with_users: bool, where: str) -> sql.Composed:
     """The parcel query with a fixed WHERE/ORDER clause from this module."""
     users = _USERS if with_users else sql.SQL("NULL")
-    return sql.Composed([_SELECT.format(users=users), sql.SQL(where)])
+    certificate = sql.SQL("p.certificate_number" if with_users else "NULL")
+    return sql.Composed([_SELECT.format(users=users, certificate=certificate), sql.SQL(where)])
 
 
 def _parcel(row: tuple[Any, ...]) -> Parcel:

@@ -4,8 +4,9 @@ Roles are enforced in the database. The web app logs in as ``iocgis_web`` (NOINH
 of its own) and runs each request as ``iocgis_public``, ``iocgis_environment``, ``iocgis_land`` or
 ``iocgis_admin`` (``SET ROLE``). Only ``iocgis_land`` may read land users: the tables
 ``land.land_users``, ``land.parcel_land_users``, ``land.import_rejects`` (raw import rows) and the
-column ``layers.parcels.land_users``. API keys are looked up through ``auth.verify_api_key``
-(SECURITY DEFINER), so no web role reads ``auth``. ``audit.personal_data_views`` is append-only.
+columns ``layers.parcels.land_users`` and ``land.parcels.certificate_number``. API keys are
+looked up through ``auth.verify_api_key`` (SECURITY DEFINER), so no web role reads ``auth``.
+``audit.personal_data_views`` is append-only.
 
 PostgreSQL roles belong to the cluster, not the database: they are created if missing and never
 dropped on downgrade (another database of the cluster may use them).
@@ -31,8 +32,15 @@ WEB = "iocgis_web"
 SHARED_SCHEMAS = ("admin", "sensor", "layers")
 LAND_SHARED = (
     "land.land_use_codes", "land.land_use_legacy_codes", "land.map_sheets", "land.imports",
-    "land.parcels", "land.parcel_purposes", "land.planning_zones",
+    "land.parcel_purposes", "land.planning_zones",
 )  # fmt: skip
+#: Columns of land.parcels everyone reads: all but ``certificate_number`` (the land-use right
+#: certificate's number identifies its holder through other records: personal data).
+LAND_PARCEL_COLUMNS = (
+    "id, commune_code, sheet_id, sheet_number, parcel_number, old_sheet_number, "
+    "old_parcel_number, address, legal_area_m2, srid, geom_native, geom, content_hash, "
+    "valid_from, valid_to, import_id"
+)
 #: Columns of layers.parcels everyone reads; land officials read every column (+ land_users).
 PARCEL_COLUMNS = (
     "fid, commune_code, sheet_number, parcel_number, land_use, purposes, legal_area_m2, "
@@ -161,9 +169,11 @@ def _grants() -> str:
         f"REVOKE SELECT ON layers.parcels FROM {READER};",
         f"GRANT SELECT ({PARCEL_COLUMNS}) ON layers.parcels TO {READER};",
         f"GRANT SELECT ON {', '.join(LAND_SHARED)} TO {READER};",
-        # Land users, their links and the raw rows of rejected imports: land officials only.
+        f"GRANT SELECT ({LAND_PARCEL_COLUMNS}) ON land.parcels TO {READER};",
+        # Land users, their links, certificate numbers and the raw rows of rejected imports:
+        # land officials only.
         "GRANT SELECT ON land.land_users, land.parcel_land_users, land.import_rejects,"
-        " layers.parcels TO iocgis_land;",
+        " land.parcels, layers.parcels TO iocgis_land;",
         "GRANT USAGE ON SCHEMA audit TO iocgis_land, iocgis_admin;",
         "GRANT INSERT ON audit.personal_data_views TO iocgis_land;",
         "GRANT USAGE ON SEQUENCE audit.personal_data_views_id_seq TO iocgis_land;",
