@@ -16,6 +16,14 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    forwarded_allow_ips: Annotated[
+        str | None,
+        typer.Option(
+            help="Reverse proxies trusted for X-Forwarded-For/-Proto (the audit log's client"
+            " address, the same-origin check behind TLS); default: env FORWARDED_ALLOW_IPS,"
+            " else 127.0.0.1."
+        ),
+    ] = None,
 ) -> None:
     """Serve vector tiles, OGC API Features, rasters, pages and live events over HTTP."""
     import uvicorn
@@ -28,6 +36,7 @@ def serve(
         workers=workers,
         log_level="info",
         proxy_headers=True,
+        forwarded_allow_ips=forwarded_allow_ips,
     )
 
 
