@@ -124,6 +124,9 @@ def broker_prepare(
     user: Annotated[
         str | None, typer.Option(help="Account mosquitto runs as (default: the current one).")
     ] = None,
+    simulator: Annotated[bool, typer.Option(
+        help="Keep a simulator account (it may publish as any station: leave it out in"
+        " production).")] = True,
 ) -> None:
     """Write config (two listeners), accounts (ingester, simulator, one per station) and ACL."""
     from gis.db import connect
@@ -136,7 +139,8 @@ def broker_prepare(
     except DatabaseUnavailable:
         streams = {}
     creds = broker.prepare(state, port, streams, bind=bind, user=user,
-                           station_port=station_port, station_bind=station_bind)
+                           station_port=station_port, station_bind=station_bind,
+                           simulator=simulator)
     refused = sorted(c for c in streams if not broker.station_account_allowed(c))
     if refused:
         typer.echo(f"no account for station(s) {', '.join(refused)}: name reserved for the "

@@ -76,9 +76,18 @@ def test_compose_publishes_only_the_stations_listener():
     prepare = " ".join(services["broker-config"]["command"])
     assert "--port 1884" in prepare and "--station-port 1885" in prepare
     assert "--station-bind 0.0.0.0" in prepare
+    assert "--no-simulator" in prepare  # it may publish as any station
     assert services["broker"]["ports"] == ["1885:1885"]  # never the services' 1884
     ingest = " ".join(services["ingest"]["command"])
     assert f"--client-id \"{ours.SERVICE_PREFIX}" in ingest
+
+
+def test_production_leaves_out_the_simulator_account(tmp_path):
+    ours.prepare(tmp_path, 1884, {"S1": [4]}, station_port=1885)  # a development state first
+    creds = ours.prepare(tmp_path, 1884, {"S1": [4]}, station_port=1885, simulator=False)
+    assert sorted(creds) == ["S1", "ingester"]
+    assert "simulator" not in (tmp_path / "acl").read_text()
+    assert "simulator:" not in (tmp_path / "passwd").read_text()
 
 
 def test_reserved_names_get_no_station_account(tmp_path):
