@@ -140,12 +140,14 @@ async def mvt_tile(
 
 def raw_mvt_sql(layer: Layer, role: Role = PUBLIC) -> str:
     """The plain ST_AsMVT statement for ``layer`` as ``role`` sees it (no cap): the benchmark's
-    baseline (public by default, like the benchmark's anonymous requests)."""
+    baseline (public by default, like the benchmark's anonymous requests). Same features as
+    :func:`tile_query`: the envelope filter keeps the buffer's margin, or features drawn in a
+    tile's buffer would be missing at its edges."""
     cols = ", ".join(f"s.{p.name}" for p in layer.props_for(role))
     return (
         f"SELECT ST_AsMVT(t, '{layer.id}', {EXTENT}, 'geom', 'fid') FROM ("  # noqa: S608
         f" SELECT s.fid, {cols}, ST_AsMVTGeom(ST_Transform(s.geom, 3857),"
         f" ST_TileEnvelope(%s, %s, %s), {EXTENT}, {BUFFER}, true) AS geom"
         f" FROM layers.{layer.view} s"
-        f" WHERE s.geom && ST_Transform(ST_TileEnvelope(%s, %s, %s), 4326)) t"
+        f" WHERE s.geom && ST_Transform(ST_TileEnvelope(%s, %s, %s, margin => {MARGIN}), 4326)) t"
     )
