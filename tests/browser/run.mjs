@@ -144,6 +144,13 @@ const scenarios = {
     c.pin_labels = await page.locator(".station-pin .tag").allTextContents();
     c.legend = await page.textContent("#legend-body");
     c.overlays = await page.locator(".leaflet-control-layers-overlays label").allTextContents();
+    if (args.lon !== undefined) {
+      // Close enough that neighbouring stations' pins no longer overlap the one clicked.
+      await page.evaluate(([lat, lon]) => {
+        Object.values(window).find((v) => v instanceof L.Map).setView([lat, lon], 16, {animate: false});
+      }, [args.lat, args.lon]);
+      await page.waitForTimeout(500);
+    }
     const pin = args.station ? `.station-marker[data-station="${args.station}"]` : ".station-marker";
     await page.locator(pin).first().click();
     await page.waitForSelector("#station-card:not([hidden])", {timeout: 10000});
