@@ -160,7 +160,9 @@
       }
       var who = Ioc.el("span", {"class": "who"});
       who.appendChild(Ioc.el("b", {}, me.subject));
-      who.appendChild(Ioc.el("span", {"class": "role"}, " · " + Ioc.t("role_" + me.role)));
+      who.appendChild(document.createTextNode(" · "));
+      who.appendChild(Ioc.el("span", {"class": "role", "data-i18n": "role_" + me.role},
+                             Ioc.t("role_" + me.role)));
       box.appendChild(who);
       if (me.method === "session") {
         var out = Ioc.el("button", {type: "button", "class": "btn", "data-i18n": "sign_out"},
