@@ -59,7 +59,20 @@ TEXT: dict[str, tuple[str, str]] = {
     "role_public": ("công khai", "public"),
     "role_environment": ("cán bộ môi trường", "environment staff"),
     "role_land": ("cán bộ địa chính", "land official"),
-    "role_admin": ("quản trị", "administrator"),
+    "role_admin": ("quản trị viên", "administrator"),
+    # sign-in page
+    "api_key": ("Khóa truy cập (API key)", "Access key (API key)"),
+    "signed_in_as": ("Đang đăng nhập:", "Signed in as"),
+    "bad_key": (
+        "Khóa không hợp lệ, đã thu hồi hoặc hết hạn.",
+        "The key is invalid, revoked or expired.",
+    ),
+    "login_hint": (
+        "Khóa do quản trị viên hệ thống cấp. Phiên đăng nhập kết thúc sau {hours} giờ hoặc khi"
+        " khóa bị thu hồi.",
+        "Keys are issued by the system administrator. A session ends after {hours} hours or when"
+        " the key is revoked.",
+    ),
     "land_users_hidden": (
         "Thông tin người sử dụng đất chỉ hiển thị cho cán bộ địa chính.",
         "Land users are shown to land officials only.",

@@ -20,39 +20,13 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from gis.errors import Forbidden, InvalidInput
 from maps.auth import DEFAULT_NEXT, authenticator, safe_next, same_origin
 from maps.deps import Principal, PrincipalDep, StateDep
-from maps.pages.i18n import Lang, pick_lang
+from maps.pages.i18n import Lang, pick_lang, strings
 from maps.security import add_nonce
 
 router = APIRouter(tags=["auth"])
 
 #: Largest sign-in form accepted (a key is ~60 characters).
 MAX_FORM_BYTES = 4096
-#: Interface text of the sign-in page (vi, en).
-TEXT: dict[str, tuple[str, str]] = {
-    "app": ("Trung tâm Điều hành Thông minh", "Intelligent Operations Centre"),
-    "title": ("Đăng nhập", "Sign in"),
-    "api_key": ("Khóa truy cập (API key)", "Access key (API key)"),
-    "sign_in": ("Đăng nhập", "Sign in"),
-    "sign_out": ("Đăng xuất", "Sign out"),
-    "signed_in_as": ("Đang đăng nhập:", "Signed in as"),
-    "bad_key": (
-        "Khóa không hợp lệ, đã thu hồi hoặc hết hạn.",
-        "The key is invalid, revoked or expired.",
-    ),
-    "hint": (
-        "Khóa do quản trị viên hệ thống cấp. Phiên đăng nhập kết thúc sau {hours} giờ hoặc khi"
-        " khóa bị thu hồi.",
-        "Keys are issued by the system administrator. A session ends after {hours} hours or when"
-        " the key is revoked.",
-    ),
-    "parcels": ("Bản đồ địa chính", "Cadastral map"),
-    "environment": ("Quan trắc môi trường", "Environmental monitoring"),
-    "lang_switch": ("English", "Tiếng Việt"),
-    "role_public": ("công khai", "public"),
-    "role_environment": ("cán bộ môi trường", "environment staff"),
-    "role_land": ("cán bộ địa chính", "land official"),
-    "role_admin": ("quản trị viên", "administrator"),
-}
 
 
 @lru_cache(maxsize=1)
@@ -66,9 +40,8 @@ def _page(
     request: Request, lang: Lang, principal: Principal, next_path: str, error: str = "",
     code: int = 200,
 ) -> HTMLResponse:  # fmt: skip
-    index = 0 if lang == "vi" else 1
-    t = {key: pair[index] for key, pair in TEXT.items()}
-    t["hint"] = t["hint"].format(hours=f"{request.app.state.settings.session_hours:g}")
+    t = strings(lang)
+    t["login_hint"] = t["login_hint"].format(hours=f"{request.app.state.settings.session_hours:g}")
     html = _templates().get_template("login.html").render(
         t=t, lang=lang, other_lang="en" if lang == "vi" else "vi", principal=principal,
         next=next_path, next_q=quote(next_path, safe=""), error=error,
@@ -114,7 +87,7 @@ async def login(request: Request, state: StateDep, principal: PrincipalDep) -> R
     key = form.get("api_key", "").strip()
     found = await auth.check_key(state, key)
     if found is None:
-        error = TEXT["bad_key"][0 if lang == "vi" else 1]
+        error = strings(lang)["bad_key"]
         return _page(request, lang, principal, next_path, error, code=401)
     response = RedirectResponse(next_path, status_code=303)
     auth.set_session_cookie(response, auth.session_token(key, *found))
