@@ -196,10 +196,15 @@ FromQuery = Annotated[datetime | None, Query(alias="from", description=_FROM_DOC
 ToQuery = Annotated[datetime | None, Query(alias="to", description=_TO_DOC)]
 
 
+def utc(value: datetime | None) -> datetime | None:
+    """``value`` with UTC assumed when it carries no offset (None stays None)."""
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
 def _aware(value: datetime | None) -> datetime | None:
+    value = utc(value)
     if value is None:
         return None
-    value = value if value.tzinfo else value.replace(tzinfo=UTC)
     if not EARLIEST <= value <= LATEST:
         raise InvalidInput(f"times must lie between {EARLIEST:%Y} and {LATEST:%Y}")
     return value

@@ -7,7 +7,7 @@ iocgis_environment and iocgis_admin read ``sensor.rejects``.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -17,6 +17,7 @@ from gis.access.keys import alist_users
 from gis.access.roles import ADMIN, ENVIRONMENT
 from layers.rejects import MAX_LIMIT, recent_rejects
 from maps.deps import ConnDep, require_role
+from maps.params import utc
 
 router = APIRouter(tags=["admin"])
 
@@ -25,11 +26,6 @@ Since = Annotated[
     datetime | None,
     Query(description="only rows from this time on (RFC 3339; UTC if no offset is given)"),
 ]
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    """``value`` with UTC assumed when it carries no offset."""
-    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
 @router.get(
@@ -47,7 +43,7 @@ async def audit_log(
     limit: Limit = 100,
 ) -> dict[str, Any]:
     """Rows of the personal-data audit log, optionally of one subject and from ``since`` on."""
-    views = await arecent_views(conn, limit=limit, subject=subject, since=_aware(since))
+    views = await arecent_views(conn, limit=limit, subject=subject, since=utc(since))
     return {"views": views, "count": len(views)}
 
 
@@ -66,5 +62,5 @@ async def users(conn: ConnDep) -> dict[str, Any]:
 )
 async def sensor_rejects(conn: ConnDep, since: Since = None, limit: Limit = 100) -> dict[str, Any]:
     """Payloads the ingester refused, with the reason (payload text cut to 2,000 characters)."""
-    rejects = await recent_rejects(conn, limit=limit, since=_aware(since))
+    rejects = await recent_rejects(conn, limit=limit, since=utc(since))
     return {"rejects": rejects, "count": len(rejects)}
