@@ -54,11 +54,15 @@ StateDep = Annotated[MapState, Depends(get_state)]
 
 @contextlib.asynccontextmanager
 async def pooled(
-    state: MapState, pool: AsyncConnectionPool | None = None
+    state: MapState, pool: AsyncConnectionPool | None = None, role: Role | None = None
 ) -> AsyncIterator[psycopg.AsyncConnection]:
-    """A connection from ``pool`` (default: the request pool); DatabaseUnavailable if none."""
+    """A connection from ``pool`` (default: the request pool), running as ``role``'s database
+    role when one is given; DatabaseUnavailable if none is available."""
     try:
         async with (pool or state.pool).connection(timeout=state.settings.pool_wait_s) as conn:
+            if role is not None:
+                # Set on every checkout: a connection never keeps a previous caller's role.
+                await aset_role(conn, role)
             yield conn
     except psycopg.OperationalError as exc:
         raise DatabaseUnavailable("the database is unavailable") from exc
@@ -116,9 +120,7 @@ def require_role(*roles: Role) -> Any:
 
 async def get_conn(state: StateDep, role: RoleDep) -> AsyncIterator[psycopg.AsyncConnection]:
     """A pooled connection (autocommit) running as the caller's database role."""
-    async with pooled(state) as conn:
-        # Every checkout sets the role, so a connection never keeps a previous caller's role.
-        await aset_role(conn, role)
+    async with pooled(state, role=role) as conn:
         yield conn
 
 

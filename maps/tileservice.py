@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
-from gis.access.roles import aset_role
 from layers.catalog import Layer
 from layers.changes import changes_since
 from layers.tilecache import CachedTile
@@ -71,15 +70,14 @@ async def get_tile(
         hit = cache.get(key)
         if hit is not None:
             if hit.personal_ids:
-                async with pooled(state) as conn:
-                    await aset_role(conn, role)
+                async with pooled(state, role=role) as conn:
                     await audit_view(conn, request, principal, action="tile", target=target,
                                      parcel_ids=hit.personal_ids)  # fmt: skip
             _observe(state, layers, z, "hit", started)
             return hit, True
-    async with pooled(state) as conn:  # only a miss needs a connection of the request pool
-        # The pool logs in as iocgis_web, which reads nothing: every borrow runs as the caller.
-        await aset_role(conn, role)
+    # Only a miss needs a connection of the request pool. The pool logs in as iocgis_web,
+    # which reads nothing: every borrow runs as the caller.
+    async with pooled(state, role=role) as conn:
         tile = await cancel_on_disconnect(request, conn, mvt_tile(conn, layers, z, x, y, role))
         if tile.personal_ids:
             await audit_view(conn, request, principal, action="tile", target=target,

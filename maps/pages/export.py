@@ -21,7 +21,7 @@ from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from gis.access.roles import Role, aset_role
+from gis.access.roles import Role
 from gis.errors import InvalidInput
 from layers.catalog import CATALOG
 from maps.deps import PrincipalDep, StateDep, pooled
@@ -122,8 +122,7 @@ async def export_selection(
     data = await run_in_threadpool(convert, collection, format)  # InvalidInput → 400
     ids = personal_ids(collection, principal.role)
     if ids is not None:  # land users leave in this file: audited first, or nothing leaves
-        async with pooled(state) as conn:
-            await aset_role(conn, principal.role)
+        async with pooled(state, role=principal.role) as conn:
             await audit_view(conn, request, principal, action="export",
                              target=f"maps/parcels/export.{format}", parcel_ids=ids)  # fmt: skip
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
