@@ -34,8 +34,8 @@ def feature_sql(layer: Layer, crs: OutputCRS, role: str) -> sql.Composable:
     ).format(geometry_sql(crs), props)
 
 
-def personal_sql(layer: Layer, role: str) -> sql.Composable:
-    """Whether a row carries personal data ``role`` sees (``false`` when it sees none)."""
-    cols = [sql.SQL("s.{} IS NOT NULL").format(sql.Identifier(p.name))
+def personal_sql(layer: Layer, role: str, alias: str = "s") -> sql.Composable:
+    """Whether a row (of ``alias``) carries personal data ``role`` sees (``false`` if none)."""
+    cols = [sql.SQL("{}.{} IS NOT NULL").format(sql.Identifier(alias), sql.Identifier(p.name))
             for p in layer.personal_props(role)]  # fmt: skip
     return sql.SQL(" OR ").join(cols) if cols else sql.SQL("false")

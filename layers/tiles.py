@@ -18,6 +18,7 @@ from psycopg import sql
 from gis.access.roles import PUBLIC, Role
 from gis.errors import InvalidInput
 from layers.catalog import Layer
+from layers.geojson import personal_sql
 
 EXTENT = 4096
 BUFFER = 64
@@ -54,12 +55,10 @@ def simplify_tolerance(layer: Layer, z: int) -> float:
 
 def _personal_ids_sql(layer: Layer, role: str) -> sql.Composable:
     """Ids of the encoded features carrying personal data ``role`` sees (NULL if it sees none)."""
-    personal = [sql.SQL("t.{} IS NOT NULL").format(sql.Identifier(p.name))
-                for p in layer.personal_props(role)]  # fmt: skip
-    if not personal:
+    if not layer.personal_props(role):
         return sql.SQL("NULL::bigint[]")
     return sql.SQL("array_agg(t.fid) FILTER (WHERE t.geom IS NOT NULL AND ({}))").format(
-        sql.SQL(" OR ").join(personal)
+        personal_sql(layer, role, "t")
     )
 
 
