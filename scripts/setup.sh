@@ -17,6 +17,10 @@ command -v mosquitto >/dev/null || need+=(mosquitto)
 command -v psql >/dev/null || need+=("postgresql-$PG_VERSION")
 [ -x /usr/bin/chromium ] || need+=(chromium)            # browser tests and screenshots
 command -v npm >/dev/null || need+=(nodejs npm)          # front-end packages for the pages
+[ -d /usr/lib/python3/dist-packages/qgis ] || need+=(python3-qgis)   # QGIS client tests (PyQGIS)
+[ -f /usr/lib/qgis/plugins/libprovider_wfs.so ] || need+=(qgis-providers)   # QGIS's OAPIF/WFS provider
+command -v pdftoppm >/dev/null || need+=(poppler-utils)  # PDF reports and extracts rendered to PNG
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)  # Vietnamese text in PDFs
 if [ ${#need[@]} -gt 0 ]; then
   say "installing ${need[*]}"
   as_root apt-get update -qq
