@@ -1,0 +1,140 @@
+"""The national parcel identification code (mã định danh thửa đất, field "Mã thửa đất").
+
+Circular 19/2026/TT-BNNMT, Art. 11(3), amending Circular 09/2024/TT-BTNMT Annex I: the code is
+the 12-character GeoHash (WGS 84) of the parcel's characteristic point, the pole of
+inaccessibility ("polylabel") of its outline computed in VN-2000 in the sheet's TM-3 zone, taken
+to WGS 84 with the legal datum shift EPSG:6960 (see docs/land-outputs.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import lru_cache
+
+import numpy as np
+import psycopg
+import pygeohash
+import shapely
+from psycopg import sql
+from pyproj import CRS, Transformer
+
+from gis.crs import VN2000_CRS, WGS84, bound_crs
+
+#: Characters of the code (GeoHash precision 12: a cell of about 3.7 cm × 1.9 cm).
+CODE_LENGTH = 12
+#: Polylabel tolerance in metres of the TM-3 zone. The search is deterministic, so the same
+#: geometry always gives the same point; 1 mm keeps the point well inside one 12-character cell
+#: of its true position while the search stays fast for parcels with thousands of vertices.
+POLYLABEL_TOLERANCE_M = 0.001
+#: Alphabet of GeoHash (base 32 without a, i, l, o): what a code may contain.
+GEOHASH_ALPHABET = "0123456789bcdefghjkmnpqrstuvwxyz"
+
+
+@lru_cache(maxsize=64)
+def _to_wgs84(srid: int) -> Transformer:
+    """Sheet CRS → WGS 84; VN-2000 CRSs bound to EPSG:6960 (the legal transformation)."""
+    source = bound_crs(srid) if srid in VN2000_CRS else CRS.from_epsg(srid)
+    return Transformer.from_crs(source, CRS.from_epsg(WGS84), always_xy=True)
+
+
+def characteristic_point(geom: shapely.Geometry) -> shapely.Point:
+    """The pole of inaccessibility of a parcel in its own (projected) CRS.
+
+    A multi-part parcel: the pole of its largest part (the circular speaks of one outline; a
+    point deep inside the main part is what "characteristic point" asks for).
+    """
+    if isinstance(geom, shapely.MultiPolygon):
+        parts = list(geom.geoms)
+        geom = max(parts, key=lambda g: g.area)
+    if not isinstance(geom, shapely.Polygon) or geom.is_empty:
+        raise ValueError(f"a parcel code needs a polygon, not {geom.geom_type}")
+    return shapely.polylabel(geom, tolerance=POLYLABEL_TOLERANCE_M)
+
+
+def geohash(lat: float, lon: float) -> str:
+    """GeoHash of a WGS 84 point to :data:`CODE_LENGTH` characters."""
+    return str(pygeohash.encode(lat, lon, precision=CODE_LENGTH))
+
+
+def parcel_code(geom: shapely.Geometry, srid: int) -> str:
+    """The parcel code of a geometry given in the sheet CRS ``srid`` (a VN-2000 TM-3 zone)."""
+    point = characteristic_point(geom)
+    lon, lat = _to_wgs84(srid).transform(point.x, point.y)
+    return geohash(float(lat), float(lon))
+
+
+def parcel_codes(geoms: Iterable[shapely.Geometry], srid: int) -> list[str]:
+    """Codes of many geometries of one CRS (one transformation call for all their points)."""
+    points = [characteristic_point(g) for g in geoms]
+    if not points:
+        return []
+    xs = np.array([p.x for p in points])
+    ys = np.array([p.y for p in points])
+    lons, lats = _to_wgs84(srid).transform(xs, ys)
+    return [geohash(float(la), float(lo)) for la, lo in zip(lats, lons, strict=True)]
+
+
+def normalise_code(text: str) -> str:
+    """A code as typed by a person (any case, spaces) in the stored form; ValueError if not one."""
+    code = text.strip().lower()
+    if len(code) != CODE_LENGTH or any(c not in GEOHASH_ALPHABET for c in code):
+        raise ValueError(
+            f"{text!r} is not a parcel code: {CODE_LENGTH} GeoHash characters"
+            f" ({GEOHASH_ALPHABET})"
+        )
+    return code
+
+
+#: Rows read per round by :func:`backfill` (bounded memory on a national database).
+BACKFILL_CHUNK = 5000
+
+
+def backfill(conn: psycopg.Connection, *, only_missing: bool = True) -> int:
+    """Compute ``parcel_code`` of stored parcel versions (all versions: history keeps its code).
+
+    Run by migration 0012 and ``iocgis parcels codes``. Versions are append-only (trigger
+    ``parcels_guard``); filling a column that did not exist is not a rewrite of their content,
+    so the guard is switched off for this statement only, inside the caller's transaction.
+    """
+    done, last = 0, 0
+    missing = sql.SQL("AND parcel_code IS NULL") if only_missing else sql.SQL("")
+    conn.execute("ALTER TABLE land.parcels DISABLE TRIGGER parcels_guard")
+    while True:
+        rows = conn.execute(
+            sql.SQL(
+                "SELECT id, srid, ST_AsBinary(geom_native) FROM land.parcels"
+                " WHERE id > %s {} ORDER BY id LIMIT %s"
+            ).format(missing),
+            (last, BACKFILL_CHUNK),
+        ).fetchall()
+        if not rows:
+            break
+        last = int(rows[-1][0])
+        ids: list[int] = []
+        codes: list[str] = []
+        for srid in sorted({int(r[1]) for r in rows}):
+            part = [r for r in rows if int(r[1]) == srid]
+            ids += [int(r[0]) for r in part]
+            codes += parcel_codes(shapely.from_wkb([bytes(r[2]) for r in part]), srid)
+        conn.execute(
+            "UPDATE land.parcels p SET parcel_code = v.code"
+            " FROM unnest(%s::bigint[], %s::text[]) AS v(id, code) WHERE p.id = v.id",
+            (ids, codes),
+        )
+        done += len(ids)
+    conn.execute("ALTER TABLE land.parcels ENABLE TRIGGER parcels_guard")
+    return done
+
+
+def current_collisions(conn: psycopg.Connection, limit: int = 10) -> list[tuple[str, str, str]]:
+    """Current parcels sharing a code: (code, parcel A, parcel B) as ``commune/sheet/number``."""
+    rows = conn.execute(
+        "SELECT a.parcel_code,"
+        " concat_ws('/', a.commune_code, a.sheet_number, a.parcel_number),"
+        " concat_ws('/', b.commune_code, b.sheet_number, b.parcel_number)"
+        " FROM land.parcels a JOIN land.parcels b"
+        " ON b.parcel_code = a.parcel_code AND b.id > a.id"
+        " WHERE a.valid_to IS NULL AND b.valid_to IS NULL ORDER BY 1 LIMIT %s",
+        (limit,),
+    ).fetchall()
+    return [(str(c), str(a), str(b)) for c, a, b in rows]
