@@ -11,8 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-Kind = Literal["air", "water"]
-KINDS: tuple[Kind, ...] = ("air", "water")
+Kind = Literal["air", "water", "wastewater", "stack"]
+KINDS: tuple[Kind, ...] = ("air", "water", "wastewater", "stack")
+#: Kinds of a facility's monitoring points (issue 11): a waste-water outlet, a stack.
+POINT_KINDS: tuple[Kind, ...] = ("wastewater", "stack")
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,8 +81,44 @@ _WATER = (
     _p("hg", "Mercury", MG_L, "water", 0, 10000),
 )
 
+# Facility points (Circular 10/2021 equipment tables): waste water in mg/L, stack gases and dust
+# in mg/Nm³ (UCUM has no "normal" cubic metre: the unit string says the reference conditions are
+# the regulation's, 25 °C and 760 mmHg for QCVN 19), flows in m³/h, O2 in % by volume.
+MG_NM3 = "mg/m3"
+_WASTEWATER = (
+    _p("flow", "Discharge flow", "m3/h", "wastewater", 0, 1e6),
+    _p("temperature", "Waste-water temperature", "Cel", "wastewater", -5, 100),
+    _p("color", "Colour", "{Pt-Co}", "wastewater", 0, 100000),
+    _p("ph", "pH", "[pH]", "wastewater", 0, 14),
+    _p("tss", "Total suspended solids", MG_L, "wastewater", 0, 1e6),
+    _p("cod", "COD", MG_L, "wastewater", 0, 1e6),
+    _p("bod5", "BOD5", MG_L, "wastewater", 0, 1e6),
+    _p("toc", "Total organic carbon", MG_L, "wastewater", 0, 1e6),
+    _p("nh4", "Ammonium (N-NH4)", MG_L, "wastewater", 0, 1e5),
+    _p("tn", "Total nitrogen", MG_L, "wastewater", 0, 1e5),
+    _p("tp", "Total phosphorus", MG_L, "wastewater", 0, 1e5),
+    _p("cl_residual", "Residual chlorine", MG_L, "wastewater", 0, 1e4),
+)
+_STACK = (
+    _p("flow", "Flue-gas flow", "m3/h", "stack", 0, 1e8),
+    _p("temperature", "Flue-gas temperature", "Cel", "stack", -20, 1500),
+    _p("pressure", "Flue-gas pressure", "kPa", "stack", 0, 1000),
+    _p("o2", "Oxygen", "%", "stack", 0, 25),
+    _p("dust", "Total dust", MG_NM3, "stack", 0, 1e5),
+    _p("so2", "Sulphur dioxide", MG_NM3, "stack", 0, 1e5),
+    _p("nox", "Nitrogen oxides (as NO2)", MG_NM3, "stack", 0, 1e5),
+    _p("no", "Nitrogen monoxide", MG_NM3, "stack", 0, 1e5),
+    _p("no2", "Nitrogen dioxide", MG_NM3, "stack", 0, 1e5),
+    _p("co", "Carbon monoxide", MG_NM3, "stack", 0, 1e5),
+    _p("h2s", "Hydrogen sulphide", MG_NM3, "stack", 0, 1e5),
+    _p("nh3", "Ammonia", MG_NM3, "stack", 0, 1e5),
+    _p("hg", "Mercury", MG_NM3, "stack", 0, 1e3),
+)
+
 #: Every property by (station kind, code): "no2" is nitrogen dioxide in air, nitrite in water.
-PROPERTIES: dict[tuple[str, str], ObservedProperty] = {(p.kind, p.code): p for p in _AIR + _WATER}
+PROPERTIES: dict[tuple[str, str], ObservedProperty] = {
+    (p.kind, p.code): p for p in _AIR + _WATER + _WASTEWATER + _STACK
+}
 
 
 def get_property(kind: str, code: str) -> ObservedProperty | None:

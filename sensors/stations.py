@@ -16,7 +16,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from gis.errors import ImportFileError, InvalidInput
-from sensors.properties import KINDS, get_property
+from sensors.properties import KINDS, POINT_KINDS, get_property
 from sensors.store import notify_stations
 
 CODE_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
@@ -67,6 +67,8 @@ def validate(props: dict[str, Any], where: str) -> StationRecord:
     if not name:
         raise ValueError(f"{where}: station {code} has no name")
     kind = str(props.get("kind") or "").strip().lower()
+    if kind in POINT_KINDS:
+        raise ValueError(f"{where}: a {kind} point belongs to a facility: iocgis facilities import")
     if kind not in KINDS:
         raise ValueError(f"{where}: kind {kind!r} must be one of {', '.join(KINDS)}")
     try:

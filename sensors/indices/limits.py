@@ -57,4 +57,7 @@ def limit(kind: str, param: str, period: str, on: date) -> float | None:
     """The limit for a station ``kind`` (air: QCVN 05, water: QCVN 08 on 1 h values)."""
     if kind == "air":
         return air_limit(param, period, on)
-    return water_limit(param) if period == "1h" else None
+    if kind == "water":
+        return water_limit(param) if period == "1h" else None
+    # Facility points are judged by their own regulation (sensors.facilities.limits).
+    return None
