@@ -40,6 +40,13 @@ class Settings(BaseSettings):
         default=DEV_SECRET_KEY,
         description="Signs the pages' session cookies; 32+ random characters in production.",
     )
+    smtp_url: str | None = Field(
+        default=None,
+        description="Outgoing mail for notifications: smtp://user:password@host:port or smtps://.",
+    )
+    smtp_from: str = Field(
+        default="iocgis@localhost", description="Sender address of notification e-mails."
+    )
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:
