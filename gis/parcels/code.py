@@ -8,7 +8,7 @@ to WGS 84 with the legal datum shift EPSG:6960 (see docs/land-outputs.md).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 import numpy as np
@@ -17,8 +17,12 @@ import pygeohash
 import shapely
 from psycopg import sql
 from pyproj import CRS, Transformer
+from shapely.ops import polylabel
 
 from gis.crs import VN2000_CRS, WGS84, bound_crs
+from gis.errors import InvalidInput, NotFound
+from gis.parcels.model import R_CODE_TAKEN, Parcel
+from gis.parcels.queries import _parcel, _select, borrowed
 
 #: Characters of the code (GeoHash precision 12: a cell of about 3.7 cm × 1.9 cm).
 CODE_LENGTH = 12
@@ -48,7 +52,7 @@ def characteristic_point(geom: shapely.Geometry) -> shapely.Point:
         geom = max(parts, key=lambda g: g.area)
     if not isinstance(geom, shapely.Polygon) or geom.is_empty:
         raise ValueError(f"a parcel code needs a polygon, not {geom.geom_type}")
-    return shapely.polylabel(geom, tolerance=POLYLABEL_TOLERANCE_M)
+    return polylabel(geom, tolerance=POLYLABEL_TOLERANCE_M)
 
 
 def geohash(lat: float, lon: float) -> str:
@@ -138,3 +142,68 @@ def current_collisions(conn: psycopg.Connection, limit: int = 10) -> list[tuple[
         (limit,),
     ).fetchall()
     return [(str(c), str(a), str(b)) for c, a, b in rows]
+
+
+def code_clashes(
+    conn: psycopg.Connection, codes: Sequence[str], labels: Sequence[str], closing: Sequence[int]
+) -> dict[int, str]:
+    """Rows whose code is already taken: row index → reject reason naming both parcels.
+
+    Taken means: by an earlier row of the same batch, or by a current parcel other than the
+    versions ``closing`` (the ones these rows replace). Earlier batches of an import are
+    already current parcels, so a whole file is covered batch by batch.
+    """
+    out: dict[int, str] = {}
+    first: dict[str, str] = {}
+    for i, (code, label) in enumerate(zip(codes, labels, strict=True)):
+        if code in first:
+            out[i] = f"{R_CODE_TAKEN}: {code} of parcel {label} is also parcel {first[code]}'s"
+        else:
+            first[code] = label
+    if not first:
+        return out
+    taken: dict[str, str] = dict(conn.execute(
+        "SELECT parcel_code, concat_ws('/', commune_code, sheet_number, parcel_number)"
+        " FROM land.parcels WHERE valid_to IS NULL AND parcel_code = ANY(%s)"
+        " AND NOT (id = ANY(%s::bigint[]))",
+        (list(first), [int(i) for i in closing]),
+    ).fetchall())
+    for i, (code, label) in enumerate(zip(codes, labels, strict=True)):
+        if i not in out and code in taken:
+            out[i] = f"{R_CODE_TAKEN}: {code} of parcel {label} is already parcel {taken[code]}'s"
+    return out
+
+
+_BY_CODE = " WHERE p.parcel_code = %(code)s AND p.valid_to IS NULL"
+
+
+def parcel_by_code(
+    code: str, *, with_users: bool = False, conn: psycopg.Connection | None = None
+) -> Parcel:
+    """The current parcel with this code; InvalidInput for a malformed code, else NotFound."""
+    wanted = _checked(code)
+    with borrowed(conn) as c:
+        row = c.execute(_select(with_users, _BY_CODE), {"code": wanted}).fetchone()
+    if row is None:
+        raise NotFound(f"nothing here: no current parcel has code {wanted}")
+    return _parcel(row)
+
+
+async def aparcel_by_code(
+    conn: psycopg.AsyncConnection, code: str, *, with_users: bool = False
+) -> Parcel:
+    """:func:`parcel_by_code` on an async connection (the web app's, as the caller's role)."""
+    wanted = _checked(code)
+    cur = await conn.execute(_select(with_users, _BY_CODE), {"code": wanted})
+    row = await cur.fetchone()
+    if row is None:
+        raise NotFound(f"nothing here: no current parcel has code {wanted}")
+    return _parcel(row)
+
+
+def _checked(code: str) -> str:
+    """:func:`normalise_code` with the domain's error."""
+    try:
+        return normalise_code(code)
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from exc

@@ -118,6 +118,8 @@ def edit_parcel(
             if prepared.rejects:
                 raise InvalidInput(f"edit refused: {prepared.rejects[0][1]}")
             _, versioned, unchanged = writer.write(prepared)
+            if prepared.rejects:  # found by the writer: the parcel code is already used
+                raise InvalidInput(f"edit refused: {prepared.rejects[0][1]}")
             if unchanged:
                 raise InvalidInput("edit refused: nothing would change")
             assert versioned == 1

@@ -41,6 +41,8 @@ R_AREAS = "purpose areas do not add up to the legal area"
 R_OUTSIDE = "outside the commune"
 R_SHEET_CRS = "sheet registered in another CRS"
 R_BAD_USERS = "land-user fields not aligned"
+#: The parcel code (gis/parcels/code.py) is already another current parcel's.
+R_CODE_TAKEN = "parcel code already used"
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,8 @@ class Parcel:
     valid_to: datetime | None = None
     users: tuple[LandUser, ...] | None = None
     geometry_wkt: str | None = None
+    #: National parcel identification code (Circular 19/2026/TT-BNNMT Art. 11(3)).
+    parcel_code: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (users left out unless they were asked for)."""

@@ -21,6 +21,7 @@ from pyproj import CRS, Transformer
 
 from gis.crs import VN2000_CRS, WGS84, bound_crs
 from gis.parcels import validate as v
+from gis.parcels.code import parcel_codes
 from gis.parcels.model import (
     R_AREAS,
     R_DUPLICATE,
@@ -108,6 +109,7 @@ class Prepared:
     content_hash: np.ndarray = field(default_factory=lambda: np.array([], dtype=object))
     native_hex: np.ndarray = field(default_factory=lambda: np.array([], dtype=object))
     wgs84_hex: np.ndarray = field(default_factory=lambda: np.array([], dtype=object))
+    parcel_code: np.ndarray = field(default_factory=lambda: np.array([], dtype=object))
     rejects: list[tuple[int, str]] = field(default_factory=list)
 
 
@@ -210,6 +212,7 @@ def prepare_batch(frame: dict[str, Any], wkb: np.ndarray, offset: int, ctx: Cont
     # Here rather than in the writer: this runs in the preparing thread, overlapping the COPY.
     prepared.wgs84_hex = ewkb_hex(to_wgs84(prepared.geom, ctx.srid), WGS84)
     prepared.content_hash = content_hashes(prepared, ctx.srid)
+    prepared.parcel_code = np.array(parcel_codes(prepared.geom, ctx.srid), dtype=object)
     return prepared
 
 

@@ -41,7 +41,7 @@ _SELECT = sql.SQL(
               FROM land.parcel_purposes pp JOIN land.land_use_codes k ON k.code = pp.land_use_code
              WHERE pp.parcel_id = p.id),
            p.address, {certificate}, p.old_sheet_number, p.old_parcel_number,
-           p.valid_from, p.valid_to, {users}
+           p.valid_from, p.valid_to, {users}, p.parcel_code
       FROM land.parcels p
       JOIN admin.communes c ON c.code = p.commune_code
       JOIN admin.provinces pr ON pr.code = c.province_code
@@ -89,7 +89,7 @@ def _parcel(row: tuple[Any, ...]) -> Parcel:
         province_name=row[4], sheet_number=row[5], parcel_number=row[6],
         legal_area_m2=float(row[7]), srid=row[8], purposes=purposes, address=row[10],
         certificate_number=row[11], old_sheet_number=row[12], old_parcel_number=row[13],
-        valid_from=row[14], valid_to=row[15], users=users,
+        valid_from=row[14], valid_to=row[15], users=users, parcel_code=row[17],
     )  # fmt: skip
 
 

@@ -19,6 +19,7 @@ import pyarrow.csv as pacsv
 import shapely
 from psycopg.types.json import Jsonb
 
+from gis.parcels.code import code_clashes
 from gis.parcels.prepare import Prepared
 
 #: Commune boundaries are simplified (about 110 m, Douglas-Peucker at 0.001°): a parcel's point
@@ -28,7 +29,7 @@ COMMUNE_MARGIN_M = 150.0
 PARCEL_COLUMNS = (
     "id", "commune_code", "sheet_id", "sheet_number", "parcel_number", "old_sheet_number",
     "old_parcel_number", "address", "certificate_number", "legal_area_m2", "srid",
-    "geom_native", "geom", "content_hash", "import_id",
+    "geom_native", "geom", "content_hash", "import_id", "parcel_code",
 )
 _CSV = pacsv.WriteOptions(include_header=False)
 
@@ -190,14 +191,33 @@ class Writer:
         rows = rows.sort_values("index")
         unchanged = (rows["old_hash"] == rows["hash"]).to_numpy()
         changed = rows["old_id"].notna().to_numpy() & ~unchanged
+        todo = np.flatnonzero(~unchanged)
+        todo = self._drop_code_clashes(p, todo, rows["old_id"].to_numpy()[changed], changed)
         if changed.any():
             self.conn.execute(
                 "UPDATE land.parcels SET valid_to = now() WHERE id = ANY(%s)",
                 (rows["old_id"].to_numpy()[changed].astype("int64").tolist(),),
             )
-        todo = np.flatnonzero(~unchanged)
         self._insert(p, todo, sheet_ids[todo])
         return int(len(todo) - changed.sum()), int(changed.sum()), int(unchanged.sum())
+
+    def _drop_code_clashes(self, p: Prepared, todo: np.ndarray, closing: np.ndarray,
+                           changed: np.ndarray) -> np.ndarray:
+        """Reject the rows whose parcel code is already used (both parcels named); keep the rest.
+
+        A rejected changed row keeps its current version (``changed`` is cleared in place).
+        """
+        labels = [f"{c}/{s}/{n}" for c, s, n in zip(
+            p.commune_code[todo], p.sheet_number[todo], p.parcel_number[todo], strict=True)]
+        clashes = code_clashes(self.conn, list(p.parcel_code[todo]), labels,
+                               closing.astype("int64").tolist())
+        if not clashes:
+            return todo
+        dropped = todo[sorted(clashes)]
+        p.rejects.extend((int(p.pos[j]), clashes[i]) for i, j in zip(
+            sorted(clashes), dropped, strict=True))
+        changed[dropped] = False
+        return np.setdiff1d(todo, dropped)
 
     def _insert(self, p: Prepared, todo: np.ndarray, sheet_ids: np.ndarray) -> None:
         """COPY the rows ``todo`` of a batch, with their purposes and land users."""
@@ -222,6 +242,7 @@ class Writer:
             "geom": pa.array(p.wgs84_hex[todo], pa.string()),
             "content_hash": pa.array(p.content_hash[todo], pa.string()),
             "import_id": pa.array([self.import_id] * len(todo), pa.int64()),
+            "parcel_code": pa.array(p.parcel_code[todo], pa.string()),
         })
         _copy(self.conn, f"COPY land.parcels ({', '.join(PARCEL_COLUMNS)}) FROM STDIN (FORMAT csv)",
               table)
