@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 import typer
@@ -34,10 +35,19 @@ def validation_message(exc: ValidationError) -> str:
     return f"{what}: " + "; ".join(parts)
 
 
-def run_app(app: typer.Typer) -> int:
-    """Run a Typer app; a domain error becomes one line on stderr and a non-zero exit code."""
+def run_app(app: typer.Typer, args: Sequence[str] | None = None, prog_name: str = "iocgis") -> int:
+    """Run a Typer app on ``args`` (default: the command line) and return its exit code.
+
+    Usage errors (an unknown command or option, a missing argument) are typer's own: the usage
+    line, a hint and the error, exit 2. A domain error becomes one line on stderr: 1 for
+    "nothing here", 2 for bad input.
+    """
     try:
-        app(standalone_mode=False)
+        # standalone mode: typer itself shows click's usage errors and turns them into exit 2
+        # (outside it they escape as exceptions, which showed as a traceback).
+        app(args=args, prog_name=prog_name, standalone_mode=True)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 1
     except NotFound as exc:
         err_console.print(f"[yellow]{exc}[/yellow]", highlight=False)
         return 1
@@ -47,18 +57,6 @@ def run_app(app: typer.Typer) -> int:
     except ValidationError as exc:  # e.g. the settings, read by the first command needing them
         err_console.print(f"[red]error:[/red] {validation_message(exc)}", highlight=False)
         return 2
-    except typer.Exit as exc:
-        return int(exc.exit_code or 0)
-    except typer.Abort:
-        err_console.print("aborted")
-        return 130
-    except Exception as exc:  # click usage errors
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            return int(exc.exit_code)
-        raise
     return 0
 
 
