@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench._layers import ROOT
 from bench.bench_features import VENV, ensure_venv
 from layers.landcover import LANDCOVER
-from layers.raster import idw
+from layers.surface import idw
 
 WORK = ROOT / "var" / "bench-zonal"
 
@@ -48,13 +48,14 @@ print(json.dumps({"seconds": (time.perf_counter() - t) / repeat,
 OURS = """
 import json, sys, time
 import geopandas as gpd
-from layers.zonal import landcover_areas_many, surface_means
+from layers.landcover import CLASSES
+from layers.zonal import class_areas_many, surface_means
 from pathlib import Path
 zones, landcover, aqi, repeat = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4])
 frame = gpd.read_file(zones)
 t = time.perf_counter()
 for _ in range(repeat):
-    cats = landcover_areas_many(landcover, list(frame.geometry))
+    cats = class_areas_many(landcover, list(frame.geometry), CLASSES)
     means = [m["mean"] for m in surface_means(aqi, list(frame.geometry))]
 print(json.dumps({"seconds": (time.perf_counter() - t) / repeat,
                   "classes": [{str(c["code"]): c["fraction"] for c in x["classes"]} for x in cats],

@@ -12,8 +12,10 @@ from typing import Literal
 
 from gis.access.roles import LAND, PUBLIC, ROLES, Role
 from gis.errors import NotFound
+from layers.landcover import CLASSES as LANDCOVER_CLASSES
+from layers.landcover import LANDCOVER_PATH
+from layers.rasterspec import RasterSpec, aqi_classes
 from layers.styles import (
-    LegendEntry,
     Paint,
     aqi_entries,
     land_use_entries,
@@ -65,8 +67,11 @@ class Layer:
     roles: frozenset[Role] = frozenset(ROLES)
     #: Most features one tile carries; a cut tile says so in a response header.
     tile_cap: int = 20_000
-    #: Change sources (layers.changes.source / NOTIFY) that invalidate this layer's tiles.
+    #: Change sources (layers.changes.source / NOTIFY) that invalidate this layer's tiles
+    #: (a computed raster's surface too).
     change_sources: tuple[str, ...] = ()
+    #: Raster: where the pixels come from, classes, resampling, point query, zonal statistic.
+    raster: RasterSpec | None = None
     description: str = ""
     bounds: tuple[float, float, float, float] = (102.14, 8.18, 109.47, 23.39)
 
@@ -91,6 +96,10 @@ class Layer:
         """Whether ``role`` may see this layer."""
         return role in self.roles
 
+
+#: The land cover: a file, coded classes (declared once, in layers.landcover).
+LANDCOVER_RASTER = RasterSpec("file", LANDCOVER_CLASSES, "classes", "nearest", "class",
+                              "class_areas", path=LANDCOVER_PATH)  # fmt: skip
 
 S: PropType = "string"
 INT: PropType = "integer"
@@ -128,10 +137,6 @@ CATALOG: dict[str, Layer] = {
                 Prop("address", S), Prop("valid_from", T),
                 # Land users (full name, ID number, address): personal data, land officials only.
                 Prop("land_users", S, roles=frozenset({LAND}), personal=True, json=True),
-                # National parcel code (Circular 19/2026/TT-BNNMT Art. 11(3); migration 0012).
-                Prop("parcel_code", S),
-                # The land users as one line of text, for clients without JSON lists (QGIS).
-                Prop("land_users_text", S, roles=frozenset({LAND}), personal=True),
             ),
             minzoom=14, maxzoom=22, time_property="valid_from", change_sources=("parcels",),
             tile_cap=20_000,
@@ -179,20 +184,15 @@ CATALOG: dict[str, Layer] = {
             "aqi_surface", "Bề mặt AQI nội suy", "Interpolated AQI surface", "raster",
             Paint("raster", entries=aqi_entries(), opacity=0.6),
             minzoom=5, maxzoom=14, change_sources=("stations",),
+            raster=RasterSpec("computed", aqi_classes(), "intervals", "bilinear", "category",
+                              "mean", builder="aqi_idw"),
             description="Inverse-distance weighting of the stations' current VN_AQI, clipped "
             "to the province.",
         ),
         Layer(
             "landcover", "Lớp phủ mặt đất (tổng hợp)", "Land cover (synthetic)", "raster",
-            Paint("raster", opacity=0.7, entries=(
-                LegendEntry("10", "Rừng", "Tree cover", "#006400"),
-                LegendEntry("30", "Đồng cỏ", "Grassland", "#ffff4c"),
-                LegendEntry("40", "Đất canh tác", "Cropland", "#f096ff"),
-                LegendEntry("50", "Đất xây dựng", "Built-up", "#fa0000"),
-                LegendEntry("60", "Đất trống", "Bare", "#b4b4b4"),
-                LegendEntry("80", "Mặt nước", "Water", "#0064c8"),
-            )),
-            minzoom=8, maxzoom=16,
+            Paint("raster", opacity=0.7, entries=LANDCOVER_RASTER.legend()),
+            minzoom=8, maxzoom=16, raster=LANDCOVER_RASTER,
             description="SYNTHETIC land cover (no real raster available); classes follow "
             "ESA WorldCover codes.",
         ),

@@ -8,26 +8,32 @@ WorldCover codes. It exists to exercise the raster tiles and zonal statistics, n
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-import geopandas as gpd
 import numpy as np
-import rasterio
-from rasterio.features import rasterize
-from rasterio.transform import from_origin
 
-LANDCOVER = (
-    Path(__file__).resolve().parent.parent / "data" / "landcover" / "landcover_synthetic_cog.tif"
-)
+from layers.rasterspec import REPO_DATA, RasterClass
+
+if TYPE_CHECKING:  # the catalog imports CLASSES: no GDAL stack at import time for it
+    from pathlib import Path
+
+    import geopandas as gpd
+    import rasterio
+
+#: Where the COG lives, relative to the data directory (the catalog's raster spec reads it).
+LANDCOVER_PATH = "landcover/landcover_synthetic_cog.tif"
+LANDCOVER = REPO_DATA / LANDCOVER_PATH
 TREES, GRASS, CROPS, BUILT, BARE, WATER = 10, 30, 40, 50, 60, 80
-CLASS_NAMES: dict[int, tuple[str, str]] = {
-    TREES: ("Rừng, cây xanh", "Tree cover"),
-    GRASS: ("Đồng cỏ", "Grassland"),
-    CROPS: ("Đất canh tác", "Cropland"),
-    BUILT: ("Đất xây dựng", "Built-up"),
-    BARE: ("Đất trống", "Bare"),
-    WATER: ("Mặt nước", "Water"),
-}
+#: The classes, their names and colours (ESA WorldCover's codes and colours): the one
+#: declaration the tiles, legend, point query and zonal areas read.
+CLASSES: tuple[RasterClass, ...] = (
+    RasterClass(TREES, "Rừng, cây xanh", "Tree cover", "#006400", str(TREES)),
+    RasterClass(GRASS, "Đồng cỏ", "Grassland", "#ffff4c", str(GRASS)),
+    RasterClass(CROPS, "Đất canh tác", "Cropland", "#f096ff", str(CROPS)),
+    RasterClass(BUILT, "Đất xây dựng", "Built-up", "#fa0000", str(BUILT)),
+    RasterClass(BARE, "Đất trống", "Bare", "#b4b4b4", str(BARE)),
+    RasterClass(WATER, "Mặt nước", "Water", "#0064c8", str(WATER)),
+)
 
 
 def smooth_field(shape: tuple[int, int], rng: np.random.Generator, waves: int = 24) -> np.ndarray:
@@ -46,6 +52,9 @@ def synthetic_landcover(
     communes: gpd.GeoDataFrame, res: float = 0.0002, seed: int = 7
 ) -> tuple[np.ndarray, rasterio.Affine]:
     """Classes (uint8, 0 = nodata) over the communes' bounds; ``communes`` has ``kind``."""
+    from rasterio.features import rasterize
+    from rasterio.transform import from_origin
+
     communes = communes.to_crs(4326)
     west, south, east, north = communes.total_bounds
     width, height = int(np.ceil((east - west) / res)), int(np.ceil((north - south) / res))
@@ -77,6 +86,8 @@ def synthetic_landcover(
 
 def write_cog(data: np.ndarray, transform: rasterio.Affine, path: Path = LANDCOVER) -> Path:
     """Write a classified raster as a Cloud-Optimised GeoTIFF (nearest overviews, deflate)."""
+    import rasterio
+
     path.parent.mkdir(parents=True, exist_ok=True)
     profile = {
         "driver": "COG",

@@ -1,4 +1,4 @@
-"""Zonal statistics with exactextract: land-cover class areas and AQI means per polygon."""
+"""Zonal statistics with exactextract: class areas (coded rasters) or means per polygon."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from exactextract import exact_extract
 from rasterio.io import MemoryFile
 
 from gis.errors import NotFound
-from layers.landcover import CLASS_NAMES
+from layers.rasterspec import RasterClass, RasterSpec
 
 
 async def commune_zone(conn: psycopg.AsyncConnection, code: str) -> tuple[str, Any]:
@@ -71,15 +71,19 @@ def _extract(
     return [by_zone[i] for i in range(len(geoms))], cells
 
 
-def landcover_areas_many(source: Path | bytes, geoms: Sequence[Any]) -> list[dict[str, Any]]:
-    """Area per land-cover class inside each zone (cells weighted by the share covered)."""
+def class_areas_many(
+    source: Path | bytes, geoms: Sequence[Any], declared: Sequence[RasterClass]
+) -> list[dict[str, Any]]:
+    """Area per class of a coded raster inside each zone (cells weighted by the share
+    covered); ``declared`` names the codes."""
+    names = {int(c.value): (c.name_vi, c.name_en) for c in declared}
     rows, cells = _extract(source, geoms, ["unique", "frac", "count"])
     out = []
     for row, cell in zip(rows, cells, strict=True):
         valid_m2 = float(row["count"]) * cell
         classes: list[dict[str, Any]] = []
         for code, frac in zip(row["unique"], row["frac"], strict=True):
-            vi, en = CLASS_NAMES.get(int(code), ("?", "?"))
+            vi, en = names.get(int(code), ("?", "?"))
             classes.append(
                 {"code": int(code), "vi": vi, "en": en, "fraction": round(float(frac), 6),
                  "area_m2": round(float(frac) * valid_m2, 1)}
@@ -87,11 +91,6 @@ def landcover_areas_many(source: Path | bytes, geoms: Sequence[Any]) -> list[dic
         classes.sort(key=lambda c: -float(c["area_m2"]))
         out.append({"covered_m2": round(valid_m2, 1), "classes": classes})
     return out
-
-
-def landcover_areas(source: Path | bytes, geom: Any) -> dict[str, Any]:
-    """Area per land-cover class inside one zone."""
-    return landcover_areas_many(source, [geom])[0]
 
 
 def surface_means(source: Path | bytes, geoms: Sequence[Any]) -> list[dict[str, Any] | None]:
@@ -115,3 +114,10 @@ def surface_mean(source: Path | bytes, geom: Any) -> dict[str, Any]:
     if stats is None:
         raise NotFound("the surface does not cover this area")
     return stats
+
+
+def zonal_stats(spec: RasterSpec, source: Path | bytes, geom: Any) -> dict[str, Any]:
+    """The zonal statistic ``spec`` declares, inside one zone: class areas or mean/min/max."""
+    if spec.zonal == "class_areas":
+        return class_areas_many(source, [geom], spec.classes)[0]
+    return surface_mean(source, geom)

@@ -39,8 +39,7 @@ def _on_event(state: MapState) -> Any:
         if cache is not None:
             dropped = cache.invalidate(event["type"], event.get("bbox"))
             state.metrics.tiles_invalidated.inc(dropped)
-        if event["type"] == "stations":
-            state.surface.invalidate()
+        state.surface.invalidate([event["type"]])
         state.hub.publish(event)
 
     return handle

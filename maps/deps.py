@@ -14,7 +14,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from gis.access.roles import PUBLIC, Role, aset_role
 from gis.errors import DatabaseUnavailable, Forbidden, NotAuthenticated
-from layers.raster import SurfaceCache
+from layers.surface import SurfaceCache
 from layers.tilecache import TileCache
 from maps.config import MapsSettings
 from maps.events import EventHub

@@ -33,8 +33,8 @@ async def sync_changes(state: MapState) -> int:
             return 0
         state.applied_change = changes[-1][0]
         dropped = state.cache.apply(changes) if state.cache is not None else 0
-        if any(source == "stations" for _id, source, _bbox in changes):
-            state.surface.invalidate()
+        # Computed rasters drop their surface when one of their change sources changed.
+        state.surface.invalidate(source for _id, source, _bbox in changes)
     if dropped:
         state.metrics.tiles_invalidated.inc(dropped)
     return dropped

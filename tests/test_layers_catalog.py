@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
 from gis.errors import InvalidInput, NotFound, UnknownCRS
@@ -10,6 +13,8 @@ from layers.cql import to_sql
 from layers.crs_uri import parse_crs_uri
 from layers.styles import LAND_USE_PALETTE_UNOFFICIAL
 from sensors.indices.categories import VN_AQI_CATEGORIES, WQI_BANDS
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.parametrize("layer", [x for x in CATALOG.values() if x.kind == "vector"],
@@ -71,6 +76,32 @@ def test_lookups():
         get_layer("parcels", role="nobody")
     assert {x.id for x in layers_for(kind="raster")} == {"aqi_surface", "landcover"}
     assert {x.id for x in layers_for_source("stations")} >= {"stations", "alerts", "aqi_surface"}
+
+
+def test_rasters_are_declared_and_vectors_are_not():
+    for layer in CATALOG.values():
+        assert (layer.raster is not None) == (layer.kind == "raster"), layer.id
+        if layer.raster is not None and layer.raster.source == "file":
+            assert layer.raster.file().exists(), layer.id
+        if layer.raster is not None and layer.raster.colormap == "classes":
+            # Coded classes: the legend is made from the same declaration.
+            assert layer.paint.entries == layer.raster.legend(), layer.id
+
+
+def test_no_layer_id_is_compared_in_code():
+    """Layers are declared once: code reads their declarations, never tests for an id."""
+    ids = "|".join(re.escape(i) for i in CATALOG)
+    pattern = re.compile(rf"""[!=]=\s*["'](?:{ids})["']|["'](?:{ids})["']\s*[!=]=""")
+    roots = [ROOT / "layers", ROOT / "maps"]
+    found = [
+        f"{path.relative_to(ROOT)}:{n}: {line.strip()}"
+        for root in roots
+        for path in sorted(root.rglob("*"))
+        if path.suffix == ".py"
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if pattern.search(line)
+    ]
+    assert found == []
 
 
 def test_cql_params_are_bound():

@@ -8,8 +8,9 @@ import rasterio
 from rasterio.io import MemoryFile
 
 from gis.settings import to_libpq_url
+from layers.catalog import CATALOG
 from layers.landcover import LANDCOVER
-from layers.raster import LANDCOVER_COLORMAP, idw
+from layers.surface import Surface, SurfaceCache, idw
 from tests.fixtures.web import tile_of
 
 HOAN_KIEM = (105.8523, 21.0287)
@@ -29,7 +30,7 @@ def test_landcover_tile_pixels_follow_the_colormap(client):
     assert rgba.shape == (4, 256, 256)
     colours = {tuple(int(v) for v in rgba[:, i, j]) for i in range(0, 256, 8)
                for j in range(0, 256, 8)}  # fmt: skip
-    allowed = set(LANDCOVER_COLORMAP.values()) | {(0, 0, 0, 0)}
+    allowed = {c.rgba() for c in CATALOG["landcover"].raster.classes} | {(0, 0, 0, 0)}
     assert colours <= allowed and len(colours - {(0, 0, 0, 0)}) >= 2
 
 
@@ -39,6 +40,10 @@ def test_landcover_point_matches_the_file(client):
     with rasterio.open(LANDCOVER) as ds:
         (value,) = next(ds.sample([(lon, lat)]))
     assert doc["value"] == value and doc["class"]["code"] == value
+    # The class is named as the legend names it (one declaration of the classes).
+    legend = client.get("/layers/landcover/legend.json").json()["entries"]
+    named = next(e for e in legend if e["value"] == str(int(value)))
+    assert doc["class"]["vi"] == named["label"]["vi"] and doc["class"]["en"] == named["label"]["en"]
     out = client.get("/raster/landcover/point", params={"lon": 100.0, "lat": 10.0})
     assert out.status_code == 404
 
@@ -71,6 +76,15 @@ def test_landcover_zonal_stats_of_a_parcel(client, conn):
     ).fetchone()
     doc = client.get("/stats/landcover/parcels/00070/1/2").json()
     assert abs(doc["covered_m2"] - float(area)) / float(area) < 0.02
+
+
+def test_surfaces_dropped_by_their_layers_change_sources():
+    cache = SurfaceCache()
+    layer = CATALOG["aqi_surface"]
+    cache.put(layer.id, Surface(b"", 0))
+    assert cache.invalidate(["parcels", "planning"]) == [] and cache.get(layer.id) is not None
+    (source,) = layer.change_sources
+    assert cache.invalidate([source]) == [layer.id] and cache.get(layer.id) is None
 
 
 def test_idw_is_exact_at_stations_and_bounded():

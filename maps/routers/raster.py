@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from functools import cache
-from pathlib import Path
 
 import numpy as np
 from fastapi import APIRouter, Response
 from rio_tiler.utils import render
 from starlette.concurrency import run_in_threadpool
 
-from layers.catalog import get_layer
-from layers.raster import aqi_surface, landcover_path, point_value, render_tile
+from layers.catalog import Layer, get_layer
+from layers.raster import Source, point_value, render_tile, spec_of
 from layers.tiles import check_tile
-from layers.zonal import commune_zone, landcover_areas, parcel_zone, surface_mean
+from layers.zonal import commune_zone, parcel_zone, zonal_stats
 from maps.deps import ConnDep, MapState, RoleDep, StateDep
 from maps.params import (
     CommuneCode,
@@ -38,16 +37,14 @@ def empty_png() -> bytes:
     return bytes(render(blank, mask=np.zeros((256, 256), np.uint8), img_format="PNG"))
 
 
-async def raster_source(layer_id: str, state: MapState, conn: ConnDep) -> Path | bytes:
-    """The file or in-memory GeoTIFF behind a raster layer (the AQI surface built if stale)."""
-    if layer_id == "landcover":
-        return landcover_path(state.settings.data_dir)
+async def raster_source(layer: Layer, state: MapState, conn: ConnDep) -> Source:
+    """The file or in-memory GeoTIFF behind a raster layer, as its spec declares (a computed
+    surface is rebuilt when its change sources reported a change)."""
+    spec = spec_of(layer)
+    if spec.source == "file":
+        return spec.file(state.settings.data_dir)
     await sync_changes(state)
-    surface = state.surface.get()
-    if surface is None:
-        surface = await aqi_surface(conn)
-        state.surface.put(surface)
-    return surface.data
+    return await state.surface.source(layer, conn)
 
 
 @router.get("/raster/{name}/{z}/{x}/{y}.png", summary="Raster tile (PNG, colour-mapped)")
@@ -60,11 +57,11 @@ async def raster_tile(
     conn: ConnDep,
     role: RoleDep,
 ) -> Response:
-    """A 256 px PNG of the land cover or the AQI surface; transparent outside the data."""
+    """A 256 px PNG of a raster layer, coloured by its classes; transparent outside the data."""
     layer = get_layer(name, role, "raster")
     check_tile(z, x, y)
-    source = await raster_source(layer.id, state, conn)
-    png = await run_in_threadpool(render_tile, layer.id, source, z, x, y)
+    source = await raster_source(layer, state, conn)
+    png = await run_in_threadpool(render_tile, spec_of(layer), source, z, x, y)
     return Response(
         png or empty_png(), media_type="image/png", headers={"Cache-Control": "no-cache"}
     )
@@ -74,19 +71,18 @@ async def raster_tile(
 async def raster_point(
     name: LayerId, lon: Lon, lat: Lat, state: StateDep, conn: ConnDep, role: RoleDep
 ) -> dict[str, object]:
-    """The value at lon/lat with its land-cover class or AQI category."""
+    """The value at lon/lat with its class or category, as the layer's spec declares."""
     layer = get_layer(name, role, "raster")
-    source = await raster_source(layer.id, state, conn)
-    return await run_in_threadpool(point_value, layer.id, source, lon, lat)
+    source = await raster_source(layer, state, conn)
+    return await run_in_threadpool(point_value, layer, source, lon, lat)
 
 
 async def _stats(
     name: str, label: str, geom: object, state: MapState, conn: ConnDep, role: str
 ) -> dict[str, object]:
     layer = get_layer(name, role, "raster")
-    source = await raster_source(layer.id, state, conn)
-    fn = landcover_areas if layer.id == "landcover" else surface_mean
-    stats = await run_in_threadpool(fn, source, geom)
+    source = await raster_source(layer, state, conn)
+    stats = await run_in_threadpool(zonal_stats, spec_of(layer), source, geom)
     return {"raster": layer.id, "zone": label, **stats}
 
 
