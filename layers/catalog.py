@@ -137,6 +137,10 @@ CATALOG: dict[str, Layer] = {
                 Prop("address", S), Prop("valid_from", T),
                 # Land users (full name, ID number, address): personal data, land officials only.
                 Prop("land_users", S, roles=frozenset({LAND}), personal=True, json=True),
+                # National parcel code (Circular 19/2026/TT-BNNMT Art. 11(3); migration 0012).
+                Prop("parcel_code", S),
+                # The land users as one line of text, for clients without JSON lists (QGIS).
+                Prop("land_users_text", S, roles=frozenset({LAND}), personal=True),
             ),
             minzoom=14, maxzoom=22, time_property="valid_from", change_sources=("parcels",),
             tile_cap=20_000,
