@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import math
 import os
 import random
 import time
@@ -15,6 +14,7 @@ import httpx
 import psycopg
 
 from gis.settings import to_libpq_url
+from layers.tiles import tile_at
 
 #: Request kinds and their weights in the mix.
 WEIGHTS = {"tile": 45, "features": 20, "series": 20, "page": 15}
@@ -31,10 +31,7 @@ class Targets:
 
 
 def _tile(lon: float, lat: float, z: int) -> tuple[int, int, int]:
-    n = 1 << z
-    x = int((lon + 180.0) / 360.0 * n)
-    y = int((1.0 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2.0 * n)
-    return z, x, y
+    return tile_at(lon, lat, z)
 
 
 def targets(url: str, seed: int = 1) -> Targets:

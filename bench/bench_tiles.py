@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
-import math
 import random
 import sys
 import time
@@ -41,7 +40,7 @@ from bench._layers import (
 )
 from gis.settings import to_libpq_url
 from layers.catalog import CATALOG
-from layers.tiles import raw_mvt_sql
+from layers.tiles import raw_mvt_sql, tile_at
 
 ZOOMS = (12, 13, 14, 15, 16)
 
@@ -79,10 +78,7 @@ def tile_list(url: str, per_zoom: int, seed: int) -> list[tuple[int, int, int]]:
         seen: set[tuple[int, int, int]] = set()
         rng.shuffle(pts)
         for lon, lat in pts:
-            n = 1 << z
-            x = int((lon + 180) / 360 * n)
-            y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
-            seen.add((z, x, y))
+            seen.add(tile_at(lon, lat, z))
             if len(seen) == per_zoom:
                 break
         tiles += sorted(seen)

@@ -8,14 +8,15 @@ every tile of the layers it concerns. No TTL: a tile stays valid until its data 
 
 from __future__ import annotations
 
-import math
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import morecantile
+
 from layers.catalog import layers_for_source
-from layers.tiles import BUFFER, EXTENT
+from layers.tiles import MARGIN, TMS
 
 TileKey = tuple[tuple[str, ...], int, int, int, str]
 BBox = tuple[float, float, float, float]
@@ -33,17 +34,23 @@ class CachedTile:
     personal_ids: tuple[int, ...] = ()
 
 
-def tile_bounds(z: int, x: int, y: int, margin: float = BUFFER / EXTENT) -> BBox:
-    """WGS 84 bounds (west, south, east, north) of a tile, grown by ``margin`` tile widths."""
-    n = 1 << z
+def tile_bounds(z: int, x: int, y: int, margin: float = MARGIN) -> BBox:
+    """Web Mercator bounds (left, bottom, right, top) of a tile, grown by ``margin`` tile widths
+    (the MVT buffer: features drawn in it change the tile too)."""
+    b = TMS.xy_bounds(morecantile.Tile(x, y, z))
+    grow = (b.right - b.left) * margin
+    return (b.left - grow, b.bottom - grow, b.right + grow, b.top + grow)
 
-    def lon(px: float) -> float:
-        return px / n * 360.0 - 180.0
 
-    def lat(py: float) -> float:
-        return math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * py / n))))
-
-    return (lon(x - margin), lat(y + 1 + margin), lon(x + 1 + margin), lat(y - margin))
+def mercator_bbox(bbox: BBox) -> BBox:
+    """A WGS 84 (west, south, east, north) box in the grid's Web Mercator metres, clamped to the
+    grid's extent (beyond ±85.05° there are no tiles)."""
+    world = TMS.bbox
+    west, south = max(bbox[0], world.left), max(bbox[1], world.bottom)
+    east, north = min(bbox[2], world.right), min(bbox[3], world.top)
+    left, bottom = TMS.xy(west, south)
+    right, top = TMS.xy(east, north)
+    return (left, bottom, right, top)
 
 
 def intersects(a: BBox, b: BBox) -> bool:
@@ -101,12 +108,14 @@ class TileCache:
         affected = {layer.id for layer in layers_for_source(source)}
         if not affected:
             return 0
+        # The change's box is projected once; each tile's box is plain arithmetic on the grid.
+        box = None if bbox is None else mercator_bbox(bbox)
         with self._lock:
             doomed = [
                 key
                 for key in self._tiles
                 if affected.intersection(key[0])
-                and (bbox is None or intersects(tile_bounds(key[1], key[2], key[3]), bbox))
+                and (box is None or intersects(tile_bounds(key[1], key[2], key[3]), box))
             ]
             for key in doomed:
                 self._bytes -= self._tiles.pop(key).size

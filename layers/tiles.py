@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+import morecantile
 import psycopg
 from psycopg import sql
 
@@ -24,9 +25,10 @@ EXTENT = 4096
 BUFFER = 64
 #: Margin of the envelope used for the index filter (the MVT buffer, as a tile fraction).
 MARGIN = BUFFER / EXTENT
-#: Web Mercator circumference in metres.
-WORLD_M = 40075016.68557849
-MAX_ZOOM = 24
+#: The grid of every tile we serve (vector and raster): OGC WebMercatorQuad, from morecantile,
+#: which also holds the OGC TileMatrixSets another grid (a VN-2000 one) would be declared with.
+TMS = morecantile.tms.get("WebMercatorQuad")
+MAX_ZOOM = TMS.maxzoom
 
 
 @dataclass(frozen=True)
@@ -40,17 +42,28 @@ class Tile:
 
 
 def check_tile(z: int, x: int, y: int) -> None:
-    """Raise InvalidInput unless z/x/y names a tile of the Web Mercator grid."""
-    if not 0 <= z <= MAX_ZOOM:
-        raise InvalidInput(f"zoom {z} is out of range 0–{MAX_ZOOM}")
-    n = 1 << z
-    if not (0 <= x < n and 0 <= y < n):
+    """Raise InvalidInput unless z/x/y names a tile of the grid (:data:`TMS`)."""
+    if not TMS.minzoom <= z <= TMS.maxzoom:
+        raise InvalidInput(f"zoom {z} is out of range {TMS.minzoom}–{TMS.maxzoom}")
+    if not TMS.is_valid(morecantile.Tile(x, y, z)):
         raise InvalidInput(f"tile {z}/{x}/{y} is outside the grid")
+
+
+def tile_at(lon: float, lat: float, z: int) -> tuple[int, int, int]:
+    """The (z, x, y) tile of the grid holding a WGS 84 point."""
+    t = TMS.tile(lon, lat, z)
+    return t.z, t.x, t.y
+
+
+def tile_width_m(z: int) -> float:
+    """Width of a tile of zoom ``z`` in the grid's units (Web Mercator metres)."""
+    matrix = TMS.matrix(z)
+    return float(matrix.cellSize * matrix.tileWidth)
 
 
 def simplify_tolerance(layer: Layer, z: int) -> float:
     """Simplification tolerance in Web Mercator metres at zoom ``z`` (0: none)."""
-    return layer.simplify_px * WORLD_M / (1 << z) / EXTENT if layer.simplify_px else 0.0
+    return layer.simplify_px * tile_width_m(z) / EXTENT if layer.simplify_px else 0.0
 
 
 def _personal_ids_sql(layer: Layer, role: str) -> sql.Composable:

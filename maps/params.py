@@ -18,7 +18,7 @@ from fastapi import Depends, Path, Query, Request
 from gis.errors import InvalidInput
 from layers.crs_uri import OutputCRS, parse_crs_uri
 from layers.features import Interval, parse_bbox, parse_datetime
-from layers.tiles import MAX_ZOOM
+from layers.tiles import MAX_ZOOM, TMS
 
 #: Most layers one vector tile may combine (the catalog has six vector layers; each is a query).
 MAX_TILE_LAYERS = 8
@@ -87,8 +87,10 @@ Zoom = Annotated[
         " out (an empty tile, 200: a map keeps asking at every zoom)",
     ),
 ]
-TileX = Annotated[int, Path(ge=0, le=2**MAX_ZOOM - 1, description="tile column (< 2^z)")]
-TileY = Annotated[int, Path(ge=0, le=2**MAX_ZOOM - 1, description="tile row (< 2^z)")]
+#: Columns and rows of the grid's deepest zoom: a bound for any zoom (check_tile checks the z's).
+_GRID = TMS.matrix(MAX_ZOOM)
+TileX = Annotated[int, Path(ge=0, le=_GRID.matrixWidth - 1, description="tile column (< 2^z)")]
+TileY = Annotated[int, Path(ge=0, le=_GRID.matrixHeight - 1, description="tile row (< 2^z)")]
 FeatureId = Annotated[str, Path(max_length=32, description="feature id")]
 PageKey = Annotated[
     int | None, Query(ge=0, le=MAX_ID, description="keyset paging: a feature id from a link")

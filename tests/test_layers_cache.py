@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import mapbox_vector_tile
 import psycopg
+import pytest
 import shapely
 
 from gis.parcels.history import edit_parcel
 from gis.settings import to_libpq_url
-from layers.tilecache import CachedTile, TileCache, intersects, tile_bounds
+from layers.tilecache import CachedTile, TileCache, intersects, mercator_bbox, tile_bounds
 from tests.fixtures.web import tile_of
 
 
@@ -102,8 +103,12 @@ def test_lru_budget_in_bytes():
 
 
 def test_tile_bounds_and_margin():
+    half = 20037508.342789244  # half the Web Mercator world's width
     w, s, e, n = tile_bounds(1, 0, 0, margin=0)
-    assert (w, e) == (-180.0, 0.0) and s == 0.0 and abs(n - 85.0511) < 1e-3
+    assert (w, s, e, n) == pytest.approx((-half, 0.0, 0.0, half))
     grown = tile_bounds(1, 0, 0)
-    assert grown[0] < w and grown[2] > e
+    assert grown[0] == pytest.approx(w - half * 64 / 4096) and grown[2] > e
+    # the same tile's WGS 84 corners land on its Mercator corners; beyond ±85.05° is clamped
+    assert mercator_bbox((-180.0, 0.0, 0.0, 85.0511287798066)) == pytest.approx((w, s, e, n))
+    assert mercator_bbox((-200.0, -89.0, 0.0, 0.0))[:2] == pytest.approx((-half, -half))
     assert intersects((0, 0, 1, 1), (1, 1, 2, 2)) and not intersects((0, 0, 1, 1), (2, 2, 3, 3))
