@@ -7,6 +7,8 @@ import sys
 import typer
 
 from cli import admin, data, db, indices, parcels, sensors, serve, users
+from cli import ftp as ftp_cli
+from cli import notify as notify_cli
 from cli.common import run_app
 
 app = typer.Typer(
@@ -24,6 +26,8 @@ app.add_typer(serve.layers_app, name="layers")
 sensors.register(app)  # ingest, simulate, stations, observations, broker
 indices.register(app)  # aqi, wqi
 users.register(app)  # users, audit
+ftp_cli.register(app)  # ftp, relay, datalogger
+app.add_typer(notify_cli.app, name="notify")
 
 
 def main() -> None:

@@ -1,0 +1,1 @@
+"""Alert notifications: subscriptions, the outbox → deliveries planner, e-mail and webhooks."""

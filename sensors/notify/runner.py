@@ -1,0 +1,68 @@
+"""``iocgis notify run``: plan the outbox, send what is due, wait for the next alert.
+
+Woken by the alerts' NOTIFY (``iocgis_alerts``) and the station changes'
+(``iocgis_stations_changed``), and every ``IOC_NOTIFY_POLL_S`` seconds (retries, quiet hours,
+state changes without NOTIFY). Each step is its own transaction, so a kill at any moment
+leaves the outbox and the deliveries consistent.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import time
+from collections.abc import Callable
+from types import FrameType
+
+import psycopg
+
+from gis.settings import get_settings, to_libpq_url
+from sensors.notify.config import NotifySettings, get_notify_settings
+from sensors.notify.planner import plan
+from sensors.notify.sender import send_due
+
+log = logging.getLogger(__name__)
+CHANNELS = ("iocgis_alerts", "iocgis_stations_changed")
+
+
+def step(conn: psycopg.Connection, cfg: NotifySettings) -> tuple[int, int]:
+    """One round: (deliveries planned, deliveries sent)."""
+    return plan(conn, cfg), send_due(conn, cfg)
+
+
+def run(
+    cfg: NotifySettings | None = None,
+    extra: Callable[[psycopg.Connection], None] | None = None,
+    extra_every_s: float = 60.0,
+) -> None:
+    """Run until SIGTERM/SIGINT; ``extra`` (the report schedule) runs every ``extra_every_s``."""
+    cfg = cfg or get_notify_settings()
+    url = to_libpq_url(get_settings().database_url)
+    stop = {"now": False}
+
+    def _stop(_sig: int, _frame: FrameType | None) -> None:
+        stop["now"] = True
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    with (
+        psycopg.connect(url, application_name="iocgis-notify") as conn,
+        psycopg.connect(url, autocommit=True, application_name="iocgis-notify-listen") as wake,
+    ):
+        for channel in CHANNELS:
+            wake.execute(psycopg.sql.SQL("LISTEN {}").format(psycopg.sql.Identifier(channel)))
+        log.info("notifier listening on %s", ", ".join(CHANNELS))
+        last_extra = float("-inf")
+        while not stop["now"]:
+            planned, sent = step(conn, cfg)
+            if planned or sent:
+                log.info("notifier: %d deliveries planned, %d sent", planned, sent)
+            if extra is not None and time.monotonic() - last_extra >= extra_every_s:
+                last_extra = time.monotonic()
+                try:
+                    extra(conn)
+                except Exception:  # the schedule must not stop the notifications
+                    conn.rollback()
+                    log.exception("scheduled job failed")
+            for _ in wake.notifies(timeout=cfg.poll_s, stop_after=1):
+                pass
