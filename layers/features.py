@@ -72,13 +72,18 @@ Interval = tuple[datetime | None, datetime | None]
 
 
 def _instant(part: str, end_of_day: bool) -> datetime | None:
-    """One end of a ``datetime``: ``..``/empty is open; a date alone is its whole day."""
+    """One end of a ``datetime``: ``..``/empty is open; a date alone is its whole day; the
+    start ``0000-01-01…`` (QGIS's "no lower bound") is open too."""
     if part in ("", ".."):
         return None
     match = _RFC3339.match(part)
     if match is None:
         raise InvalidInput(f"bad datetime {part[:64]!r}: use RFC 3339, e.g. 2025-07-01T00:00:00Z")
     day, clock, offset = match.groups()
+    if day.startswith("0000-"):  # year 0 exists in no calendar we store: a client's "-infinity"
+        if end_of_day:
+            raise InvalidInput("bad datetime: year 0000 may only open an interval's start")
+        return None
     try:
         if clock is None:  # a date alone: from its first to its last instant (UTC)
             value = datetime.fromisoformat(day).replace(tzinfo=UTC)
@@ -111,6 +116,8 @@ def parse_datetime(text: str | None) -> Interval | None:
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
         return _instant(text, False), _instant(text, True)
     instant = _instant(text, False)
+    if instant is None:  # "0000-…" alone: an open start of nothing
+        raise InvalidInput("bad datetime: year 0000 may only open an interval's start")
     return instant, instant
 
 

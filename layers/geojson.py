@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from psycopg import sql
 
 from layers.catalog import Layer
-from layers.crs_uri import OutputCRS
+from layers.crs_uri import CRS84, OutputCRS
+
+
+def crs_member(crs: OutputCRS) -> dict[str, Any] | None:
+    """The GeoJSON 2008 ``crs`` member naming ``crs`` (None for CRS84, GeoJSON's own CRS).
+
+    RFC 7946 dropped the member, but GDAL (and so QGIS opening a saved response) still reads
+    it: without it metre coordinates of a VN-2000 answer are taken for WGS 84 degrees.
+    """
+    if crs.uri == CRS84:
+        return None
+    return {"type": "name", "properties": {"name": f"urn:ogc:def:crs:EPSG::{crs.srid}"}}
 
 
 def geometry_sql(crs: OutputCRS) -> sql.Composable:

@@ -24,7 +24,7 @@ from maps.config import MapsSettings, get_maps_settings
 from maps.deps import MapState
 from maps.errors import CatchAllMiddleware, add_exception_handlers
 from maps.metrics import Metrics
-from maps.routers import admin, auth, domain, health, ogc, raster, stations, stream, tiles
+from maps.routers import admin, auth, domain, health, ogc, ogc_meta, raster, stations, stream, tiles
 from maps.security import DOCS_PATH, add_nonce, add_security_middleware
 
 
@@ -135,6 +135,7 @@ def _document(app: FastAPI) -> None:
                     responses = operation.get("responses", {})
                     if responses.pop("422", None) is not None:
                         responses["400"] = INVALID_PARAMETER
+            ogc_meta.share_limit_parameter(schema)  # where QGIS reads the page size
             return schema
         return app.openapi_schema
 

@@ -1,9 +1,11 @@
 """Authentication: who is calling (API key, SSO token or page session), resolved before routes.
 
 Credentials, first found wins: ``X-API-Key: <key>``; ``Authorization: Bearer <key or JWT>`` (a
-value starting ``iocgis_`` is an API key, anything else an SSO token, see :mod:`maps.sso`); the
-page session cookie (set by ``POST /login``). No credentials: anonymous (public role). Invalid
-credentials of any kind: 401 (a page request is sent to ``/login``), never a silent downgrade.
+value starting ``iocgis_`` is an API key, anything else an SSO token, see :mod:`maps.sso`);
+``Authorization: Basic`` with the user name and an API key as password (QGIS's "Basic" method;
+over plain HTTP in production only if ``IOC_BASIC_OVER_HTTP``); the page session cookie (set by
+``POST /login``). No credentials: anonymous (public role). Invalid credentials of any kind: 401
+(a page request is sent to ``/login``), never a silent downgrade.
 
 API keys are checked with ``auth.verify_api_key`` on a connection that never sets a role
 (``state.sync_pool``). Answers, valid and invalid, are cached ``IOC_AUTH_CACHE_TTL_S`` seconds
@@ -31,13 +33,14 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from gis.access.keys import KEY_PREFIX, averify_hash, averify_key, hash_key, key_id_of
 from gis.access.roles import Role
 from gis.errors import Forbidden, IocGisError, NotAuthenticated
+from maps.basic import BASIC_CHALLENGE, parse_basic
 from maps.config import MapsSettings
 from maps.deps import ANONYMOUS, MapState, Principal, pooled
 from maps.errors import error_response
 from maps.sso import TokenVerifier
 
 Verified = tuple[str, Role] | None
-Kind = Literal["api_key", "jwt", "session"]
+Kind = Literal["api_key", "jwt", "session", "basic"]
 
 SESSION_COOKIE = "iocgis_session"
 #: Audience of our own session tokens (an SSO token is never accepted as a session).
@@ -197,18 +200,36 @@ class Authenticator:
             return "api_key", api_key.strip()
         authorization = conn.headers.get("authorization")
         if authorization is not None:
-            scheme, _, value = authorization.partition(" ")
-            if scheme.lower() != "bearer" or not value.strip():
-                raise NotAuthenticated("unsupported Authorization header; use Bearer")
-            value = value.strip()
-            return ("api_key" if value.startswith(KEY_PREFIX) else "jwt"), value
+            return self._authorization(conn, authorization)
         token = conn.cookies.get(self.cookie_name)
         return ("session", token) if token else None
+
+    def _authorization(self, conn: HTTPConnection, header: str) -> tuple[Kind, str]:
+        scheme, _, value = header.partition(" ")
+        value = value.strip()
+        if scheme.lower() == "basic" and value:
+            plain = self.settings.environment == "production" and conn.url.scheme != "https"
+            if plain and not self.settings.basic_over_http:
+                raise NotAuthenticated("HTTP Basic is refused over plain HTTP here; use https")
+            return "basic", value
+        if scheme.lower() != "bearer" or not value:
+            raise NotAuthenticated("unsupported Authorization header; use Bearer or Basic")
+        return ("api_key" if value.startswith(KEY_PREFIX) else "jwt"), value
+
+    async def _basic(self, state: MapState, value: str) -> Principal:
+        # The key must be this user's: a valid key under another name is refused, not mapped.
+        user, key = parse_basic(value)
+        found = await self.check_key(state, key)
+        if found is None or not hmac.compare_digest(found[0].encode(), user.encode()):
+            raise NotAuthenticated("invalid user name or API key (unknown, revoked or expired)")
+        return Principal(found[0], found[1], "basic")
 
     async def resolve(self, state: MapState, kind: Kind, value: str) -> Principal:
         """The principal of credentials ``value`` of ``kind``; NotAuthenticated if invalid."""
         if kind == "session":
             return await self._session(state, value)
+        if kind == "basic":
+            return await self._basic(state, value)
         if kind == "jwt":
             if self.tokens is None:
                 raise NotAuthenticated("bearer tokens are not accepted here (no SSO configured)")
@@ -266,6 +287,10 @@ class AuthMiddleware:
             response = RedirectResponse(login_url(conn), status_code=303)
         else:
             response = error_response(exc)
+            # GIS clients (QGIS, GDAL) learn they may answer with Basic; a browser's own fetches
+            # (they send Sec-Fetch-*) do not, so no page ever pops the browser's login dialog.
+            if isinstance(exc, NotAuthenticated) and "sec-fetch-mode" not in conn.headers:
+                response.headers.append("WWW-Authenticate", BASIC_CHALLENGE)
         if isinstance(exc, NotAuthenticated) and kind == "session":
             self.auth.clear_session_cookie(response)
         return response

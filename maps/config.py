@@ -32,6 +32,9 @@ class MapsSettings(Settings):
     #: API-key look-ups (valid and invalid) are cached this long: a revoked key or user stops
     #: working within this many seconds; 0 checks the database on every request.
     auth_cache_ttl_s: float = Field(default=30.0, ge=0)
+    #: HTTP Basic (user name + API key, for QGIS) over plain HTTP in production: refused unless
+    #: this is set (e.g. a closed network without TLS); over https, or in development, accepted.
+    basic_over_http: bool = False
     #: SSO token key: an HS secret, a PEM public key, or ``file:<path>`` to a PEM or JWKS file.
     #: Unset: bearer tokens other than API keys are refused (401).
     jwt_key: str | None = None

@@ -116,8 +116,9 @@ DatetimeQuery = Annotated[
     Query(
         alias="datetime",
         max_length=100,
-        description="RFC 3339 instant, date or interval (`a/b`, `../b`, `a/..`); without an"
-        " offset UTC is assumed, a date alone is its whole day",
+        description="RFC 3339 instant, date or interval (`a/b`). An open end is `..` or empty"
+        " (`../b`, `/b`, `a/..`, `a/`); a start in year 0000 (QGIS's `0000-01-01T00:00:00Z/b`)"
+        " is open too. Without an offset UTC is assumed; a date alone is its whole day.",
     ),
 ]
 

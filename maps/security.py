@@ -8,19 +8,26 @@ scripts). Only ``style`` *attributes* are allowed inline (``style-src-attr``): t
 colour legend swatches and station pins that way, and CSS cannot run code.
 
 Responses to any caller that sent credentials are ``Cache-Control: private, no-store``, and every
-response varies on the credential headers: personal data never sits in a shared cache.
+response varies on the credential headers: personal data never sits in a shared cache. A
+response whose content depends on who calls (:func:`mark_caller_dependent`: collections,
+queryables, items, tiles and TileJSON of layers with role-restricted properties) is
+``no-store`` for anonymous callers too: clients that ignore ``Vary`` (QGIS's disk cache) would
+otherwise serve the anonymous answer to a later signed-in request, or the reverse.
 """
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from contextvars import ContextVar
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from gis.access.roles import ROLES
+from layers.catalog import Layer
 from maps.auth import SESSION_COOKIE
 from maps.config import MapsSettings
 
@@ -31,6 +38,26 @@ DOCS_PATH = "/api.html"
 CREDENTIAL_VARY = "Authorization, X-API-Key, Cookie"
 PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
 HSTS = "max-age=31536000"
+
+
+#: ``request.state`` flag: this response's content depends on the caller's role.
+CALLER_DEPENDENT = "caller_dependent"
+
+
+def role_dependent(layers: Iterable[Layer]) -> bool:
+    """Whether any of ``layers`` (or one of its properties) is seen by some roles only."""
+    everyone = frozenset(ROLES)
+    return any(
+        layer.roles != everyone or any(p.roles != everyone for p in layer.properties)
+        for layer in layers
+    )
+
+
+def mark_caller_dependent(request: Request, layers: Iterable[Layer] | None = None) -> None:
+    """Mark the response as depending on the caller (when ``layers`` is given: if any of
+    them is role-dependent), so that no client may store it (see the module docstring)."""
+    if layers is None or role_dependent(layers):
+        setattr(request.state, CALLER_DEPENDENT, True)
 
 
 def csp_nonce() -> str | None:
@@ -120,9 +147,12 @@ class SecurityHeadersMiddleware:
             headers["X-Frame-Options"] = self.x_frame_options
         if self.production:
             headers["Strict-Transport-Security"] = HSTS
-        principal = scope.get("state", {}).get("principal")
+        state = scope.get("state", {})
+        principal = state.get("principal")
         if credentials or (principal is not None and principal.method != "anonymous"):
             headers["Cache-Control"] = "private, no-store"
+        elif state.get(CALLER_DEPENDENT):
+            headers["Cache-Control"] = "no-store"
         headers.add_vary_header(CREDENTIAL_VARY)
 
 

@@ -10,6 +10,7 @@ from layers.catalog import Layer, get_layer, layers_for
 from layers.describe import legend, lookup_labels, maplibre_style, raster_tilejson, tilejson
 from maps.deps import ConnDep, PrincipalDep, RoleDep, StateDep
 from maps.params import LayerId, LayerNames, TileX, TileY, Zoom, layer_names
+from maps.security import mark_caller_dependent
 from maps.tileservice import get_tile
 
 router = APIRouter(tags=["tiles"])
@@ -37,6 +38,7 @@ async def tile(
 ) -> Response:
     """An MVT tile (gzip when accepted, ETag/304, ``X-Tile-Cut`` when a layer was capped)."""
     layers = _vector_layers(names, principal.role)
+    mark_caller_dependent(request, layers)  # no-store where roles see different properties
     cached, hit = await get_tile(state, request, layers, z, x, y, principal)
     headers = {
         "ETag": cached.etag,
@@ -61,6 +63,7 @@ async def tile_json(names: LayerNames, request: Request, role: RoleDep) -> dict[
     if first.kind == "raster":
         return raster_tilejson(first, f"{_base(request)}/raster/{first.id}/{{z}}/{{x}}/{{y}}.png")
     layers = _vector_layers(names, role)
+    mark_caller_dependent(request, layers)
     url = f"{_base(request)}/tiles/{','.join(x.id for x in layers)}/{{z}}/{{x}}/{{y}}.mvt"
     return tilejson(layers, url, role)
 
@@ -83,6 +86,7 @@ def _links(layer: Layer, base: str) -> dict[str, str]:
 @router.get("/layers", summary="The layer catalog")
 async def catalog(request: Request, role: RoleDep) -> dict[str, object]:
     """Every layer the caller may see, with titles, zooms and the URLs that serve it."""
+    mark_caller_dependent(request)
     base = _base(request)
     return {
         "layers": [
