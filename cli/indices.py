@@ -6,12 +6,15 @@ import csv
 import sys
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from cli.common import print_json
 from gis.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from sensors.contract import Period
 
 VN_TZ = timezone(timedelta(hours=7))
 
@@ -72,6 +75,38 @@ DailyOpt = Annotated[bool, typer.Option("--daily", help="Daily values (local day
 FormatOpt = Annotated[Format, typer.Option("--format", help="csv or json.")]
 
 
+#: Output field → field of the series item (the commands print the Vietnamese name as
+#: ``category``/``band`` and spell ``colour``).
+AQI_FIELDS = {
+    "time": "time", "aqi": "aqi", "category": "category_vi", "category_en": "category_en",
+    "colour": "color", "dominant": "dominant", "sub_indices": "sub_indices",
+    "message_vi": "message_vi", "advice_vi": "advice_vi", "message_en": "message_en",
+    "advice_en": "advice_en",
+}  # fmt: skip
+WQI_FIELDS = {
+    "time": "time", "wqi": "wqi", "band": "category_vi", "band_en": "category_en",
+    "colour": "color", "use": "message_vi", "formula": "formula", "parameters": "parameters",
+    "sub_indices": "sub_indices", "raw": "raw", "reason": "reason",
+}  # fmt: skip
+
+
+def _rows(doc: dict[str, Any], fields: dict[str, str], **extra: Any) -> list[dict[str, Any]]:
+    """The output rows of a series: the station's fields, each value's renamed, ``extra``."""
+    head = {k: doc[k] for k in ("station", "station_name", "source")}
+    return [{**head, **{k: v[f] for k, f in fields.items()}, **extra} for v in doc["values"]]
+
+
+def _period(start: str, end: str, daily: bool) -> Period:
+    """Hours on [--from, --to), or the local days of --from to --to, both included."""
+    # Imported here: ``iocgis`` starts without loading every area's modules.
+    from sensors.contract import days, hours
+    from sensors.indices.store import local_day
+
+    t0, t1 = parse_time(start), parse_time(end)
+    period = hours(t0, t1)  # checks zones and order
+    return days(local_day(t0), local_day(t1)) if daily else period
+
+
 def aqi(
     station: StationOpt,
     start: FromOpt,
@@ -81,9 +116,12 @@ def aqi(
     fmt: FormatOpt = Format.csv,
 ) -> None:
     """Print the stored hourly (or daily) AQI of a station."""
-    from sensors.indices.query import aqi_series
+    from gis.db import connect
+    from sensors.contract import aqi_series, run
 
-    rows = aqi_series(station, parse_time(start), parse_time(end), daily=daily, scheme=scheme.value)
+    with connect() as conn:
+        doc = run(conn, aqi_series(station, _period(start, end, daily), scheme.value))
+    rows = _rows(doc, AQI_FIELDS, scheme=doc["scheme"])
     _emit(rows, ["station", "time", "aqi", "category", "dominant", "colour", "scheme"], fmt)
 
 
@@ -95,9 +133,12 @@ def wqi(
     fmt: FormatOpt = Format.csv,
 ) -> None:
     """Print the stored hourly (or daily) WQI of a water station."""
-    from sensors.indices.query import wqi_series
+    from gis.db import connect
+    from sensors.contract import run, wqi_series
 
-    rows = wqi_series(station, parse_time(start), parse_time(end), daily=daily)
+    with connect() as conn:
+        doc = run(conn, wqi_series(station, _period(start, end, daily)))
+    rows = _rows(doc, WQI_FIELDS)
     _emit(
         rows, ["station", "time", "wqi", "band", "colour", "formula", "parameters", "reason"], fmt
     )

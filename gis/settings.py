@@ -48,6 +48,23 @@ class Settings(BaseSettings):
         default="iocgis@localhost", description="Sender address of notification e-mails."
     )
 
+    # Station-state thresholds (sensors/states.py; ⚠ our choices: the portals publish none).
+    state_offline_minutes: int = Field(
+        default=60, ge=1, description="No reading this long → offline."
+    )
+    state_flat_run: int = Field(
+        default=6, ge=2, description="Identical latest readings → device fault."
+    )
+    state_out_of_range_run: int = Field(
+        default=3, ge=1, description="Out-of-range rejects in the last hour → device fault."
+    )
+    state_about_ratio: float = Field(
+        default=0.9, gt=0, le=1, description="A value at this share of a limit → about to exceed."
+    )
+    state_trend_hours: int = Field(
+        default=3, ge=0, description="Rising this many hours, projected past a limit → trending."
+    )
+
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:
         """Outside development, refuse default or weak secrets (ValueError names the setting)."""

@@ -8,14 +8,7 @@ from typing import Any
 import psycopg
 
 from layers.tilecache import BBox
-
-#: Channel the change triggers NOTIFY on (payload: {"id", "source", "bbox"}).
-LAYERS_CHANNEL = "iocgis_layers_changed"
-#: Channel of the ingester (payload: JSON with the station codes changed).
-STATIONS_CHANNEL = "iocgis_stations_changed"
-#: Channel of new exceedance alerts.
-ALERTS_CHANNEL = "iocgis_alerts"
-CHANNELS = (LAYERS_CHANNEL, STATIONS_CHANNEL, ALERTS_CHANNEL)
+from sensors.contract import CHANNEL_SOURCES, LAYERS_CHANNEL
 
 Change = tuple[int, str, BBox | None]
 
@@ -52,7 +45,7 @@ async def record_change(
 
 
 def parse_notification(channel: str, payload: str) -> tuple[str, BBox | None, dict[str, Any]]:
-    """(source, bbox, decoded payload) of a NOTIFY on one of :data:`CHANNELS`."""
+    """(source, bbox, decoded payload) of a NOTIFY on one of the contract's channels."""
     try:
         data = json.loads(payload) if payload else {}
     except json.JSONDecodeError:
@@ -62,6 +55,4 @@ def parse_notification(channel: str, payload: str) -> tuple[str, BBox | None, di
     if channel == LAYERS_CHANNEL:
         bbox = data.get("bbox")
         return str(data.get("source", "")), tuple(bbox) if bbox else None, data
-    if channel == STATIONS_CHANNEL:
-        return "stations", None, data
-    return "alerts", None, data
+    return CHANNEL_SOURCES.get(channel, channel), None, data

@@ -1,7 +1,8 @@
-"""Station queries for the map services, read from the sensor tables through SQL.
+"""Station queries of the map services: the station layer's features, datastreams, parcels nearby.
 
-``layers`` does not import ``sensors`` (architecture.md): it reads the tables of migrations
-0005_sensor/0006_indices and the views of 0007_layers.
+The station status itself (index, category, state) is the sensors' (``sensor.station_status``,
+read through the catalog's ``layers.stations`` view); the AQI/WQI series are read through
+:mod:`sensors.contract`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from gis.errors import InvalidInput, NotFound
+from sensors.contract.states import EXCEEDING
 
 Interval = Literal["raw", "hour", "day"]
 MAX_POINTS = 50_000
@@ -116,39 +118,6 @@ async def observations(
     }
 
 
-async def aqi_series(
-    conn: psycopg.AsyncConnection,
-    code: str,
-    start: datetime,
-    end: datetime,
-    daily: bool = False,
-    scheme: str = "vn",
-) -> dict[str, Any]:
-    """Hourly or daily AQI of a station, with category names and colours."""
-    if scheme not in ("vn", "us"):
-        raise InvalidInput("scheme must be vn or us")
-    table, col = ("sensor.aqi_daily", "day") if daily else ("sensor.aqi_hourly", "hour")
-    bound = (
-        "(%(t0)s AT TIME ZONE 'Asia/Ho_Chi_Minh')::date" if daily else "%(t0)s",
-        "(%(t1)s AT TIME ZONE 'Asia/Ho_Chi_Minh')::date" if daily else "%(t1)s",
-    )
-    cur = conn.cursor(row_factory=dict_row)
-    await cur.execute("SELECT id FROM sensor.stations WHERE code = %s", [code])
-    st = await cur.fetchone()
-    if st is None:
-        raise NotFound(f"no station {code!r}")
-    await cur.execute(
-        f"SELECT a.{col} AS time, a.aqi, a.dominant, a.sub_indices, c.key AS category,"  # noqa: S608
-        " c.name_vi AS category_vi, c.name_en AS category_en, c.color"
-        f" FROM {table} a LEFT JOIN layers.index_categories c ON c.index_kind = 'aqi'"
-        " AND a.aqi BETWEEN c.low AND c.high"
-        f" WHERE a.station_id = %(sid)s AND a.scheme = %(scheme)s AND a.{col} >= {bound[0]}"
-        f" AND a.{col} < {bound[1]} ORDER BY a.{col} LIMIT %(lim)s",
-        {"sid": st["id"], "scheme": scheme, "t0": start, "t1": end, "lim": MAX_POINTS},
-    )
-    return {"station": code, "scheme": scheme, "daily": daily, "values": await cur.fetchall()}
-
-
 async def parcels_near_exceeding(
     conn: psycopg.AsyncConnection,
     distance_m: float,
@@ -170,7 +139,7 @@ async def parcels_near_exceeding(
         "   AND a.end_time > now() - interval '1 hour'"
         "   AND (%(param)s::text IS NULL OR a.parameter = %(param)s))"
         " OR (%(param)s::text IS NULL AND EXISTS (SELECT 1 FROM sensor.station_states st"
-        "   WHERE st.station_id = s.id AND st.state = 'exceeding')))"
+        "   WHERE st.station_id = s.id AND st.state = %(exceeding)s)))"
         " SELECT p.commune_code, p.sheet_number, p.parcel_number, p.land_use,"
         " p.legal_area_m2, h.code AS station,"
         " round(ST_Distance(p.geom::geography, h.geom::geography)::numeric, 1)::float8"
@@ -180,6 +149,12 @@ async def parcels_near_exceeding(
         "  ON p.geom && ST_Expand(h.geom, %(deg)s)"
         "  AND ST_DWithin(p.geom::geography, h.geom::geography, %(d)s)"
         " ORDER BY distance_m, p.fid LIMIT %(lim)s",
-        {"param": parameter, "d": distance_m, "deg": distance_m / 100_000.0, "lim": limit},
+        {
+            "param": parameter,
+            "exceeding": EXCEEDING,
+            "d": distance_m,
+            "deg": distance_m / 100_000.0,
+            "lim": limit,
+        },
     )
     return await cur.fetchall()

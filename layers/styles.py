@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from sensors.contract import SCALES, STATION_STATES
+
 #: NOT the official palette. vn-standards does not give the RGB colours of Circular 08/2024's
 #: land-use map legend and we could not find them, so this is our own palette: greens for
 #: farmland and forest, warm colours for residential land, greys/blues for the rest. Replace it
@@ -37,26 +39,11 @@ LAND_USE_PALETTE_UNOFFICIAL: dict[str, str] = {
     "BCS": "#eeeeee", "DCS": "#e0e0e0", "NCS": "#cccccc",
 }  # fmt: skip
 
-#: VN_AQI categories (Decision 1459/QĐ-TCMT, vn-standards §1): upper bound, vi, en, RGB.
-AQI_CATEGORIES: tuple[tuple[int, str, str, tuple[int, int, int]], ...] = (
-    (50, "Tốt", "Good", (0, 228, 0)),
-    (100, "Trung bình", "Moderate", (255, 255, 0)),
-    (150, "Kém", "Poor", (255, 126, 0)),
-    (200, "Xấu", "Bad", (255, 0, 0)),
-    (300, "Rất xấu", "Very bad", (143, 63, 151)),
-    (500, "Nguy hại", "Hazardous", (126, 0, 35)),
+#: VN_AQI categories as (upper bound, vi, en, RGB), read from the sensors' declaration
+#: (sensors.indices.categories, Decision 1459/QĐ-TCMT Bảng 1) for the raster colour ramp.
+AQI_CATEGORIES: tuple[tuple[int, str, str, tuple[int, int, int]], ...] = tuple(
+    (c.high, c.name_vi, c.name_en, c.rgb) for c in SCALES["vn_aqi"]
 )
-
-#: Our own colours for station states (no standard colours these).
-STATION_STATE_COLOURS_UNOFFICIAL: dict[str, tuple[str, str, str]] = {
-    "working": ("Hoạt động", "Working", "#2e7d32"),
-    "trending": ("Xu hướng vượt", "Trending to exceed", "#f9a825"),
-    "about_to_exceed": ("Sắp vượt", "About to exceed", "#ef6c00"),
-    "exceeding": ("Vượt ngưỡng", "Exceeding", "#c62828"),
-    "offline": ("Mất kết nối", "Offline", "#757575"),
-    "calibrating": ("Hiệu chuẩn", "Calibrating", "#1565c0"),
-    "device_fault": ("Lỗi thiết bị", "Device fault", "#6a1b9a"),
-}
 
 
 def rgb_hex(rgb: tuple[int, int, int]) -> str:
@@ -97,27 +84,18 @@ def land_use_entries() -> tuple[LegendEntry, ...]:
 
 
 def aqi_entries() -> tuple[LegendEntry, ...]:
-    """Legend rows for the VN_AQI categories, keyed by category name in English."""
-    rows = []
-    low = 0
-    for high, vi, en, rgb in AQI_CATEGORIES:
-        rows.append(
-            LegendEntry(
-                en.lower().replace(" ", "_"),
-                f"{vi} ({low}–{high})",
-                f"{en} ({low}–{high})",
-                rgb_hex(rgb),
-            )
+    """Legend rows for the VN_AQI categories, keyed by category key (the tiles' ``category``)."""
+    return tuple(
+        LegendEntry(
+            c.key, f"{c.name_vi} ({c.low}–{c.high})", f"{c.name_en} ({c.low}–{c.high})", c.hex
         )
-        low = high + 1
-    return tuple(rows)
+        for c in SCALES["vn_aqi"]
+    )
 
 
 def state_entries() -> tuple[LegendEntry, ...]:
-    """Legend rows for station states."""
-    return tuple(
-        LegendEntry(k, vi, en, col) for k, (vi, en, col) in STATION_STATE_COLOURS_UNOFFICIAL.items()
-    )
+    """Legend rows for station states (names and colours from the sensors' declaration)."""
+    return tuple(LegendEntry(s.key, s.name_vi, s.name_en, s.colour) for s in STATION_STATES)
 
 
 def color_expression(paint: Paint) -> object:

@@ -12,7 +12,8 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from layers.changes import CHANNELS, parse_notification
+from layers.changes import parse_notification
+from sensors.contract import CHANNELS
 
 log = logging.getLogger("iocgis.events")
 

@@ -20,7 +20,6 @@ from sensors.indices.breakpoints import O3_8H_MIN_HOURS
 from sensors.indices.limits import AIR_LIMITS, limit
 from sensors.indices.store import HOUR, day_start
 
-CHANNEL = "iocgis_alerts"
 STANDARD = {"air": "QCVN 05:2023/BTNMT", "water": "QCVN 08:2023/BTNMT"}
 
 #: (station id, datastream id, kind, parameter, period, start, end, value or None)
@@ -135,9 +134,16 @@ def candidates(conn: psycopg.Connection) -> list[Candidate]:
     return out
 
 
+#: An exceeding window: (station, datastream, parameter, period, value, limit, standard,
+#: start, end); a window that no longer exceeds: (datastream, period, start).
+Exceeding = tuple[int, int, str, str, float, float, str, datetime, datetime]
+Cleared = tuple[int, str, datetime]
+
+
 def refresh(conn: psycopg.Connection) -> int:
     """Re-judge every window of the touched pairs; return how many exceed now."""
-    upserts, deletes = [], []
+    upserts: list[Exceeding] = []
+    deletes: list[Cleared] = []
     for sid, ds, kind, param, period, start, end, value in candidates(conn):
         local = (start + timedelta(hours=7)).date()
         lim = limit(kind, param, period, local)
@@ -145,6 +151,12 @@ def refresh(conn: psycopg.Connection) -> int:
             upserts.append((sid, ds, param, period, value, lim, STANDARD[kind], start, end))
         else:
             deletes.append((ds, period, start))
+    write(conn, upserts, deletes)
+    return len(upserts)
+
+
+def write(conn: psycopg.Connection, upserts: list[Exceeding], deletes: list[Cleared]) -> None:
+    """Store judged windows: exceeding ones upserted (NOTIFY when new), cleared ones deleted."""
     with conn.cursor() as cur:
         if deletes:
             # Only the alerts that exist need deleting (most windows never exceeded).
@@ -177,4 +189,3 @@ def refresh(conn: psycopg.Connection) -> int:
                 " value = EXCLUDED.value, limit_value = EXCLUDED.limit_value, updated_at = now()",
                 upserts,
             )
-    return len(upserts)

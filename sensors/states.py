@@ -1,51 +1,31 @@
 """Station states as Vietnamese monitoring portals show them.
 
 working · trending (to exceed) · about_to_exceed · exceeding · offline · calibrating ·
-device_fault, decided in that order of precedence: offline, device fault, calibrating,
-exceeding, about to exceed, trending, working. Thresholds come from ``StateSettings``
-(environment ``IOC_STATE_*``).
+device_fault (declared in :mod:`sensors.contract.states`), decided in that order of
+precedence: offline, device fault, calibrating, exceeding, about to exceed, trending, working.
+Thresholds are the ``state_*`` settings of :mod:`gis.settings` (environment ``IOC_STATE_*``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import lru_cache
 from itertools import pairwise
 
 import psycopg
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from gis.settings import Settings, get_settings
+from sensors.contract.states import (
+    ABOUT_TO_EXCEED,
+    CALIBRATING,
+    DEVICE_FAULT,
+    EXCEEDING,
+    OFFLINE,
+    TRENDING,
+    WORKING,
+)
 from sensors.indices.limits import limit
 from sensors.indices.store import local_day
-
-STATES = (
-    "working",
-    "trending",
-    "about_to_exceed",
-    "exceeding",
-    "offline",
-    "calibrating",
-    "device_fault",
-)
-
-
-class StateSettings(BaseSettings):
-    """Thresholds of the station states (⚠ our choices: the portals publish none)."""
-
-    model_config = SettingsConfigDict(env_prefix="IOC_STATE_")
-
-    offline_minutes: int = 60  # no reading for this long → offline
-    flat_run: int = 6  # this many identical latest readings → device fault
-    out_of_range_run: int = 3  # this many out-of-range rejects in the last hour → fault
-    about_ratio: float = 0.9  # value ≥ this share of a limit → about to exceed
-    trend_hours: int = 3  # rising over this many hours and projected past a limit → trending
-
-
-@lru_cache(maxsize=1)
-def get_state_settings() -> StateSettings:
-    """The state thresholds (read once from the environment)."""
-    return StateSettings()
 
 
 @dataclass(frozen=True)
@@ -99,10 +79,10 @@ WHERE d.station_id = ANY(%(ids)s)
 """
 
 
-def judge(signals: list[Signal], cfg: StateSettings) -> tuple[str, str | None]:
+def judge(signals: list[Signal], cfg: Settings) -> tuple[str, str | None]:
     """Exceeding / about to exceed / trending / working from a station's latest values."""
-    worst: tuple[int, str, str] = (0, "working", "")
-    rank = {"exceeding": 3, "about_to_exceed": 2, "trending": 1}
+    worst: tuple[int, str, str] = (0, WORKING, "")
+    rank = {EXCEEDING: 3, ABOUT_TO_EXCEED: 2, TRENDING: 1}
     for sig in signals:
         checks: list[tuple[str, float | None, float | None]] = []
         if sig.means:
@@ -115,16 +95,16 @@ def judge(signals: list[Signal], cfg: StateSettings) -> tuple[str, str | None]:
                 continue
             state = None
             if value > lim:
-                state = "exceeding"
-            elif value >= cfg.about_ratio * lim:
-                state = "about_to_exceed"
-            elif _rising_to(sig, lim, cfg.trend_hours):
-                state = "trending"
+                state = EXCEEDING
+            elif value >= cfg.state_about_ratio * lim:
+                state = ABOUT_TO_EXCEED
+            elif _rising_to(sig, lim, cfg.state_trend_hours):
+                state = TRENDING
             if state and rank[state] > worst[0]:
                 why = f"{sig.param} {period} {value:.4g} vs limit {lim:g}"
                 worst = (rank[state], state, why)
     if worst[0] == 0:
-        return "working", None
+        return WORKING, None
     return worst[1], worst[2]
 
 
@@ -146,7 +126,7 @@ def refresh(
     conn: psycopg.Connection, station_ids: list[int] | None = None, now: datetime | None = None
 ) -> dict[int, tuple[str, str | None]]:
     """Recompute and store the state of the given stations (all when None); return them."""
-    cfg = get_state_settings()
+    cfg = get_settings()
     if now is None:
         row = conn.execute("SELECT now()").fetchone()
         assert row is not None
@@ -158,13 +138,13 @@ def refresh(
     )
     if not ids:
         return {}
-    offline = timedelta(minutes=cfg.offline_minutes)
+    offline = timedelta(minutes=cfg.state_offline_minutes)
     args = {
         "ids": ids,
         "now": now,
         "offline": offline,
-        "run": cfg.flat_run,
-        "n": max(cfg.trend_hours, 1),
+        "run": cfg.state_flat_run,
+        "n": max(cfg.state_trend_hours, 1),
         "today": local_day(now),
     }
     facts = {r[0]: r[1:] for r in conn.execute(_FACTS, args).fetchall()}
@@ -172,7 +152,7 @@ def refresh(
     for sid, param in conn.execute(_FLAT, args).fetchall():
         flat.setdefault(sid, []).append(param)
     bad: dict[int, int] = dict(
-        conn.execute(_OUT_OF_RANGE, {**args, "run": cfg.out_of_range_run}).fetchall()
+        conn.execute(_OUT_OF_RANGE, {**args, "run": cfg.state_out_of_range_run}).fetchall()
     )
     signals: dict[int, list[Signal]] = {}
     for sid, kind, param, hours, means, day, day_mean in conn.execute(_SIGNALS, args):
@@ -184,7 +164,7 @@ def refresh(
         last, calibrating = facts.get(sid, (None, None))
         if last is None or last < now - offline:
             result[sid] = (
-                "offline",
+                OFFLINE,
                 f"no reading since {last:%Y-%m-%d %H:%M %Z}" if last else "no reading yet",
             )
         elif sid in flat or sid in bad:
@@ -193,9 +173,9 @@ def refresh(
                 if sid in flat
                 else f"{bad[sid]} out-of-range readings in the last hour"
             )
-            result[sid] = ("device_fault", why)
+            result[sid] = (DEVICE_FAULT, why)
         elif calibrating:
-            result[sid] = ("calibrating", "readings flagged as calibration")
+            result[sid] = (CALIBRATING, "readings flagged as calibration")
         else:
             result[sid] = judge(signals.get(sid, []), cfg)
     with conn.cursor() as cur:

@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 import psycopg
 
 from gis.db import connect
+from sensors.contract.channels import STATIONS_CHANNEL
 
-CHANNEL = "iocgis_stations_changed"
 MAX_NOTIFY_BYTES = 7900  # PostgreSQL refuses payloads of 8000 bytes or more
 
 #: (datastream id, phenomenon time, result, quality, received at, order in batch)
@@ -67,7 +67,7 @@ def notify_payloads(stations: Iterable[str]) -> list[str]:
 def notify_stations(conn: psycopg.Connection, stations: Iterable[str]) -> None:
     """Queue the stations-changed notification; PostgreSQL sends it when the transaction commits."""
     for payload in notify_payloads(stations):
-        conn.execute("SELECT pg_notify(%s, %s)", [CHANNEL, payload])
+        conn.execute("SELECT pg_notify(%s, %s)", [STATIONS_CHANNEL, payload])
 
 
 def month_start(t: datetime) -> datetime:

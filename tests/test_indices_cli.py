@@ -1,4 +1,4 @@
-"""The query API (aqi_series, wqi_series, current_station_status) and `iocgis aqi`/`wqi`."""
+"""The sensors contract's reads (AQI/WQI series, station status) and `iocgis aqi`/`wqi`."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from cli.main import app
 from gis.errors import InvalidInput, NotFound
 from sensors import rollups
-from sensors.indices import aqi_series, current_station_status, wqi_series
+from sensors.contract import aqi_series, days, hours, run, station_status, wqi_series
 from tests.fixtures.indices import DAY, T0, H, ingest, make_station, series
 
 runner = CliRunner()
@@ -37,46 +37,52 @@ def water(db):
 
 
 def test_aqi_series(air, db) -> None:
-    rows = aqi_series(air, T0, T0 + 6 * H, conn=db)
+    doc = run(db, aqi_series(air, hours(T0, T0 + 6 * H)))
+    rows = doc["values"]
     assert [r["time"] for r in rows] == [T0 + i * H for i in range(1, 6)]
     first = rows[0]
     assert first["aqi"] == 59 and first["dominant"] == "no2"
-    assert first["category"] == "Trung bình" and first["colour"] == "#ffff00"
-    assert first["advice_vi"] and first["source"] == first["station_name"]
+    assert (first["category"], first["category_vi"], first["color"]) == (
+        "moderate", "Trung bình", "#ffff00")  # fmt: skip
+    assert first["advice_vi"] and doc["source"] == doc["station_name"]
     assert first["sub_indices"] == {"no2": 59.35, "pm25": 40.0}
-    daily = aqi_series(air, T0, T0 + H, daily=True, conn=db)
+    daily = run(db, aqi_series(air, days(DAY, DAY)))["values"]
     assert [(r["time"], r["aqi"]) for r in daily] == [(DAY, 59)]
-    us = aqi_series(air, T0, T0 + 6 * H, scheme="us", conn=db)
-    assert us[0]["dominant"] == "pm25" and us[0]["scheme"] == "us"
+    us = run(db, aqi_series(air, hours(T0, T0 + 6 * H), scheme="us"))
+    assert us["values"][0]["dominant"] == "pm25" and us["scheme"] == "us"
+    # Each scheme's own scale: a US value is named with the EPA's categories.
+    assert {v["category_en"] for v in us["values"]} <= {"Good", "Moderate"}
 
 
 def test_query_errors(air, db) -> None:
     with pytest.raises(NotFound):
-        aqi_series("NO_SUCH", T0, T0 + H, conn=db)
+        run(db, aqi_series("NO_SUCH", hours(T0, T0 + H)))
     with pytest.raises(InvalidInput, match="scheme"):
-        aqi_series(air, T0, T0 + H, scheme="eu", conn=db)
+        aqi_series(air, hours(T0, T0 + H), scheme="eu")
     with pytest.raises(InvalidInput, match="before"):
-        aqi_series(air, T0 + H, T0, conn=db)
+        hours(T0 + H, T0)
+    with pytest.raises(InvalidInput, match="zone"):
+        hours(T0.replace(tzinfo=None), T0)
     with pytest.raises(InvalidInput, match="air station"):
-        wqi_series(air, T0, T0 + H, conn=db)
+        run(db, wqi_series(air, hours(T0, T0 + H)))
 
 
 def test_wqi_series(water, db) -> None:
-    rows = wqi_series(water, T0, T0 + H, conn=db)
+    rows = run(db, wqi_series(water, hours(T0, T0 + H)))["values"]
     assert len(rows) == 1
     assert rows[0]["wqi"] is not None and rows[0]["parameters"] == sorted(
         ["ph", "bod5", "cod", "nh4", "coliform"]
     )
 
 
-def test_current_station_status(air, water, db) -> None:
-    status = {s["station"]: s for s in current_station_status(conn=db)}
+def test_station_status(air, water, db) -> None:
+    status = {s["station"]: s for s in run(db, station_status())}
     a, w = status[air], status[water]
     # The latest hour with an AQI is hour 6: no reading, but c2 and c3 give a PM2.5 NowCast.
     assert a["time"] == T0 + 6 * H
-    assert a["aqi"] == 40 and a["dominant"] == "pm25" and a["colour"] == "#00e400"
+    assert a["aqi"] == 40 and a["dominant"] == "pm25" and a["color"] == "#00e400"
     assert a["state"] == "offline"  # readings of March 2026 are old by now
-    assert w["wqi"] is not None and w["kind"] == "water" and w["colour"]
+    assert w["wqi"] is not None and w["kind"] == "water" and w["color"]
 
 
 def test_cli_aqi_csv_and_json(air) -> None:
@@ -134,7 +140,7 @@ def test_cli_unknown_station() -> None:
         "sensors.states",
         "sensors.alerts",
         "sensors.rollups",
-        "sensors.indices.query",
+        "sensors.contract",
         "sensors.indices.store_wqi",
         "cli.indices",
     ],

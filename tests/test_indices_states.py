@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from gis.settings import Settings
 from sensors import rollups, states
 from tests.fixtures.indices import T0, H, ingest, make_station, series
 
@@ -46,7 +47,7 @@ def test_states(db) -> None:
 
 
 def test_trending_state() -> None:
-    cfg = states.StateSettings()
+    cfg = Settings()
     hours = [T0 + 2 * H, T0 + H, T0]
     rising = states.Signal("air", "no2", hours, [150.0, 120.0, 90.0], None, None)
     assert states.judge([rising], cfg)[0] == "trending"
@@ -67,9 +68,7 @@ def test_state_sweep_marks_silent_stations_offline(db, monkeypatch) -> None:
         == "working"
     )
     # Nothing new arrives; with a 30-minute threshold the periodic sweep finds it silent.
-    monkeypatch.setattr(
-        states, "get_state_settings", lambda: states.StateSettings(offline_minutes=30)
-    )
+    monkeypatch.setattr(states, "get_settings", lambda: Settings(state_offline_minutes=30))
     monkeypatch.setitem(rollups._last_sweep, "at", float("-inf"))
     assert rollups.process_pending(db) == 0
     db.commit()

@@ -75,3 +75,21 @@ def test_parcels_near_exceeding_stations(client, conn, demo_stations):
     none = client.get("/parcels/near-exceeding", params={"distance": 300, "parameter": "so2"})
     assert none.json()["parcels"] == []
     assert client.get("/parcels/near-exceeding", params={"distance": -1}).status_code == 400
+
+
+def test_us_aqi_series_carries_the_epa_categories(client, conn, demo_stations):
+    # US AQI 147 is "Unhealthy for Sensitive Groups" (EPA); the VN_AQI band of 147 is "Kém".
+    conn.execute(
+        "INSERT INTO sensor.aqi_hourly (station_id, scheme, hour, aqi, dominant, sub_indices)"
+        " VALUES (%s, 'us', date_trunc('hour', now()), 147, 'pm25', '{}'::jsonb)"
+        " ON CONFLICT DO NOTHING",
+        (demo_stations["WEBAIR2"],),
+    )
+    conn.commit()
+    doc = client.get("/stations/WEBAIR2/aqi", params={"scheme": "us"}).json()
+    (value,) = doc["values"]
+    assert (value["aqi"], value["category"], value["category_en"], value["color"]) == (
+        147, "usg", "Unhealthy for Sensitive Groups", "#ff7e00")  # fmt: skip
+    assert value["category_vi"] == "Không tốt cho nhóm nhạy cảm"
+    vn = client.get("/stations/WEBAIR2/aqi").json()["values"]
+    assert [v["category"] for v in vn] == ["poor"]

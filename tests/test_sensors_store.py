@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 
 from gis.settings import to_libpq_url
-from sensors.store import CHANNEL, Writer, notify_payloads
+from sensors.contract import STATIONS_CHANNEL
+from sensors.store import Writer, notify_payloads
 from tests.fixtures.sensors import make_stations
 
 T0 = datetime(2026, 11, 20, 10, tzinfo=UTC)
@@ -68,7 +69,7 @@ def test_rejects_and_notify_after_commit(database_url, prefix):
     codes = [f"{prefix}-{i}" for i in range(3)]
     streams = make_stations(database_url, prefix, 3)
     with psycopg.connect(to_libpq_url(database_url), autocommit=True) as listener:
-        listener.execute(f"LISTEN {CHANNEL}")
+        listener.execute(f"LISTEN {STATIONS_CHANNEL}")
         w = Writer(database_url)
         rows = [(streams[c]["pm25"], T0, 5.0, "ok", T0, i) for i, c in enumerate(codes)]
         w.write(rows, [("stations/x/telemetry", b"\xff", "not valid JSON", T0)], set(codes))

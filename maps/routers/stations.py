@@ -6,9 +6,11 @@ from typing import Any, Literal
 
 from fastapi import APIRouter
 
-from layers.stations import aqi_series, observations, station, station_features
+from layers.stations import observations, station, station_features
 from maps.deps import ConnDep
 from maps.params import FromQuery, ParameterCode, StationCode, ToQuery, time_window
+from sensors.contract import Period, aqi_series, arun, hours
+from sensors.indices.store import local_day
 
 router = APIRouter(tags=["stations"])
 
@@ -52,4 +54,10 @@ async def station_aqi(
     """AQI series with category names and colours: hourly (window ≤ 2 years) or daily
     (≤ 20 years); default: the last 24 h."""
     window = time_window(start, end, "day" if daily else "hour")
-    return await aqi_series(conn, code, window.start, window.end, daily, scheme)
+    # Days: from the local day of ``from`` up to, not including, the local day of ``to``.
+    period = (
+        Period(True, local_day(window.start), local_day(window.end))
+        if daily
+        else hours(window.start, window.end)
+    )
+    return await arun(conn, aqi_series(code, period, scheme))

@@ -13,7 +13,6 @@ from sensors.indices.aqi import (
 from sensors.indices.categories import Category, aqi_category, wqi_band
 from sensors.indices.limits import air_limit, limit, water_limit
 from sensors.indices.nowcast import nowcast, nowcast_series
-from sensors.indices.query import aqi_series, current_station_status, wqi_series
 from sensors.indices.wqi import WqiResult, compute_wqi
 
 __all__ = [
@@ -24,9 +23,7 @@ __all__ = [
     "air_limit",
     "aqi_category",
     "aqi_from_concentrations",
-    "aqi_series",
     "compute_wqi",
-    "current_station_status",
     "daily_aqi",
     "hourly_aqi",
     "limit",
@@ -37,5 +34,4 @@ __all__ = [
     "vn_sub_index",
     "water_limit",
     "wqi_band",
-    "wqi_series",
 ]

@@ -257,6 +257,19 @@ WQI_BANDS: tuple[Category, ...] = (
 )
 
 
+#: Every index scale by its stored name (``sensor.index_categories.scale``, migration
+#: 0009_contract, is filled from this mapping): the one declaration of categories.
+SCALES: dict[str, tuple[Category, ...]] = {
+    "vn_aqi": VN_AQI_CATEGORIES,
+    "us_aqi": US_AQI_CATEGORIES,
+    "vn_wqi": WQI_BANDS,
+}
+#: The scale of each AQI scheme (``sensor.aqi_hourly.scheme``).
+AQI_SCALES: dict[str, str] = {"vn": "vn_aqi", "us": "us_aqi"}
+#: The scale of each station kind's headline index (the map colours stations by it).
+KIND_SCALES: dict[str, str] = {"air": "vn_aqi", "water": "vn_wqi"}
+
+
 def _lookup(value: float | None, table: tuple[Category, ...]) -> Category | None:
     """The category whose integer range holds ``value`` (above the top: the top one)."""
     if value is None or (isinstance(value, float) and math.isnan(value)) or value < 0:
@@ -269,9 +282,14 @@ def _lookup(value: float | None, table: tuple[Category, ...]) -> Category | None
 
 def aqi_category(aqi: float | None, scheme: str = "vn") -> Category | None:
     """Category of a rounded AQI in the ``vn`` or ``us`` scheme (None when no AQI)."""
-    return _lookup(aqi, US_AQI_CATEGORIES if scheme == "us" else VN_AQI_CATEGORIES)
+    return _lookup(aqi, SCALES[AQI_SCALES[scheme]])
 
 
 def wqi_band(wqi: float | None) -> Category | None:
     """Band of a rounded VN_WQI (None when no WQI)."""
     return _lookup(wqi, WQI_BANDS)
+
+
+def category_of(value: float | None, scale: str) -> Category | None:
+    """Category of a rounded index value on the named scale (None when no value)."""
+    return _lookup(value, SCALES[scale])
