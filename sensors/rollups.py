@@ -4,8 +4,10 @@ The ingester records touched pairs in the same transaction as the readings and c
 :func:`process_pending` after its commits. Each batch of pairs is claimed, recomputed and
 removed in one transaction: hourly and daily statistics per datastream, the hourly AQI of the
 hour and of the 11 NowCast hours it feeds, the daily AQI of its day (and of the day its rolling
-8 h O3 window reaches), the WQI of water stations, exceedance alerts and station states. A late
-reading therefore leaves no stale value behind.
+8 h O3 window reaches), the WQI of water stations, exceedance alerts (facility points' by
+their own limits), completeness per station and day, and station states; the periodic sweep
+also opens or extends interruption alerts. A late reading therefore leaves no stale value
+behind.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from datetime import datetime
 
 import psycopg
 
-from sensors import alerts, states
+from sensors import alerts, completeness, states
+from sensors.facilities import exceedances, interruptions
 from sensors.indices import store, store_wqi
 
 log = logging.getLogger(__name__)
@@ -138,12 +141,14 @@ def _batch(conn: psycopg.Connection, limit: int) -> int:
         conn.execute(_DAYS)
         conn.execute(_DAILY)
         conn.execute(_DAILY_GONE)
+        completeness.refresh(conn)
         stations: list[tuple[int, str, list[datetime]]] = conn.execute(_STATIONS).fetchall()
         store.recompute_air(conn, {sid: hours for sid, kind, hours in stations if kind == "air"})
         for station_id, kind, hours in stations:
             if kind == "water":
                 store_wqi.recompute_water(conn, station_id, hours)
         alerts.refresh(conn)
+        exceedances.refresh(conn)  # facility points: their own regulation and coefficients
         states.refresh(conn, [s[0] for s in stations])
         return claimed
 
@@ -170,5 +175,6 @@ def process_pending(conn: psycopg.Connection, limit: int = BATCH) -> int:
         with conn.transaction():
             if _try_lock(conn):
                 states.refresh(conn)
+                interruptions.refresh(conn)
                 _last_sweep["at"] = time.monotonic()
     return total

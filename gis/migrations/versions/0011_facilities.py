@@ -62,6 +62,8 @@ CREATE TABLE sensor.monitoring_points (
     regulation   text NOT NULL,
     class        text NOT NULL,
     coefficients jsonb NOT NULL DEFAULT '{}'::jsonb,
+    -- limits its environmental permit sets (parameter -> value), before the regulation's
+    permit_limits jsonb NOT NULL DEFAULT '{}'::jsonb,
     updated_at   timestamptz NOT NULL DEFAULT now()
 );
 
@@ -85,6 +87,33 @@ CREATE TABLE sensor.completeness_daily (
 );
 """
 
+#: Transmission tolerance beyond a station's expected interval before it counts as
+#: interrupted: TT 24/2017 Điều 56 (kept by TT 10/2021) wants data sent at most 5 minutes
+#: after the measurement.
+GRACE = "5 minutes"
+
+TRANSMISSION = f"""
+-- Per station: the last reading received, the interval its datastreams promise
+-- (3600 s / the highest readings per hour) and whether it has been silent longer than that
+-- plus the grace: "gián đoạn truyền". Only active stations can be interrupted.
+CREATE VIEW sensor.transmission_status AS
+SELECT s.id AS station_id, s.code, s.kind, lr.last_received,
+       make_interval(secs => ceil(3600.0 / max(d.expected_per_hour))) AS expected_interval,
+       s.status = 'active' AND coalesce(lr.last_received, s.created_at)
+           + make_interval(secs => ceil(3600.0 / max(d.expected_per_hour)))
+           + interval '{GRACE}' < now() AS interrupted,
+       coalesce(lr.last_received, s.created_at)
+           + make_interval(secs => ceil(3600.0 / max(d.expected_per_hour))) AS due_at
+FROM sensor.stations s
+JOIN sensor.datastreams d ON d.station_id = s.id
+LEFT JOIN LATERAL (
+    SELECT max(lo.received_at) AS last_received
+    FROM sensor.datastreams d2 JOIN sensor.latest_observations lo ON lo.datastream_id = d2.id
+    WHERE d2.station_id = s.id
+) lr ON true
+GROUP BY s.id, lr.last_received;
+"""
+
 VIEW = """
 CREATE VIEW layers.facilities AS
 SELECT f.id::bigint AS fid, f.code, f.name, f.tax_code, f.address,
@@ -92,17 +121,19 @@ SELECT f.id::bigint AS fid, f.code, f.name, f.tax_code, f.address,
        count(s.id)::integer AS points,
        count(s.id) FILTER (WHERE s.kind = 'wastewater')::integer AS outlets,
        count(s.id) FILTER (WHERE s.kind = 'stack')::integer AS stacks,
-       (ARRAY[%s])[min(array_position(ARRAY[%s], coalesce(st.state, 'offline')))] AS state,
-       bool_or(tr.open) IS TRUE AS interrupted, f.geom
+       -- a point exceeding its limit in the last hour wins; else its worst station state
+       CASE WHEN bool_or(ex.open) THEN 'exceeding' ELSE
+       (ARRAY[%s])[min(array_position(ARRAY[%s], coalesce(st.state, 'offline')))] END AS state,
+       bool_or(tr.interrupted) IS TRUE AS interrupted, f.geom
 FROM sensor.facilities f
 LEFT JOIN sensor.stations s ON s.facility_id = f.id
 LEFT JOIN sensor.station_states st ON st.station_id = s.id
+LEFT JOIN sensor.transmission_status tr ON tr.station_id = s.id
 LEFT JOIN LATERAL (
     SELECT true AS open FROM sensor.alerts a
-    WHERE a.station_id = s.id AND a.period = 'transmission' AND a.end_time >= now()
-        - interval '5 minutes'
+    WHERE a.station_id = s.id AND a.period = '1h' AND a.end_time > now() - interval '1 hour'
     LIMIT 1
-) tr ON true
+) ex ON true
 GROUP BY f.id;
 """ % ((", ".join(f"'{s}'" for s in WORST_FIRST),) * 2)
 
@@ -114,19 +145,20 @@ CREATE TRIGGER facilities_layer_changed AFTER INSERT OR UPDATE OR DELETE ON sens
 GRANTS = f"""
 GRANT SELECT ON sensor.facilities, sensor.monitoring_points, sensor.completeness_daily
     TO {READER};
-GRANT SELECT ON layers.facilities TO {READER};
+GRANT SELECT ON layers.facilities, sensor.transmission_status TO {READER};
 """
 
 
 def upgrade() -> None:
     op.execute(TABLES)
+    op.execute(TRANSMISSION)
     op.execute(VIEW)
     op.execute(TRIGGERS)
     op.execute(GRANTS)
 
 
 def downgrade() -> None:
-    op.execute("DROP VIEW layers.facilities")
+    op.execute("DROP VIEW layers.facilities; DROP VIEW sensor.transmission_status")
     op.execute("DROP TABLE sensor.completeness_daily")
     # Interruptions have no datastream: they go before the column is NOT NULL again.
     op.execute("DELETE FROM sensor.alerts WHERE period = 'transmission'")

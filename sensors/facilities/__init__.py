@@ -1,0 +1,1 @@
+"""Facilities (factories), their monitoring points, and how their discharges are judged."""
