@@ -1,0 +1,281 @@
+"""Sensor tables (migrations 0005_sensor, 0006_indices): stations, datastreams, observations,
+rollups, indices, alerts and station states.
+
+Columns a later area's migration adds to these tables (``stations.facility_id`` of
+0011_facilities, the ``station_states.state`` foreign key of 0009_contract) are declared in that
+area's module, beside its own tables (``stations.append_column(...)``).
+"""
+
+from __future__ import annotations
+
+from geoalchemy2 import Geometry
+from sqlalchemy import (
+    CHAR,
+    REAL,
+    BigInteger,
+    Column,
+    Date,
+    DateTime,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    SmallInteger,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+
+from gis.tables.meta import metadata
+
+stations = Table(
+    "stations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("geom", Geometry("POINT", srid=4326, spatial_index=False), nullable=False),
+    Column("commune_code", CHAR(5), nullable=True),
+    Column("status", Text, nullable=False),
+    Column("metadata", JSONB, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("code", name="stations_code_key"),
+    Index("stations_commune_idx", "commune_code"),
+    Index("stations_geom_idx", "geom", postgresql_using="gist"),
+    schema="sensor",
+)
+
+datastreams = Table(
+    "datastreams",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "station_id", Integer, ForeignKey("sensor.stations.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("property_code", Text, nullable=False),
+    Column("unit", Text, nullable=False),
+    Column("expected_per_hour", Integer, nullable=False),
+    UniqueConstraint(
+        "station_id", "property_code", name="datastreams_station_id_property_code_key"
+    ),
+    schema="sensor",
+)
+
+observations = Table(
+    "observations",
+    metadata,
+    Column("datastream_id", Integer, primary_key=True),
+    Column("phenomenon_time", DateTime(timezone=True), primary_key=True),
+    Column("result", Double, nullable=False),
+    Column("quality", Text, nullable=True),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    schema="sensor",
+)
+
+latest_observations = Table(
+    "latest_observations",
+    metadata,
+    Column(
+        "datastream_id",
+        Integer,
+        ForeignKey("sensor.datastreams.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("phenomenon_time", DateTime(timezone=True), nullable=False),
+    Column("result", Double, nullable=False),
+    Column("quality", Text, nullable=True),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    schema="sensor",
+)
+
+rejects = Table(
+    "rejects",
+    metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("topic", Text, nullable=False),
+    Column("payload", LargeBinary, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Index("rejects_received_idx", "received_at"),
+    schema="sensor",
+)
+
+pending_rollups = Table(
+    "pending_rollups",
+    metadata,
+    Column("datastream_id", Integer, primary_key=True),
+    Column("hour", DateTime(timezone=True), primary_key=True),
+    schema="sensor",
+)
+
+hourly = Table(
+    "hourly",
+    metadata,
+    Column(
+        "datastream_id",
+        Integer,
+        ForeignKey("sensor.datastreams.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("hour", DateTime(timezone=True), primary_key=True),
+    Column("mean", Double, nullable=False),
+    Column("min", Double, nullable=False),
+    Column("max", Double, nullable=False),
+    Column("count", Integer, nullable=False),
+    Column("coverage", REAL, nullable=False),
+    schema="sensor",
+)
+
+daily = Table(
+    "daily",
+    metadata,
+    Column(
+        "datastream_id",
+        Integer,
+        ForeignKey("sensor.datastreams.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("day", Date, primary_key=True),
+    Column("mean", Double, nullable=False),
+    Column("min", Double, nullable=False),
+    Column("max", Double, nullable=False),
+    Column("count", Integer, nullable=False),
+    Column("hours", Integer, nullable=False),
+    Column("coverage", REAL, nullable=False),
+    schema="sensor",
+)
+
+aqi_hourly = Table(
+    "aqi_hourly",
+    metadata,
+    Column(
+        "station_id",
+        Integer,
+        ForeignKey("sensor.stations.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("scheme", Text, primary_key=True),
+    Column("hour", DateTime(timezone=True), primary_key=True),
+    Column("aqi", Integer, nullable=False),
+    Column("dominant", Text, nullable=False),
+    Column("sub_indices", JSONB, nullable=False),
+    Column("computed_at", DateTime(timezone=True), nullable=False),
+    schema="sensor",
+)
+
+aqi_daily = Table(
+    "aqi_daily",
+    metadata,
+    Column(
+        "station_id",
+        Integer,
+        ForeignKey("sensor.stations.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("scheme", Text, primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("aqi", Integer, nullable=False),
+    Column("dominant", Text, nullable=False),
+    Column("sub_indices", JSONB, nullable=False),
+    Column("computed_at", DateTime(timezone=True), nullable=False),
+    schema="sensor",
+)
+
+wqi_hourly = Table(
+    "wqi_hourly",
+    metadata,
+    Column(
+        "station_id",
+        Integer,
+        ForeignKey("sensor.stations.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("hour", DateTime(timezone=True), primary_key=True),
+    Column("wqi", Integer, nullable=True),
+    Column("raw", Double, nullable=True),
+    Column("formula", SmallInteger, nullable=True),
+    Column("band", Text, nullable=True),
+    Column("parameters", ARRAY(Text), nullable=False),
+    Column("sub_indices", JSONB, nullable=False),
+    Column("reason", Text, nullable=True),
+    Column("computed_at", DateTime(timezone=True), nullable=False),
+    schema="sensor",
+)
+
+wqi_daily = Table(
+    "wqi_daily",
+    metadata,
+    Column(
+        "station_id",
+        Integer,
+        ForeignKey("sensor.stations.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("day", Date, primary_key=True),
+    Column("wqi", Integer, nullable=True),
+    Column("raw", Double, nullable=True),
+    Column("formula", SmallInteger, nullable=True),
+    Column("band", Text, nullable=True),
+    Column("parameters", ARRAY(Text), nullable=False),
+    Column("sub_indices", JSONB, nullable=False),
+    Column("reason", Text, nullable=True),
+    Column("computed_at", DateTime(timezone=True), nullable=False),
+    schema="sensor",
+)
+
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column(
+        "station_id", Integer, ForeignKey("sensor.stations.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column(
+        "datastream_id",
+        Integer,
+        ForeignKey("sensor.datastreams.id", ondelete="CASCADE"),
+        nullable=True,
+    ),
+    Column("parameter", Text, nullable=False),
+    Column("period", Text, nullable=False),
+    Column("value", Double, nullable=False),
+    Column("limit_value", Double, nullable=False),
+    Column("standard", Text, nullable=False),
+    Column("start_time", DateTime(timezone=True), nullable=False),
+    Column("end_time", DateTime(timezone=True), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint(
+        "datastream_id", "period", "start_time", name="alerts_datastream_id_period_start_time_key"
+    ),
+    Index("alerts_station_time_idx", "station_id", "start_time"),
+    Index(
+        "alerts_transmission_idx",
+        "station_id",
+        "start_time",
+        unique=True,
+        postgresql_where=text("period = 'transmission'"),
+    ),
+    schema="sensor",
+)
+
+station_states = Table(
+    "station_states",
+    metadata,
+    Column(
+        "station_id",
+        Integer,
+        ForeignKey("sensor.stations.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("state", Text, nullable=False),
+    Column("reason", Text, nullable=True),
+    Column("since", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    schema="sensor",
+)
