@@ -7,6 +7,7 @@ import sys
 import typer
 
 from cli import admin, data, db, indices, parcels, sensors, serve, users
+from cli import facilities as facilities_cli
 from cli import ftp as ftp_cli
 from cli import notify as notify_cli
 from cli.common import run_app
@@ -27,6 +28,7 @@ sensors.register(app)  # ingest, simulate, stations, observations, broker
 indices.register(app)  # aqi, wqi
 users.register(app)  # users, audit
 ftp_cli.register(app)  # ftp, relay, datalogger
+facilities_cli.register(app)  # facilities, stations completeness
 app.add_typer(notify_cli.app, name="notify")
 
 

@@ -39,11 +39,16 @@ ON CONFLICT (station_id, day) DO UPDATE SET received = EXCLUDED.received,
     expected = EXCLUDED.expected, updated_at = now()
 """
 
-# Days of the window from the station's first local day on; a day with no row received 0.
+# Days of the window from the station's first local day (its registration or its first
+# reading) on; a day with no row received 0.
 # Today's expectation counts the hours begun so far.
 _WINDOW = sql.SQL("""
 WITH st AS (
-    SELECT s.id, s.code, (s.created_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date AS first_day,
+    SELECT s.id, s.code,
+           -- backfilled days before the station was registered count too
+           least((s.created_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date,
+                 (SELECT min(c.day) FROM sensor.completeness_daily c
+                  WHERE c.station_id = s.id)) AS first_day,
            (SELECT coalesce(sum(d.expected_per_hour), 0) FROM sensor.datastreams d
             WHERE d.station_id = s.id) AS per_hour,
            (now() AT TIME ZONE 'Asia/Ho_Chi_Minh') AS local_now

@@ -210,8 +210,11 @@ def test_permit_limit_and_calibration_readings(database_url: str, db, tmp_path) 
     db.commit()
     ds = _ds(db, point)
     start = T0 + timedelta(days=2)
-    ingest(db, series(ds["cod"], [120.0], start=start)
-           + [(ds["tss"], start + timedelta(minutes=m), 900.0, "calibrating") for m in (5, 35)])
+    ingest(
+        db,
+        series(ds["cod"], [120.0], start=start)
+        + [(ds["tss"], start + timedelta(minutes=m), 900.0, "calibrating") for m in (5, 35)],
+    )
     rollups.process_pending(db)
     rows = db.execute(
         "SELECT parameter, limit_value, standard FROM sensor.alerts WHERE station_id ="
