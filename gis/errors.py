@@ -37,3 +37,7 @@ class Forbidden(IocGisError):
 
 class ConfigurationError(IocGisError):
     """The configuration is unsafe or inconsistent (e.g. a default secret in production)."""
+
+
+class Refused(InvalidInput):
+    """A land operation the rules do not allow (a split below the minimum area, a gap…)."""
