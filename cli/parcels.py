@@ -10,13 +10,17 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
 from cli.common import err_console, print_json
+from cli.parcels_dgn import import_sheets
+from cli.parcels_dgn import register as register_dgn
 from gis.crs import parse_crs
+from gis.dgn.importer import is_dgn
 from gis.errors import InvalidInput, NotFound
 from gis.parcels.importer import import_parcels
 from gis.parcels.model import Parcel
 from gis.parcels.queries import get_parcel, land_use_summary, list_parcels, parcel_at, parcel_at_xy
 
 app = typer.Typer(help="Cadastral parcels: import, look up, list, summarise.", no_args_is_help=True)
+register_dgn(app)  # parcels export --format dgn
 
 JSON = typer.Option(False, "--json", help="Print JSON.")
 
@@ -24,7 +28,9 @@ JSON = typer.Option(False, "--json", help="Print JSON.")
 @app.command("import")
 def import_(
     file: Annotated[
-        Path, typer.Argument(metavar="FILE", help="GeoPackage, Shapefile or GeoJSON of parcels.")
+        Path, typer.Argument(
+            metavar="FILE", help="GeoPackage, Shapefile, GeoJSON, or DGN V7 sheet(s) of parcels."
+        )
     ],
     crs: str = typer.Option(..., help="VN-2000 TM-3 zone of the map sheets, e.g. EPSG:5897."),
     commune: str | None = typer.Option(None, help="Commune code when the file has none."),
@@ -32,9 +38,31 @@ def import_(
     field_map: str | None = typer.Option(
         None, help="Rename file fields: sheet_number=SOTO,parcel_number=SOTHUA,..."
     ),
+    sheet: int | None = typer.Option(
+        None, help="DGN: the sheet number (default: the first number in the file name)."
+    ),
+    level: int | None = typer.Option(None, help="DGN: level of parcel boundaries (10)."),
+    label_level: int | None = typer.Option(None, help="DGN: level of labels (default: all)."),
+    snap: float | None = typer.Option(None, help="DGN: snapping tolerance in metres (0.02)."),
+    label_encoding: str | None = typer.Option(
+        None, help="DGN: unicode, tcvn3 or vni (default: detected per sheet)."
+    ),
+    problems: Annotated[Path | None, typer.Option(
+        help="DGN: write the problems' locations to this GeoPackage (for QGIS)."
+    )] = None,
     as_json: bool = JSON,
 ) -> None:
-    """Check and import a parcel file in one transaction; rejects are kept with their reason."""
+    """Check and import a parcel file in one transaction; rejects are kept with their reason.
+
+    A MicroStation DGN V7 sheet (or a folder of them) is read as boundaries and labels,
+    and its problems (unlabelled polygons, stray labels, dangles...) are reported.
+    """
+    if is_dgn(file):
+        import_sheets(
+            file, crs, commune=commune, sheet=sheet, level=level, label_level=label_level,
+            snap=snap, label_encoding=label_encoding, problems=problems, as_json=as_json,
+        )
+        return
     with Progress(
         "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
         TimeElapsedColumn(), console=err_console, transient=True,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -126,19 +126,25 @@ def import_parcels(
     url: str | None = None,
     batch_size: int = BATCH_SIZE,
     bulk: bool | None = None,
+    origin: str | Path | None = None,
+    extra_rejects: Sequence[tuple[str, dict[str, Any]]] = (),
 ) -> ImportSummary:
     """Import a parcel file into land.parcels (one transaction); rejects go to import_rejects.
 
     ``bulk`` rebuilds the secondary indexes and re-checks the foreign keys once after loading
     (default: for large first loads, see BULK_MIN_FEATURES); readers of land.parcels wait
-    until the import commits.
+    until the import commits. When ``path`` was derived from another file (a DGN sheet's
+    parcels), ``origin`` is that file: its name and SHA-256 are recorded, and
+    ``extra_rejects`` (reason, raw) — what was wrong in it before any parcel was made — are
+    stored as rejects of the same import, in the same transaction.
     """
     srid = parse_crs(crs)
     mapping = parse_field_map(field_map) if isinstance(field_map, str | None) else field_map
     src = open_source(path, layer, mapping)
     if commune is None and "commune_code" not in src.columns:
         raise ImportFileError(f"{src.path.name} has no commune_code field: give --commune")
-    summary = ImportSummary(None, src.path.name, src.layer, srid)
+    recorded = Path(origin) if origin is not None else src.path
+    summary = ImportSummary(None, recorded.name, src.layer, srid)
     conn = connect(url)
     try:
         with conn.transaction():
@@ -150,11 +156,18 @@ def import_parcels(
             summary.import_id = conn.execute(
                 "INSERT INTO land.imports (source, sha256, layer, srid, commune_code)"
                 " VALUES (%s, %s, %s, %s, %s) RETURNING id",
-                (src.path.name, _file_sha256(src.path), src.layer, srid, commune),
+                (recorded.name, _file_sha256(recorded), src.layer, srid, commune),
             ).fetchone()[0]  # type: ignore[index]
             tune_session(conn)
             bulk = bulk if bulk is not None else _is_bulk(conn, src.features)
             _run(conn, src, srid, commune, summary, progress, batch_size, url, bulk)
+            if extra_rejects:
+                Writer(conn, srid, summary.import_id).write_rejects(
+                    (None, reason, raw) for reason, raw in extra_rejects
+                )
+                for reason, _ in extra_rejects:
+                    key = reason.split(":", 1)[0]
+                    summary.rejected[key] = summary.rejected.get(key, 0) + 1
             conn.execute(
                 "UPDATE land.imports SET finished_at = clock_timestamp(), added = %s,"
                 " versioned = %s, unchanged = %s, rejected = %s WHERE id = %s",

@@ -287,7 +287,7 @@ class Writer:
         for statement in _USERS_SQL:
             self.conn.execute(statement)
 
-    def write_rejects(self, rows: Iterable[tuple[int, str, dict[str, Any]]]) -> None:
+    def write_rejects(self, rows: Iterable[tuple[int | None, str, dict[str, Any]]]) -> None:
         """Store rejected features with their reason and the raw feature."""
         with self.conn.cursor() as cur:
             cur.executemany(

@@ -1,0 +1,1 @@
+"""MicroStation DGN V7 cadastral sheets: import (boundaries + labels → parcels) and export."""
