@@ -10,6 +10,7 @@ from cli import admin, data, db, indices, parcels, sensors, serve, users
 from cli import facilities as facilities_cli
 from cli import ftp as ftp_cli
 from cli import notify as notify_cli
+from cli import report as report_cli
 from cli.common import run_app
 
 app = typer.Typer(
@@ -30,6 +31,7 @@ users.register(app)  # users, audit
 ftp_cli.register(app)  # ftp, relay, datalogger
 facilities_cli.register(app)  # facilities, stations completeness
 app.add_typer(notify_cli.app, name="notify")
+report_cli.register(app)  # report, reports-schedule
 
 
 def main() -> None:

@@ -1,9 +1,9 @@
 """``iocgis notify run``: plan the outbox, send what is due, wait for the next alert.
 
-Woken by the alerts' NOTIFY (``iocgis_alerts``) and the station changes'
-(``iocgis_stations_changed``), and every ``IOC_NOTIFY_POLL_S`` seconds (retries, quiet hours,
-state changes without NOTIFY). Each step is its own transaction, so a kill at any moment
-leaves the outbox and the deliveries consistent.
+Woken by the alerts' and the station changes' NOTIFY channels (sensors.contract), and
+every ``IOC_NOTIFY_POLL_S`` seconds (retries, quiet hours, state changes without NOTIFY).
+Each step is its own transaction, so a kill at any moment leaves the outbox and the
+deliveries consistent.
 """
 
 from __future__ import annotations
@@ -13,16 +13,18 @@ import signal
 import time
 from collections.abc import Callable
 from types import FrameType
+from typing import Any
 
 import psycopg
 
 from gis.settings import get_settings, to_libpq_url
+from sensors.contract.channels import ALERTS_CHANNEL, STATIONS_CHANNEL
 from sensors.notify.config import NotifySettings, get_notify_settings
 from sensors.notify.planner import plan
 from sensors.notify.sender import send_due
 
 log = logging.getLogger(__name__)
-CHANNELS = ("iocgis_alerts", "iocgis_stations_changed")
+CHANNELS = (ALERTS_CHANNEL, STATIONS_CHANNEL)
 
 
 def step(conn: psycopg.Connection, cfg: NotifySettings) -> tuple[int, int]:
@@ -32,8 +34,8 @@ def step(conn: psycopg.Connection, cfg: NotifySettings) -> tuple[int, int]:
 
 def run(
     cfg: NotifySettings | None = None,
-    extra: Callable[[psycopg.Connection], None] | None = None,
-    extra_every_s: float = 60.0,
+    extra: Callable[[psycopg.Connection], Any] | None = None,
+    extra_every_s: float = 300.0,
 ) -> None:
     """Run until SIGTERM/SIGINT; ``extra`` (the report schedule) runs every ``extra_every_s``."""
     cfg = cfg or get_notify_settings()

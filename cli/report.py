@@ -1,0 +1,51 @@
+"""``iocgis report air|water``: a period's report of an area as PDF or XLSX."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psycopg
+import typer
+
+from gis.errors import InvalidInput
+from gis.settings import get_settings, to_libpq_url
+from sensors.reports.figures import KINDS
+from sensors.reports.period import parse
+from sensors.reports.schedule import run_schedule
+from sensors.reports.store import FORMATS, build
+
+OUT = typer.Option(..., help="FILE.pdf or FILE.xlsx.")
+
+
+def report(
+    kind: str = typer.Argument(..., help=f"One of {', '.join(KINDS)}."),
+    area: str = typer.Option(..., help="Province (2 digits), commune (5 digits) or station code."),
+    period: str = typer.Option(..., help="2026-11 (month), 2026-Q4 (quarter) or 2026 (year)."),
+    out: Path = OUT,
+) -> None:
+    """Write the report of ``area`` for ``period``: days per VN_AQI category, worst days,
+    exceedances per parameter, VN_WQI, data completeness, comparison with the period before."""
+    fmt = out.suffix.lower().lstrip(".")
+    if fmt not in FORMATS:
+        raise InvalidInput(f"--out must end in {' or '.join('.' + f for f in FORMATS)}")
+    if kind not in KINDS:
+        raise InvalidInput(f"report kind must be one of {', '.join(KINDS)}")
+    p = parse(period)
+    with psycopg.connect(to_libpq_url(get_settings().database_url)) as conn:
+        built = build(conn, kind, area, p)
+    out.write_bytes(built.pdf if fmt == "pdf" else built.xlsx)
+    n = len(built.figures["stations"])
+    typer.echo(f"{out}: {kind} report of {area} for {p.label} ({n} stations)")
+
+
+def schedule() -> None:
+    """Store the due monthly and quarterly reports now (the notifier does it on its own)."""
+    with psycopg.connect(to_libpq_url(get_settings().database_url)) as conn:
+        made = run_schedule(conn)
+    typer.echo(f"{len(made)} reports stored")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``report`` and ``reports-schedule`` to the ``iocgis`` command."""
+    app.command("report")(report)
+    app.command("reports-schedule")(schedule)
