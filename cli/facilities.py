@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -68,7 +68,6 @@ def completeness(
     from gis.errors import InvalidInput
     from sensors.completeness import completeness as read
     from sensors.contract.reads import run
-    from sensors.indices.store import local_day
 
     try:
         last = date.fromisoformat(end) if end else None
@@ -76,9 +75,7 @@ def completeness(
     except ValueError as exc:
         raise InvalidInput(f"not a date: {exc}") from None
     with connect() as conn:
-        if last is None:
-            last = local_day(conn.execute("SELECT now()").fetchone()[0])  # type: ignore[index]
-        result = run(conn, read(code, first or last - timedelta(days=6), last))
+        result = run(conn, read(code, first, last))
     if as_json:
         print_json(result)
         return

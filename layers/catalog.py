@@ -185,6 +185,22 @@ CATALOG: dict[str, Layer] = {
             change_sources=("alerts", "stations"),
         ),
         Layer(
+            # Issue 11: factories with waste-water outlets and stacks (view from migration
+            # 0011_facilities); the colour is the worst state of the facility's points.
+            "facilities", "Cơ sở sản xuất có quan trắc tự động", "Monitored facilities",
+            "vector",
+            Paint("circle", color="#9e9e9e", outline="#263238", radius=9.0, opacity=0.95,
+                  by="state", entries=state_entries()),
+            view="facilities",
+            properties=(
+                Prop("code", S), Prop("name", S), Prop("tax_code", S), Prop("address", S),
+                Prop("commune_code", S), Prop("sector", S), Prop("points", INT),
+                Prop("outlets", INT), Prop("stacks", INT), Prop("state", S),
+                Prop("interrupted", "boolean"),
+            ),
+            minzoom=0, maxzoom=22, change_sources=("facilities", "stations", "alerts"),
+        ),
+        Layer(
             "aqi_surface", "Bề mặt AQI nội suy", "Interpolated AQI surface", "raster",
             Paint("raster", entries=aqi_entries(), opacity=0.6),
             minzoom=5, maxzoom=14, change_sources=("stations",),

@@ -11,7 +11,7 @@ gives a completeness formula (none was found): this one is ours, and the ratio i
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -19,6 +19,7 @@ from psycopg import sql
 
 from gis.errors import InvalidInput, NotFound
 from sensors.contract.reads import Read
+from sensors.indices.store import local_day
 
 #: Longest window served at once (days).
 MAX_DAYS = 366
@@ -100,8 +101,13 @@ def _shape(code: str) -> Any:
     return shape
 
 
-def completeness(code: str, start: date, end: date) -> Read[dict[str, Any]]:
-    """Completeness of station ``code`` per local day from ``start`` to ``end`` (inclusive)."""
+def completeness(
+    code: str, start: date | None = None, end: date | None = None
+) -> Read[dict[str, Any]]:
+    """Completeness of station ``code`` per local day from ``start`` to ``end`` (inclusive;
+    default: the 7 local days up to today)."""
+    end = end or local_day(datetime.now(UTC))
+    start = start or end - timedelta(days=6)
     if end < start:
         raise InvalidInput("'to' is before 'from'")
     if (end - start).days + 1 > MAX_DAYS:
