@@ -48,6 +48,8 @@ $IOC data synth-parcels --commune 00070 --commune 00004 --commune 00082 --commun
   --count 6000 --seed 1 --out "$RUN/sample_parcels.gpkg" --import
 say "monitoring stations"
 $IOC stations import data/stations/demo_stations.csv
+say "facilities and their monitoring points (synthetic: data/facilities/SOURCES.md)"
+$IOC facilities import data/facilities/demo_facilities.csv
 
 say "demo users: a fresh API key each run (sign in on /login; older demo keys stay valid)"
 demo_key() {  # demo_key NAME ROLE FULL_NAME: a new API key of demo user NAME (created if missing)
