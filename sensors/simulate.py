@@ -43,11 +43,13 @@ class SimStation:
 
 
 def load_stations(conn: psycopg.Connection, limit: int) -> list[SimStation]:
-    """The first ``limit`` active stations (by code) and their parameters."""
+    """The first ``limit`` active stations (ambient ones by code, then facility points) and
+    their parameters."""
     rows = conn.execute(
         "SELECT s.code, s.kind, array_agg(d.property_code ORDER BY d.id) FROM sensor.stations s"
         " JOIN sensor.datastreams d ON d.station_id = s.id WHERE s.status = 'active'"
-        " GROUP BY s.code, s.kind ORDER BY s.code LIMIT %s", [limit]
+        " GROUP BY s.code, s.kind, s.facility_id ORDER BY s.facility_id IS NOT NULL, s.code"
+        " LIMIT %s", [limit]
     ).fetchall()
     return [SimStation(c, k, tuple(p)) for c, k, p in rows]
 
