@@ -21,6 +21,7 @@ import tempfile
 from pathlib import Path
 
 import shapely
+from shapely.ops import polylabel
 
 from gis.dgn.labels import format_label
 from gis.dgn.query import sheet_parcels
@@ -94,7 +95,7 @@ def export_dgn(
         elements += [(ring, BOUNDARY_LEVEL, None)
                      for ring in shapely.get_parts(shapely.boundary(geom))]
         largest = max(shapely.get_parts(geom), key=lambda part: part.area)
-        anchor = shapely.polylabel(largest, tolerance=0.01)
+        anchor = polylabel(largest, tolerance=0.01)
         texts = format_label(parcel.parcel_number, parcel.land_use, parcel.legal_area_m2)
         for k, text in enumerate(texts):
             try:
