@@ -137,8 +137,8 @@ class World:
             time.sleep(0.05)
 
     def start_ingester(self) -> None:
-        """``python -m sensors`` (what ``iocgis ingest`` runs)."""
-        args = [sys.executable, "-m", "sensors", "--client-id", f"iocgis-bench-{os.getpid()}"]
+        """``iocgis ingest`` (it replaces itself with ``python -m sensors``: same pid)."""
+        args = [IOCGIS, "ingest", "--client-id", f"iocgis-bench-{os.getpid()}"]
         self._start("ingester", args, self._env(IOC_MQTT_URL=self.mqtt("ingester")))
 
     def simulate(self, rate: float, seconds: float, step_minutes: int, wait: bool) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -32,13 +33,13 @@ def ingest(
              "a shared group while it was stopped), delete the session, exit.")] = False,
 ) -> None:
     """Store MQTT readings in PostGIS until SIGTERM (then flush, acknowledge, exit 0)."""
-    # Same pid, fresh interpreter: the ingester runs without the other areas' modules.
-    args = ["--client-id", client_id, "--group", group, "--batch", str(batch),
-            "--max-wait", str(max_wait), *([] if rollups else ["--no-rollups"]),
-            *(["--retire"] if retire else [])]
+    # Same pid, fresh interpreter: the ingester runs without the other areas' modules. The
+    # options are declared here only; sensors/__main__.py receives them checked, as JSON.
+    options = {"client_id": client_id, "group": group, "batch_messages": batch,
+               "max_wait": max_wait, "rollups": rollups, "retire": retire}  # fmt: skip
     sys.stdout.flush()
     sys.stderr.flush()
-    os.execv(sys.executable, [sys.executable, "-m", "sensors", *args])
+    os.execv(sys.executable, [sys.executable, "-m", "sensors", json.dumps(options)])
 
 
 @stations_app.command("import")

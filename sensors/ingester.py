@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 import queue
 import threading
@@ -18,6 +17,7 @@ from gis.db import connect
 from gis.errors import IocGisError
 from sensors.catalog import Catalog, catalog_version, load_catalog
 from sensors.messages import to_rows
+from sensors.rollups import process_pending
 from sensors.store import RejectRow, StageRow, Writer, month_start
 from sensors.transport import Message, Subscriber
 
@@ -71,13 +71,6 @@ class Rollups(threading.Thread):
 
     def run(self) -> None:
         """Wait for commits; run the rollup job; log and retry later on failure."""
-        try:
-            process: Callable[[psycopg.Connection], int] = importlib.import_module(
-                "sensors.rollups"
-            ).process_pending
-        except (ImportError, AttributeError):
-            log.info("sensors.rollups.process_pending not available: rollups skipped")
-            return
         conn: psycopg.Connection | None = None
         while not self.stopping.is_set():
             if not self.due.wait(0.5):
@@ -86,7 +79,7 @@ class Rollups(threading.Thread):
             try:
                 if conn is None or conn.closed or conn.broken:
                     conn = connect(self.url)
-                process(conn)
+                process_pending(conn)
                 conn.commit()
             except Exception as exc:  # never let rollups stop ingest: log, retry later
                 log.warning("rollups failed, will retry: %s", exc)

@@ -23,10 +23,11 @@ from sensors.indices.breakpoints import (
     VN_AQI,
     VN_PARAMETERS,
 )
-from sensors.indices.categories import Category, aqi_category
+from sensors.indices.categories import AQI_SCALES, Category, aqi_category
 from sensors.indices.nowcast import nowcast_series
 
-SCHEMES = ("vn", "us")
+#: The AQI schemes, as their categories are declared (sensor.aqi_hourly.scheme).
+SCHEMES: tuple[str, ...] = tuple(AQI_SCALES)
 
 
 def round_half_up(x: np.ndarray | float) -> np.ndarray:

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 import numpy as np
 import psycopg
 
-from sensors.indices.aqi import AqiArrays, daily_aqi, hourly_aqi
+from sensors.indices.aqi import SCHEMES, AqiArrays, daily_aqi, hourly_aqi
 from sensors.indices.breakpoints import VN_PARAMETERS
 from sensors.indices.nowcast import WINDOW
 
@@ -27,7 +27,6 @@ O3_LEAD = 7
 CLUSTER_GAP = timedelta(hours=48)
 #: A window never spans more than this (a long backlog is taken in slices).
 CLUSTER_SPAN = timedelta(days=31)
-SCHEMES = ("vn", "us")
 
 
 def local_day(t: datetime) -> date:
