@@ -40,11 +40,11 @@ def receive(conn: psycopg.Connection, account: str, path: str, size: int, sha256
 def stored_before(conn: psycopg.Connection, account: str, path: str, sha256: bytes,
                   file_id: int) -> int | None:
     """The id of an earlier arrival of the same file (same name and bytes) already stored."""
-    name = path.rsplit("/", 1)[-1]
+    # the same file may be re-sent into another folder: compare the name, not the path
     row = conn.execute(
         "SELECT id FROM sensor.station_files WHERE account = %s AND sha256 = %s AND id <> %s"
-        " AND state = 'done' AND (path = %s OR path LIKE %s) ORDER BY id LIMIT 1",
-        [account, sha256, file_id, path, "%/" + name.replace("%", r"\%").replace("_", r"\_")],
+        " AND state = 'done' AND regexp_replace(path, '^.*/', '') = %s ORDER BY id LIMIT 1",
+        [account, sha256, file_id, path.rsplit("/", 1)[-1]],
     ).fetchone()
     return int(row[0]) if row else None
 

@@ -132,15 +132,17 @@ class Processor:
         if earlier is not None:
             # a crash after the commit may have left the relay without it: queue it again (the
             # relay sends nothing twice: it skips a file the upstream already holds)
-            if not ledger.relayed(conn, earlier):
+            with conn.transaction():
+                relayed = ledger.relayed(conn, earlier)
+            if not relayed:
                 self._enqueue(path, earlier)
-            conn.commit()
             return Processed(file_id, "duplicate", moved_to=self._move(path, file_id, DONE))
         try:
             parsed = parse_file(data, path.name)
         except FileError as exc:
             return self.reject_file(account, path, str(exc), data)
-        allowed = accounts.codes_of(conn, account)
+        with conn.transaction():  # a block of its own: later blocks must not be savepoints
+            allowed = accounts.codes_of(conn, account)
         named = next((c for c in parsed.name.station_candidates() if c in allowed), None)
         if named is None:
             return self.reject_file(account, path, (

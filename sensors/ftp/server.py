@@ -19,7 +19,7 @@ from typing import Any
 import psycopg
 from pyftpdlib.authorizers import AuthenticationFailed, DummyAuthorizer
 from pyftpdlib.filesystems import AbstractedFS
-from pyftpdlib.handlers import DTPHandler, FTPHandler, TLS_FTPHandler
+from pyftpdlib.handlers import DTPHandler, FTPHandler
 from pyftpdlib.servers import FTPServer
 
 from gis.db import connect
@@ -69,6 +69,21 @@ class LimitedDTP(DTPHandler):
             self.close()
 
     handle_read_event = handle_read
+
+    def close(self) -> None:
+        """A completed upload gets its own name (synced to disk) before the 226 reply goes out.
+
+        pyftpdlib replies first and calls ``on_file_received`` after: a crash in between would
+        leave a file the datalogger believes delivered under its temporary name.
+        """
+        f = self.file_obj
+        if (not self._closed and self.receive and self.transfer_finished and f is not None
+                and not f.closed and os.path.basename(f.name).endswith(PART)):
+            f.flush()
+            os.fsync(f.fileno())
+            f.close()
+            os.replace(f.name, final_name(f.name))
+        super().close()
 
 
 class Authorizer(DummyAuthorizer):
@@ -151,7 +166,8 @@ class StationHandler(FTPHandler):
     def on_file_received(self, file: str) -> None:
         """The upload completed: give the file its name and queue it."""
         final = final_name(file)
-        os.replace(file, final)
+        if os.path.exists(file):  # not renamed by LimitedDTP.close (a non-PART upload)
+            os.replace(file, final)
         self.worker.submit(self.username, Path(final))
 
     def on_incomplete_file_received(self, file: str) -> None:
@@ -198,6 +214,8 @@ def build_server(ftp: FtpSettings, relay: RelaySettings, database_url: str | Non
     worker = Worker(processor, rollups)
     base: type[FTPHandler] = StationHandler
     if ftp.tls_cert is not None:
+        from pyftpdlib.handlers import TLS_FTPHandler  # present only with pyOpenSSL
+
         base = type("TLSStationHandler", (TLS_FTPHandler, StationHandler), {})
         base.certfile = str(ftp.tls_cert)
         base.keyfile = str(ftp.tls_key)
