@@ -97,6 +97,8 @@ def _show(parcel: Parcel) -> None:
     )
     for p in parcel.purposes:
         typer.echo(f"  {p.code} {p.area_m2:10.1f} m²  {p.name_vi} ({p.name_en})")
+    if parcel.parcel_code:
+        typer.echo(f"  parcel code: {parcel.parcel_code}")
     if parcel.address:
         typer.echo(f"  address: {parcel.address}")
     if parcel.certificate_number:
@@ -184,3 +186,7 @@ def summary(
         typer.echo(f"  {row.key}  {row.parcels:8} parcels {row.area_m2:14,.1f} m²  {row.name_vi}")
     for row in s.groups:
         typer.echo(f"  {row.key:18} {row.parcels:8} parcels {row.area_m2:14,.1f} m²")
+
+
+# The legal outputs (code, extract, split, merge, lineage, minimums) register on ``app`` there.
+from cli import parcels_outputs as _outputs  # noqa: E402,F401

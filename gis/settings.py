@@ -47,6 +47,21 @@ class Settings(BaseSettings):
     smtp_from: str = Field(
         default="iocgis@localhost", description="Sender address of notification e-mails."
     )
+    # The issuing office printed on cadastral extracts (gis/parcels/extract.py).
+    office_name: str = Field(
+        default="VĂN PHÒNG ĐĂNG KÝ ĐẤT ĐAI",
+        description="Issuing office of cadastral extracts (its name as printed).",
+    )
+    office_parent: str = Field(
+        default="SỞ NÔNG NGHIỆP VÀ MÔI TRƯỜNG",
+        description="The body the issuing office belongs to (printed above its name).",
+    )
+    office_place: str = Field(
+        default="Hà Nội", description="Place written before the date of an extract."
+    )
+    office_signer: str = Field(
+        default="GIÁM ĐỐC", description="Title of the person who signs extracts for the office."
+    )
 
     # Station-state thresholds (sensors/states.py; ⚠ our choices: the portals publish none).
     state_offline_minutes: int = Field(
