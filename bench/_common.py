@@ -17,7 +17,7 @@ import psycopg
 
 from gis import migrate
 from gis.admin import load_admin_units
-from gis.db import drop_database, get_engine
+from gis.db import close_pools, drop_database
 from gis.settings import get_settings, to_libpq_url
 from gis.synth import synth_parcels
 
@@ -68,7 +68,7 @@ def scratch_database(keep: bool = False) -> Iterator[str]:
         load_admin_units(url)
         yield url
     finally:
-        get_engine.cache_clear()
+        close_pools()
         if keep:
             print(f"kept database {url}")
         else:

@@ -108,7 +108,7 @@ def bench_db(stations: int) -> None:
     import psycopg
 
     from gis import migrate
-    from gis.db import drop_database, get_engine
+    from gis.db import close_pools, drop_database
     from gis.settings import get_settings, to_libpq_url
     from sensors import rollups
 
@@ -169,7 +169,7 @@ def bench_db(stations: int) -> None:
                     f" stations in {took:.2f} s"
                 )
     finally:
-        get_engine.cache_clear()
+        close_pools()
         drop_database(url)
 
 

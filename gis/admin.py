@@ -11,10 +11,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from sqlalchemy import text
+from psycopg.rows import dict_row
 
 from gis.crs import VN2000_CRS, WGS84
-from gis.db import get_engine
+from gis.db import borrowed
 from gis.errors import InvalidInput, NotFound, UnknownCRS
 
 if TYPE_CHECKING:
@@ -120,14 +120,14 @@ def _commune_code(code: str) -> str:
     return value
 
 
-def _rows(sql: str, url: str | None, **params: Any) -> list[dict[str, Any]]:
-    """Run one SELECT with bound parameters; rows as dicts."""
-    with get_engine(url).connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(text(sql), params)]
+def _rows(query: str, url: str | None, **params: Any) -> list[dict[str, Any]]:
+    """Run one SELECT of this module with bound parameters; rows as dicts."""
+    with borrowed(url=url) as conn, conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(query, params).fetchall()
 
 
 _AT_SQL = """
-    WITH pt AS (SELECT ST_Transform(ST_SetSRID(ST_MakePoint(:x, :y), :srid), 4326) AS g)
+    WITH pt AS (SELECT ST_Transform(ST_SetSRID(ST_MakePoint(%(x)s, %(y)s), %(srid)s), 4326) AS g)
     SELECT p.code AS province_code, p.name AS province_name, c.code AS commune_code,
            c.name AS commune_name, c.full_name AS commune_full_name, c.kind AS commune_kind
     FROM pt JOIN admin.communes c ON ST_Intersects(c.geom, pt.g)
@@ -136,11 +136,11 @@ _AT_SQL = """
     LIMIT 1
 """
 _GAP_SQL = """
-    WITH pt AS (SELECT ST_Transform(ST_SetSRID(ST_MakePoint(:x, :y), :srid), 4326) AS g)
+    WITH pt AS (SELECT ST_Transform(ST_SetSRID(ST_MakePoint(%(x)s, %(y)s), %(srid)s), 4326) AS g)
     SELECT p.code AS province_code, p.name AS province_name, c.code AS commune_code,
            c.name AS commune_name, c.full_name AS commune_full_name, c.kind AS commune_kind
     FROM pt JOIN admin.provinces p ON ST_Intersects(p.geom, pt.g)
-    JOIN admin.communes c ON c.province_code = p.code AND ST_DWithin(c.geom, pt.g, :tol)
+    JOIN admin.communes c ON c.province_code = p.code AND ST_DWithin(c.geom, pt.g, %(tol)s)
     ORDER BY ST_Distance(c.geom, pt.g), c.code
     LIMIT 1
 """
@@ -167,7 +167,7 @@ _SUCCESSOR_PROVINCE_SQL = """
     SELECT f.code AS old_code, f.name AS old_name, p.code AS province_code,
            p.name AS province_name
     FROM admin.former_provinces f JOIN admin.provinces p ON p.code = f.province_code
-    WHERE f.code = :code
+    WHERE f.code = %(code)s
 """
 _SUCCESSOR_COMMUNE_SQL = """
     SELECT f.code AS old_code, f.name AS old_name, f.district_name AS old_district,
@@ -177,7 +177,7 @@ _SUCCESSOR_COMMUNE_SQL = """
     JOIN admin.former_provinces fp ON fp.code = f.former_province_code
     LEFT JOIN admin.communes c ON c.code = f.commune_code
     JOIN admin.provinces p ON p.code = coalesce(c.province_code, fp.province_code)
-    WHERE f.code = :code
+    WHERE f.code = %(code)s
     ORDER BY f.commune_code
 """
 
@@ -214,7 +214,7 @@ _COMMUNE_SQL = """
 def get_province(code: str, url: str | None = None) -> Province:
     """The province with this 2-digit code."""
     value = _province_code(code)
-    rows = _rows(_PROVINCE_SQL + " WHERE p.code = :code", url, code=value)
+    rows = _rows(_PROVINCE_SQL + " WHERE p.code = %(code)s", url, code=value)
     if not rows:
         raise NotFound(f"no province with code {value}")
     return Province(**rows[0])
@@ -228,7 +228,7 @@ def list_provinces(url: str | None = None) -> list[Province]:
 def get_commune(code: str, url: str | None = None) -> Commune:
     """The commune with this 5-digit code."""
     value = _commune_code(code)
-    rows = _rows(_COMMUNE_SQL + " WHERE c.code = :code", url, code=value)
+    rows = _rows(_COMMUNE_SQL + " WHERE c.code = %(code)s", url, code=value)
     if not rows:
         raise NotFound(f"no commune with code {value}")
     return Commune(**rows[0])
@@ -237,7 +237,8 @@ def get_commune(code: str, url: str | None = None) -> Commune:
 def list_communes(province_code: str, url: str | None = None) -> list[Commune]:
     """The communes of a province, by code; :class:`NotFound` for an unknown province."""
     value = _province_code(province_code)
-    rows = _rows(_COMMUNE_SQL + " WHERE c.province_code = :code ORDER BY c.code", url, code=value)
+    where = " WHERE c.province_code = %(code)s ORDER BY c.code"
+    rows = _rows(_COMMUNE_SQL + where, url, code=value)
     if not rows:
         get_province(value, url)  # raises NotFound for an unknown province
     return [Commune(**r) for r in rows]

@@ -1,56 +1,127 @@
-"""Database engine and connections (SQLAlchemy over psycopg 3)."""
+"""Reaching the database: one way per style of caller, and statements declared once for both.
+
+* Sync callers (CLI, jobs, imports): :func:`borrowed` lends a connection of the configured
+  database's pool (or passes the caller's own through); :func:`connect` opens a dedicated one for
+  COPY, LISTEN or a long transaction (:func:`transaction`).
+* The web app (async): ``maps.deps.pooled`` lends a connection of the app's async pool, running
+  as the caller's database role.
+* A statement both styles run is a :class:`Query` (SQL, bound parameters, how rows become the
+  answer), executed by :func:`run` or :func:`arun`: no sync and async twins of the same query.
+
+Alembic keeps SQLAlchemy (``gis.migrate``); nothing else goes through it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from functools import lru_cache
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 import psycopg
 from psycopg import sql
-from sqlalchemy import Engine, create_engine
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from gis.errors import DatabaseUnavailable
-from gis.settings import get_settings, to_libpq_url, to_sqlalchemy_url
+from gis.settings import get_settings, to_libpq_url
+
+T = TypeVar("T")
+Params = Sequence[Any] | dict[str, Any]
+
+#: Seconds a sync caller waits for a pooled connection before DatabaseUnavailable.
+POOL_WAIT_S = 30
 
 
-@lru_cache(maxsize=8)
-def get_engine(url: str | None = None) -> Engine:
-    """Return a pooled engine for ``url`` (default: the configured database)."""
-    settings = get_settings()
-    target = to_sqlalchemy_url(url or settings.database_url)
-    options = f"-c statement_timeout={settings.statement_timeout_ms}"
-    return create_engine(
-        target,
-        pool_pre_ping=True,
-        pool_size=5,
-        max_overflow=10,
-        connect_args={"options": options, "application_name": "iocgis"},
-    )
+def _options(statement_timeout_ms: int | None) -> str:
+    """The session options bounding every statement (default: ``IOC_STATEMENT_TIMEOUT_MS``)."""
+    timeout = statement_timeout_ms
+    if timeout is None:
+        timeout = get_settings().statement_timeout_ms
+    if timeout < 0:
+        raise ValueError("statement_timeout_ms must be >= 0")
+    return f"-c statement_timeout={int(timeout)}"
+
+
+#: The sync pools by database URL (a process usually has one; tests and benchmarks switch URLs).
+_POOLS: dict[str, ConnectionPool] = {}
+_POOLS_LOCK = threading.Lock()
+
+
+def _pool(url: str) -> ConnectionPool:
+    """The pool of autocommit connections for ``url`` (statements stay prepared on them)."""
+    with _POOLS_LOCK:
+        pool = _POOLS.get(url)
+        if pool is None:
+            pool = _POOLS[url] = ConnectionPool(
+                to_libpq_url(url), min_size=1, max_size=8, open=True,
+                kwargs={"autocommit": True, "application_name": "iocgis",
+                        "options": _options(None)},
+            )  # fmt: skip
+        return pool
+
+
+@contextmanager
+def borrowed(
+    conn: psycopg.Connection | None = None, url: str | None = None
+) -> Iterator[psycopg.Connection]:
+    """``conn`` when given, else an autocommit connection lent by the pool of ``url`` (default:
+    the configured database); DatabaseUnavailable when none comes in time."""
+    if conn is not None:
+        yield conn
+        return
+    try:
+        pool = _pool(url or get_settings().database_url)
+        with pool.connection(timeout=POOL_WAIT_S) as pooled:
+            yield pooled
+    except PoolTimeout as exc:
+        raise DatabaseUnavailable(f"cannot connect to the database: {exc}") from exc
+
+
+def close_pools() -> None:
+    """Close the sync pools (before a test or benchmark drops its database, or the URL changes)."""
+    with _POOLS_LOCK:
+        pools = list(_POOLS.values())
+        _POOLS.clear()
+    for pool in pools:
+        pool.close()
+
+
+@dataclass(frozen=True)
+class Query(Generic[T]):
+    """One statement declared once: its SQL, bound parameters and how its rows become ``T``."""
+
+    statement: sql.Composed | sql.SQL | str
+    params: Params | None
+    build: Callable[[list[Any]], T]
+
+
+def run(conn: psycopg.Connection, query: Query[T]) -> T:
+    """Execute ``query`` on a sync connection."""
+    return query.build(conn.execute(query.statement, query.params).fetchall())
+
+
+async def arun(conn: psycopg.AsyncConnection, query: Query[T]) -> T:
+    """Execute ``query`` on an async connection (the web app's, running as the caller's role)."""
+    cur = await conn.execute(query.statement, query.params)
+    return query.build(await cur.fetchall())
 
 
 def connect(
     url: str | None = None, *, autocommit: bool = False, statement_timeout_ms: int | None = None
 ) -> psycopg.Connection:
-    """Open a raw psycopg connection (for COPY and LISTEN); the caller closes it.
+    """Open a dedicated psycopg connection (COPY, LISTEN, a long transaction); the caller
+    closes it.
 
     Every statement of the session is bounded by ``statement_timeout_ms`` (default: the
-    ``IOC_STATEMENT_TIMEOUT_MS`` setting, as for :func:`get_engine`); a bulk job that needs
+    ``IOC_STATEMENT_TIMEOUT_MS`` setting, as for :func:`borrowed`); a bulk job that needs
     longer passes its own bound (0 disables it) or runs ``SET LOCAL statement_timeout``.
     """
-    settings = get_settings()
-    target = to_libpq_url(url or settings.database_url)
-    timeout = statement_timeout_ms
-    if timeout is None:
-        timeout = settings.statement_timeout_ms
-    if timeout < 0:
-        raise ValueError("statement_timeout_ms must be >= 0")
+    target = to_libpq_url(url or get_settings().database_url)
+    options = _options(statement_timeout_ms)
     try:
         return psycopg.connect(
-            target,
-            autocommit=autocommit,
-            application_name="iocgis",
-            options=f"-c statement_timeout={int(timeout)}",
+            target, autocommit=autocommit, application_name="iocgis", options=options
         )
     except psycopg.OperationalError as exc:
         raise DatabaseUnavailable(f"cannot connect to the database: {exc}".strip()) from exc

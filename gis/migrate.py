@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from gis.db import ensure_database, get_engine
-from gis.settings import get_settings
+from gis.db import ensure_database
+from gis.settings import get_settings, to_sqlalchemy_url
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -36,8 +37,15 @@ def downgrade(url: str | None = None, revision: str = "-1") -> None:
 
 def current_revisions(url: str | None = None) -> tuple[str, ...]:
     """The revisions the database is at (one per area branch; empty when never migrated)."""
-    with get_engine(url).connect() as conn:
-        return tuple(sorted(MigrationContext.configure(conn).get_current_heads()))
+    # alembic reads its version table through SQLAlchemy: a one-off engine, no pool kept.
+    engine = sa.create_engine(
+        to_sqlalchemy_url(url or get_settings().database_url), poolclass=sa.pool.NullPool
+    )
+    try:
+        with engine.connect() as conn:
+            return tuple(sorted(MigrationContext.configure(conn).get_current_heads()))
+    finally:
+        engine.dispose()
 
 
 def head_revisions() -> tuple[str, ...]:

@@ -9,9 +9,12 @@ import geopandas as gpd
 import numpy as np
 import psycopg
 import shapely
+from psycopg import sql
 from psycopg.rows import dict_row
 
-from gis.errors import ImportFileError, InvalidInput, NotFound
+from gis.db import arun
+from gis.errors import ImportFileError, InvalidInput
+from gis.parcels.queries import current_parcel
 
 #: The sample plan shipped in data/planning/ (synthetic: see data/SOURCES.md).
 SAMPLE_PLAN = (
@@ -74,16 +77,10 @@ async def parcel_overlay(
     conn: psycopg.AsyncConnection, commune: str, sheet: int, number: int
 ) -> dict[str, Any]:
     """Area of the current parcel by planned purpose (m², in the parcel's TM-3 CRS)."""
+    columns = sql.SQL("p.id, p.srid, p.legal_area_m2::float8")
+    pid, srid, area = await arun(conn, current_parcel(columns, commune, sheet, number))
+    parcel = {"id": pid, "srid": srid, "legal_area_m2": area}
     cur = conn.cursor(row_factory=dict_row)
-    await cur.execute(
-        "SELECT id, srid, legal_area_m2::float8 AS legal_area_m2 FROM land.parcels"
-        " WHERE commune_code = %s AND sheet_number = %s AND parcel_number = %s"
-        " AND valid_to IS NULL",
-        [commune, sheet, number],
-    )
-    parcel = await cur.fetchone()
-    if parcel is None:
-        raise NotFound(f"nothing here: no parcel {commune} sheet {sheet} number {number}")
     await cur.execute(
         "SELECT z.planned_use AS code, k.name_vi, k.name_en, array_agg(DISTINCT z.plan_code)"
         " AS plans, round(sum(ST_Area(ST_Intersection(p.geom_native,"

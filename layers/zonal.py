@@ -11,9 +11,12 @@ import psycopg
 import rasterio
 import shapely
 from exactextract import exact_extract
+from psycopg import sql
 from rasterio.io import MemoryFile
 
+from gis.db import arun
 from gis.errors import NotFound
+from gis.parcels.queries import current_parcel
 from layers.rasterspec import RasterClass, RasterSpec
 
 
@@ -32,15 +35,9 @@ async def parcel_zone(
     conn: psycopg.AsyncConnection, commune: str, sheet: int, number: int
 ) -> tuple[str, Any]:
     """(label, geometry) of a current parcel."""
-    cur = await conn.execute(
-        "SELECT ST_AsBinary(geom) FROM land.parcels WHERE commune_code = %s"
-        " AND sheet_number = %s AND parcel_number = %s AND valid_to IS NULL",
-        [commune, sheet, number],
-    )
-    row = await cur.fetchone()
-    if row is None:
-        raise NotFound(f"nothing here: no parcel {commune} sheet {sheet} number {number}")
-    return f"{commune}/{sheet}/{number}", shapely.from_wkb(bytes(row[0]))
+    query = current_parcel(sql.SQL("ST_AsBinary(p.geom)"), commune, sheet, number)
+    (wkb,) = await arun(conn, query)
+    return f"{commune}/{sheet}/{number}", shapely.from_wkb(bytes(wkb))
 
 
 def _cell_area_m2(ds: Any, lat: float) -> float:

@@ -10,7 +10,7 @@ import psycopg
 import pytest
 
 from gis import migrate
-from gis.db import drop_database, get_engine
+from gis.db import close_pools, drop_database
 from gis.settings import get_settings, to_libpq_url
 
 # Each area's shared fixtures live in tests/fixtures/<area>.py; add a module here to share more.
@@ -35,7 +35,7 @@ def database_url() -> Iterator[str]:
         migrate.upgrade(url)
         yield url
     finally:
-        get_engine.cache_clear()
+        close_pools()
         drop_database(url)
         if previous is None:
             os.environ.pop("IOC_DATABASE_URL", None)

@@ -23,7 +23,7 @@ from httpx import Response
 from psycopg import sql
 
 from gis.access.roles import set_role
-from gis.db import get_engine
+from gis.db import close_pools
 from gis.settings import get_settings
 from layers.catalog import CATALOG
 from tests.fixtures.web import (
@@ -194,7 +194,7 @@ def test_web_app_reads_only_through_its_own_login(client, role_keys, kp, monkeyp
     app reads only through its pool (iocgis_web + SET ROLE), never the owner's URL."""
     monkeypatch.setenv("IOC_DATABASE_URL", "postgresql://nobody@127.0.0.1:9/nowhere")
     get_settings.cache_clear()
-    get_engine.cache_clear()
+    close_pools()
     try:
         h = {"X-API-Key": role_keys["land"]}
         for route in (*CARRYING.values(), *NEVER.values()):
@@ -204,7 +204,7 @@ def test_web_app_reads_only_through_its_own_login(client, role_keys, kp, monkeyp
     finally:
         monkeypatch.undo()
         get_settings.cache_clear()
-        get_engine.cache_clear()
+        close_pools()
 
 
 #: Signs in as a land official in Chromium, opens the known parcel's card, then the wall in the

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from gis import migrate
-from gis.db import get_engine
+from gis.db import close_pools
 from tests.fixtures.broker import free_port
 from tests.fixtures.sensors import (
     IngesterProcess,
@@ -88,7 +88,7 @@ def private_pg() -> Iterator[Cluster]:
 def test_postgresql_restart_mid_stream(private_pg, mosquitto, ingesters, prefix):
     url = private_pg.url("iocgis_pgrestart")
     migrate.upgrade(url)
-    get_engine.cache_clear()
+    close_pools()
     codes = list(make_stations(url, prefix, 10))
     msgs = messages(codes, 1000)  # 10,000 messages, 20,000 readings
     ing = IngesterProcess(url, mosquitto.url("ingester"), f"pg-{uuid.uuid4().hex[:8]}",

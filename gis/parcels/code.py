@@ -20,9 +20,10 @@ from pyproj import CRS, Transformer
 from shapely.ops import polylabel
 
 from gis.crs import VN2000_CRS, WGS84, bound_crs
+from gis.db import borrowed
 from gis.errors import InvalidInput, NotFound
 from gis.parcels.model import R_CODE_TAKEN, Parcel
-from gis.parcels.queries import _parcel, _select, borrowed
+from gis.parcels.queries import _parcel, _select
 
 #: Characters of the code (GeoHash precision 12: a cell of about 3.7 cm × 1.9 cm).
 CODE_LENGTH = 12

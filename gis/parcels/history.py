@@ -11,14 +11,15 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import shapely
+from psycopg import sql
 from pyproj import CRS
 
-from gis.db import connect
-from gis.errors import InvalidInput, NotFound
+from gis.db import connect, run
+from gis.errors import InvalidInput
 from gis.landuse import code_lookup
 from gis.parcels.model import CONTRACT_FIELDS, USER_SEPARATOR, LandUser, Parcel, Purpose
 from gis.parcels.prepare import Context, prepare_batch, transformer
-from gis.parcels.queries import get_parcel
+from gis.parcels.queries import current_parcel, get_parcel
 from gis.parcels.write import Writer
 
 PurposeInput = str | Sequence[Purpose | tuple[str, float]]
@@ -72,14 +73,8 @@ def edit_parcel(
     conn = connect(url)
     try:
         with conn.transaction():
-            row = conn.execute(
-                "SELECT id, srid, ST_AsBinary(geom_native) FROM land.parcels"
-                " WHERE commune_code = %s AND sheet_number = %s AND parcel_number = %s"
-                " AND valid_to IS NULL FOR UPDATE",
-                (commune, int(sheet), int(number)),
-            ).fetchone()
-            if row is None:
-                raise NotFound(f"nothing here: no parcel {commune} sheet {sheet} number {number}")
+            columns = sql.SQL("p.id, p.srid, ST_AsBinary(p.geom_native)")
+            row = run(conn, current_parcel(columns, commune, sheet, number, lock=True))
             srid = int(row[1])
             current = get_parcel(commune, sheet, number, with_users=True, conn=conn)[0]
             wkb = row[2] if geometry is None else shapely.to_wkb(geometry)

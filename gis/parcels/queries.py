@@ -2,29 +2,30 @@
 
 Land users and the certificate number are personal data: they are read only when a caller asks
 (``with_users=True``).
-Each function takes an optional open psycopg connection; without one it borrows a pooled one
-(the CLI, as the database owner). The web app uses the async twins (``aparcel_at``,
-``aget_parcel``) on its request connection, which runs as the caller's database role: only
-``iocgis_land`` may read land users, so ``with_users=True`` fails for any other role.
+The questions the web app asks too are declared once as :class:`gis.db.Query` objects
+(:func:`parcel_at_query`, :func:`parcel_query`): the web app runs them with ``gis.db.arun`` on its
+request connection, which runs as the caller's database role (only ``iocgis_land`` may read land
+users, so ``with_users=True`` fails for any other role); the sync functions below run them on a
+connection of the caller's or one :func:`gis.db.borrowed` lends (the CLI, as the database owner).
+:func:`current_parcel` is the one query of a parcel's current version by its key, for modules
+that need other columns of it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 import psycopg
 from psycopg import sql
-from psycopg_pool import ConnectionPool, PoolTimeout
 
 from gis.crs import parse_crs
-from gis.errors import DatabaseUnavailable, InvalidInput, NotFound
+from gis.db import Query, borrowed, run
+from gis.errors import InvalidInput, NotFound
 from gis.landuse import code_lookup, normalise_code
 from gis.parcels.model import LandUser, Parcel, Purpose
-from gis.settings import get_settings, to_libpq_url
+from gis.tables import ident
+from gis.tables.land import parcels
 
 _USERS = sql.SQL(
     "(SELECT json_agg(json_build_array(u.full_name, u.id_number, u.address) ORDER BY u.id)"
@@ -47,27 +48,6 @@ _SELECT = sql.SQL(
       JOIN admin.provinces pr ON pr.code = c.province_code
     """
 )
-
-
-@lru_cache(maxsize=4)
-def _pool(url: str) -> ConnectionPool:
-    """A small pool of autocommit connections for reads (statements stay prepared on them)."""
-    return ConnectionPool(to_libpq_url(url), min_size=1, max_size=8, open=True,
-                          kwargs={"autocommit": True, "application_name": "iocgis"})
-
-
-@contextmanager
-def borrowed(conn: psycopg.Connection | None = None) -> Iterator[psycopg.Connection]:
-    """Use ``conn`` when given, else a connection from the configured database's pool."""
-    if conn is not None:
-        yield conn
-        return
-    try:
-        pool = _pool(get_settings().database_url)
-        with pool.connection(timeout=30) as pooled:
-            yield pooled
-    except PoolTimeout as exc:
-        raise DatabaseUnavailable(f"cannot connect to the database: {exc}") from exc
 
 
 def _select(with_users: bool, where: str) -> sql.Composed:
@@ -98,6 +78,61 @@ _AT = (
     " AND ST_Intersects(p.geom, ST_SetSRID(ST_MakePoint(%(x)s, %(y)s), 4326))"
     " ORDER BY p.id LIMIT 1"
 )
+#: One parcel by its key (commune, sheet, number bound as ``c``, ``s``, ``n``), every version.
+_KEY = " WHERE p.commune_code = %(c)s AND p.sheet_number = %(s)s AND p.parcel_number = %(n)s"
+#: ... and only its current version.
+_CURRENT = _KEY + " AND p.valid_to IS NULL"
+
+
+def _key(commune: str, sheet: int, number: int) -> dict[str, Any]:
+    """The bound parameters of :data:`_KEY`."""
+    return {"c": commune, "s": int(sheet), "n": int(number)}
+
+
+def _no_parcel(commune: str, sheet: int, number: int) -> NotFound:
+    return NotFound(f"nothing here: no parcel {commune} sheet {sheet} number {number}")
+
+
+def current_parcel(
+    columns: sql.Composable, commune: str, sheet: int, number: int, *, lock: bool = False
+) -> Query[tuple[Any, ...]]:
+    """``columns`` (of ``p``, ``land.parcels``) of a parcel's current version by its key, as
+    one row; NotFound when there is none. ``lock`` takes the row for update (an edit)."""
+    statement = sql.SQL("SELECT {} FROM {} p{}{}").format(
+        columns, ident(parcels), sql.SQL(_CURRENT), sql.SQL(" FOR UPDATE" if lock else "")
+    )
+
+    def first(rows: list[Any]) -> tuple[Any, ...]:
+        if not rows:
+            raise _no_parcel(commune, sheet, number)
+        return tuple(rows[0])
+
+    return Query(statement, _key(commune, sheet, number), first)
+
+
+def parcel_at_query(lon: float, lat: float, *, with_users: bool = False) -> Query[Parcel]:
+    """The current parcel at a WGS 84 point; NotFound when no parcel is there."""
+
+    def one(rows: list[Any]) -> Parcel:
+        if not rows:
+            raise NotFound(f"nothing here: no parcel at lon {lon}, lat {lat}")
+        return _parcel(rows[0])
+
+    return Query(_select(with_users, _AT), {"x": float(lon), "y": float(lat)}, one)
+
+
+def parcel_query(
+    commune: str, sheet: int, number: int, history: bool = False, *, with_users: bool = False
+) -> Query[list[Parcel]]:
+    """The current version as a one-item list, or with ``history`` every version, newest first."""
+
+    def versions(rows: list[Any]) -> list[Parcel]:
+        if not rows:
+            raise _no_parcel(commune, sheet, number)
+        return [_parcel(r) for r in rows]
+
+    where = (_KEY if history else _CURRENT) + " ORDER BY p.valid_from DESC, p.id DESC"
+    return Query(_select(with_users, where), _key(commune, sheet, number), versions)
 
 
 def parcel_at(
@@ -105,21 +140,7 @@ def parcel_at(
 ) -> Parcel:
     """The current parcel at a WGS 84 point; NotFound when no parcel is there."""
     with borrowed(conn) as c:
-        row = c.execute(_select(with_users, _AT), {"x": float(lon), "y": float(lat)}).fetchone()
-    if row is None:
-        raise NotFound(f"nothing here: no parcel at lon {lon}, lat {lat}")
-    return _parcel(row)
-
-
-async def aparcel_at(
-    conn: psycopg.AsyncConnection, lon: float, lat: float, *, with_users: bool = False
-) -> Parcel:
-    """:func:`parcel_at` on an async connection (the web app's, running as the caller's role)."""
-    cur = await conn.execute(_select(with_users, _AT), {"x": float(lon), "y": float(lat)})
-    row = await cur.fetchone()
-    if row is None:
-        raise NotFound(f"nothing here: no parcel at lon {lon}, lat {lat}")
-    return _parcel(row)
+        return run(c, parcel_at_query(lon, lat, with_users=with_users))
 
 
 def parcel_at_xy(
@@ -149,35 +170,7 @@ def get_parcel(
 ) -> list[Parcel]:  # fmt: skip
     """The current version as a one-item list, or with ``history`` every version, newest first."""
     with borrowed(conn) as c:
-        rows = c.execute(
-            _select(with_users, _by_key(history)), {"c": commune, "s": int(sheet), "n": int(number)}
-        ).fetchall()
-    if not rows:
-        raise NotFound(f"nothing here: no parcel {commune} sheet {sheet} number {number}")
-    return [_parcel(r) for r in rows]
-
-
-async def aget_parcel(
-    conn: psycopg.AsyncConnection, commune: str, sheet: int, number: int, history: bool = False,
-    *, with_users: bool = False,
-) -> list[Parcel]:  # fmt: skip
-    """:func:`get_parcel` on an async connection (the web app's, running as the caller's role)."""
-    cur = await conn.execute(
-        _select(with_users, _by_key(history)), {"c": commune, "s": int(sheet), "n": int(number)}
-    )
-    rows = await cur.fetchall()
-    if not rows:
-        raise NotFound(f"nothing here: no parcel {commune} sheet {sheet} number {number}")
-    return [_parcel(r) for r in rows]
-
-
-def _by_key(history: bool) -> str:
-    """The WHERE/ORDER clause of a parcel by commune, sheet and number (every version or not)."""
-    return (
-        " WHERE p.commune_code = %(c)s AND p.sheet_number = %(s)s AND p.parcel_number = %(n)s"
-        + ("" if history else " AND p.valid_to IS NULL")
-        + " ORDER BY p.valid_from DESC, p.id DESC"
-    )
+        return run(c, parcel_query(commune, sheet, number, history, with_users=with_users))
 
 
 def _require_commune(c: psycopg.Connection, commune: str) -> str:

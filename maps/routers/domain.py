@@ -12,8 +12,9 @@ from fastapi import APIRouter, Query, Request
 from psycopg import AsyncConnection
 
 from gis.access.roles import sees_personal_data
+from gis.db import arun
 from gis.parcels.model import Parcel
-from gis.parcels.queries import aget_parcel, aparcel_at
+from gis.parcels.queries import parcel_at_query, parcel_query
 from layers.planning import parcel_overlay
 from layers.stations import parcels_near_exceeding
 from maps.deps import ConnDep, Principal, PrincipalDep
@@ -47,7 +48,7 @@ async def parcels_at(
 ) -> dict[str, Any]:
     """Parcel card data; land users (``users``) for the land role only, audited."""
     with_users = sees_personal_data(principal.role)
-    parcel = await aparcel_at(conn, lon, lat, with_users=with_users)
+    parcel = await arun(conn, parcel_at_query(lon, lat, with_users=with_users))
     await _audit_cards(conn, request, principal, f"parcels/at/{lon},{lat}", [parcel])
     return parcel.to_dict()
 
@@ -77,7 +78,8 @@ async def parcel(
     """The parcel's versions, newest first, and the planning overlay of the current one (land
     users for the land role only, audited)."""
     with_users = sees_personal_data(principal.role)
-    versions = await aget_parcel(conn, commune, sheet, number, history, with_users=with_users)
+    query = parcel_query(commune, sheet, number, history, with_users=with_users)
+    versions = await arun(conn, query)
     target = f"parcels/{commune}/{sheet}/{number}"
     await _audit_cards(conn, request, principal, target, versions)
     current = versions[0].to_dict()
