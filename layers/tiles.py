@@ -150,16 +150,27 @@ async def mvt_tile(
     return Tile(b"".join(parts), tuple(cut), tuple(sorted(personal)))
 
 
-def raw_mvt_sql(layer: Layer, role: Role = PUBLIC) -> str:
+def raw_mvt_sql(layer: Layer, role: Role = PUBLIC) -> sql.Composed:
     """The plain ST_AsMVT statement for ``layer`` as ``role`` sees it (no cap): the benchmark's
     baseline (public by default, like the benchmark's anonymous requests). Same features as
     :func:`tile_query`: the envelope filter keeps the buffer's margin, or features drawn in a
-    tile's buffer would be missing at its edges."""
-    cols = ", ".join(f"s.{p.name}" for p in layer.props_for(role))
-    return (
-        f"SELECT ST_AsMVT(t, '{layer.id}', {EXTENT}, 'geom', 'fid') FROM ("  # noqa: S608
-        f" SELECT s.fid, {cols}, ST_AsMVTGeom(ST_Transform(s.geom, 3857),"
-        f" ST_TileEnvelope(%s, %s, %s), {EXTENT}, {BUFFER}, true) AS geom"
-        f" FROM layers.{layer.view} s"
-        f" WHERE s.geom && ST_Transform(ST_TileEnvelope(%s, %s, %s, margin => {MARGIN}), 4326)) t"
+    tile's buffer would be missing at its edges. Parameters: z, x, y, z, x, y."""
+    if layer.view is None:
+        raise InvalidInput(f"{layer.id} is not a vector layer")
+    cols = sql.SQL(", ").join(
+        sql.SQL("s.{}").format(sql.Identifier(p.name)) for p in layer.props_for(role)
+    )
+    return sql.SQL(
+        "SELECT ST_AsMVT(t, {name}, {extent}, 'geom', 'fid') FROM ("
+        " SELECT s.fid, {cols}, ST_AsMVTGeom(ST_Transform(s.geom, 3857),"
+        " ST_TileEnvelope(%s, %s, %s), {extent}, {buffer}, true) AS geom"
+        " FROM {view} s"
+        " WHERE s.geom && ST_Transform(ST_TileEnvelope(%s, %s, %s, margin => {margin}), 4326)) t"
+    ).format(
+        name=sql.Literal(layer.id),
+        extent=sql.Literal(EXTENT),
+        buffer=sql.Literal(BUFFER),
+        margin=sql.Literal(MARGIN),
+        cols=cols,
+        view=sql.Identifier("layers", layer.view),
     )
