@@ -91,11 +91,25 @@ def raster_tilejson(layer: Layer, tiles_url: str) -> dict[str, Any]:
     return doc
 
 
+def label_arrays(expr: Any) -> Any:
+    """A ``match`` expression with every label as a one-value array (``["LUC"]``).
+
+    Both forms are valid MapLibre; QGIS's style converter (QgsMapBoxGlStyleConverter, 3.22)
+    reads bare string labels as an empty list and draws every feature in the fallback grey.
+    """
+    if not (isinstance(expr, list) and len(expr) > 3 and expr[0] == "match"):
+        return expr
+    out = list(expr[:2])
+    for label, value in zip(expr[2:-1:2], expr[3:-1:2], strict=True):
+        out += [label if isinstance(label, list) else [label], value]
+    return [*out, expr[-1]]
+
+
 def _paint(layer: Layer) -> tuple[str, dict[str, Any]]:
     from layers.styles import color_expression
 
     p = layer.paint
-    color = color_expression(p)
+    color = label_arrays(color_expression(p))
     if p.kind == "fill":
         return "fill", {
             "fill-color": color,

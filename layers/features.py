@@ -9,10 +9,9 @@ feature id (``fid > last`` / ``fid < first``), never by offset, and ``numberMatc
 from __future__ import annotations
 
 import json
-import math
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import psycopg
@@ -22,7 +21,7 @@ from gis.access.roles import PUBLIC, Role
 from gis.errors import InvalidInput, NotFound
 from layers.catalog import Layer
 from layers.cql import filter_errors, to_sql
-from layers.crs_uri import OutputCRS, crs_range, parse_crs_uri
+from layers.crs_uri import OutputCRS, parse_crs_uri
 from layers.geojson import feature_sql, personal_sql
 
 MAX_LIMIT = 10_000
@@ -48,6 +47,9 @@ class ItemsQuery:
     equals: tuple[tuple[str, str], ...] = ()
     #: The caller's role: which properties are selected, filtered on and returned.
     role: Role = PUBLIC
+    #: ``sortby``: (property, descending) pairs; such pages go by ``offset`` (keyset is by fid).
+    sortby: tuple[tuple[str, bool], ...] = ()
+    offset: int = 0
 
 
 @dataclass(frozen=True)
@@ -62,99 +64,6 @@ class FeaturePage:
     matched_estimate: int | None
     #: Ids of the returned features carrying personal data (the audit log records them).
     personal_ids: tuple[int, ...] = ()
-
-
-#: RFC 3339 date-time (``T``/``t``/space separator, optional fraction, optional offset) or date.
-_RFC3339 = re.compile(
-    r"^(\d{4}-\d{2}-\d{2})(?:[Tt ](\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?)([Zz]|[+-]\d{2}:\d{2})?)?$"
-)
-Interval = tuple[datetime | None, datetime | None]
-
-
-def _instant(part: str, end_of_day: bool) -> datetime | None:
-    """One end of a ``datetime``: ``..``/empty is open; a date alone is its whole day; the
-    start ``0000-01-01…`` (QGIS's "no lower bound") is open too."""
-    if part in ("", ".."):
-        return None
-    match = _RFC3339.match(part)
-    if match is None:
-        raise InvalidInput(f"bad datetime {part[:64]!r}: use RFC 3339, e.g. 2025-07-01T00:00:00Z")
-    day, clock, offset = match.groups()
-    if day.startswith("0000-"):  # year 0 exists in no calendar we store: a client's "-infinity"
-        if end_of_day:
-            raise InvalidInput("bad datetime: year 0000 may only open an interval's start")
-        return None
-    try:
-        if clock is None:  # a date alone: from its first to its last instant (UTC)
-            value = datetime.fromisoformat(day).replace(tzinfo=UTC)
-            return (
-                value.replace(hour=23, minute=59, second=59, microsecond=999_999)
-                if end_of_day
-                else value
-            )
-        value = datetime.fromisoformat(f"{day}T{clock[:15]}{(offset or '').upper()}")
-    except ValueError as exc:
-        raise InvalidInput(f"bad datetime {part[:64]!r}: no such date or time") from exc
-    # No offset: UTC is assumed (documented in the OpenAPI description of ``datetime``).
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def parse_datetime(text: str | None) -> Interval | None:
-    """An RFC 3339 instant or interval (``a/b``, ``../b``, ``a/..``) → (start, end).
-
-    Without an offset a time is taken as UTC; a date alone stands for its whole day (UTC);
-    an interval's start must not be after its end.
-    """
-    if not text:
-        return None
-    if "/" in text:
-        first, last = text.split("/", 1)
-        start, end = _instant(first, False), _instant(last, True)
-        if start is not None and end is not None and start > end:
-            raise InvalidInput("bad datetime interval: its start is after its end")
-        return start, end
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-        return _instant(text, False), _instant(text, True)
-    instant = _instant(text, False)
-    if instant is None:  # "0000-…" alone: an open start of nothing
-        raise InvalidInput("bad datetime: year 0000 may only open an interval's start")
-    return instant, instant
-
-
-def parse_bbox(text: str | None, crs: OutputCRS | None = None) -> tuple[float, ...] | None:
-    """``minx,miny,maxx,maxy`` (or 6 numbers with heights) → 4 floats, checked.
-
-    Every number must be finite, each minimum below its maximum, and the box inside the range
-    of its CRS (``crs``, default CRS84; in its own axis order): the whole globe for geographic
-    CRSs, the square world of Web Mercator, Việt Nam's region for the projected VN-2000 CRSs.
-    That range is also the largest span accepted: pages of features are bounded by ``limit``,
-    so a wide box costs no more than none, and GIS clients send their whole view.
-    """
-    if not text:
-        return None
-    try:
-        nums = tuple(float(v) for v in text.split(","))
-    except ValueError as exc:
-        raise InvalidInput("bad bbox: four (or six) comma-separated numbers") from exc
-    if len(nums) not in (4, 6):
-        raise InvalidInput("bad bbox: four (or six) comma-separated numbers")
-    if not all(math.isfinite(v) for v in nums):
-        raise InvalidInput("bad bbox: every number must be finite")
-    if len(nums) == 6:
-        if nums[2] > nums[5]:
-            raise InvalidInput("bad bbox: its minimum height is above its maximum")
-        nums = (nums[0], nums[1], nums[3], nums[4])
-    if not (nums[0] < nums[2] and nums[1] < nums[3]):
-        raise InvalidInput("bad bbox: each minimum must be below its maximum")
-    crs = crs or parse_crs_uri(None)
-    x0, y0, x1, y1 = crs_range(crs.srid)
-    low, high = ((y0, x0), (y1, x1)) if crs.lat_first else ((x0, y0), (x1, y1))
-    if not (low[0] <= nums[0] and low[1] <= nums[1] and nums[2] <= high[0] and nums[3] <= high[1]):
-        raise InvalidInput(
-            f"bad bbox: outside the range of its CRS ({low[0]:g}, {low[1]:g}, {high[0]:g},"
-            f" {high[1]:g})"
-        )
-    return nums
 
 
 def _conditions(layer: Layer, q: ItemsQuery, params: dict[str, Any]) -> list[sql.Composable]:
@@ -190,6 +99,35 @@ def _conditions(layer: Layer, q: ItemsQuery, params: dict[str, Any]) -> list[sql
         )
         conds.append(cond)
     return conds
+
+
+def parse_sortby(text: str | None) -> tuple[tuple[str, bool], ...]:
+    """``sortby=a,-b,+c`` → ((a, False), (b, True), (c, False)); names checked by :func:`items`."""
+    if not text:
+        return ()
+    keys = []
+    for part in text.split(","):
+        part = part.strip()
+        descending = part.startswith("-")
+        name = part.lstrip("+-").strip()
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,63}", name):
+            raise InvalidInput(f"bad sortby key {part[:64]!r}: [+|-]property, comma-separated")
+        keys.append((name, descending))
+    if len({name for name, _ in keys}) != len(keys):
+        raise InvalidInput("sortby names a property twice")
+    return tuple(keys)
+
+
+def _order(layer: Layer, q: ItemsQuery, backward: bool) -> sql.Composable:
+    """ORDER BY of a page: the ``sortby`` keys (declared, visible properties), then the id."""
+    keys: list[sql.Composable] = []
+    for name, descending in q.sortby:
+        if layer.prop(name, q.role) is None:  # hidden properties look unknown
+            raise InvalidInput(f"unknown property in sortby: {name!r}")
+        keys.append(sql.SQL("s.{} {} NULLS LAST").format(
+            sql.Identifier(name), sql.SQL("DESC" if descending else "ASC")))  # fmt: skip
+    keys.append(sql.SQL("s.fid DESC" if backward else "s.fid ASC"))
+    return sql.SQL(", ").join(keys)
 
 
 def _where(conds: list[sql.Composable]) -> sql.Composable:
@@ -232,6 +170,8 @@ async def items(conn: psycopg.AsyncConnection, layer: Layer, q: ItemsQuery) -> F
     first_page = q.after is None and q.before is None
     with filter_errors(bool(q.filter)):
         estimate = await estimate_rows(conn, layer, conds, params) if first_page else None
+    if q.sortby and (q.after is not None or q.before is not None):
+        raise InvalidInput("sorted pages go by offset, not after/before")
     backward = q.before is not None and q.after is None
     page_conds = list(conds)
     if q.after is not None:
@@ -241,14 +181,15 @@ async def items(conn: psycopg.AsyncConnection, layer: Layer, q: ItemsQuery) -> F
         params["before"] = q.before
         page_conds.append(sql.SQL("s.fid < %(before)s"))
     params["lim"] = q.limit + 1
+    params["off"] = q.offset
     query = sql.SQL(
-        "SELECT s.fid, {}, {} FROM layers.{} s{} ORDER BY s.fid {} LIMIT %(lim)s"
+        "SELECT s.fid, {}, {} FROM layers.{} s{} ORDER BY {} OFFSET %(off)s LIMIT %(lim)s"
     ).format(
         feature_sql(layer, q.crs, q.role),
         personal_sql(layer, q.role),
         sql.Identifier(layer.view or ""),
         _where(page_conds),
-        sql.SQL("DESC" if backward else "ASC"),
+        _order(layer, q, backward),
     )
     with filter_errors(bool(q.filter)):
         cur = await conn.execute(query, params)
@@ -262,7 +203,7 @@ async def items(conn: psycopg.AsyncConnection, layer: Layer, q: ItemsQuery) -> F
         first=rows[0][0] if rows else None,
         last=rows[-1][0] if rows else None,
         has_next=more if not backward else True,
-        has_prev=(q.after is not None) if not backward else more,
+        has_prev=(q.after is not None or q.offset > 0) if not backward else more,
         matched_estimate=estimate,
         personal_ids=tuple(r[0] for r in rows if r[2]),
     )

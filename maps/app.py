@@ -24,7 +24,19 @@ from maps.config import MapsSettings, get_maps_settings
 from maps.deps import MapState
 from maps.errors import CatchAllMiddleware, add_exception_handlers
 from maps.metrics import Metrics
-from maps.routers import admin, auth, domain, health, ogc, ogc_meta, raster, stations, stream, tiles
+from maps.routers import (
+    admin,
+    auth,
+    domain,
+    health,
+    ogc,
+    ogc_meta,
+    qgis,
+    raster,
+    stations,
+    stream,
+    tiles,
+)
 from maps.security import DOCS_PATH, add_nonce, add_security_middleware
 
 
@@ -167,7 +179,7 @@ def create_app(settings: MapsSettings | None = None) -> FastAPI:
     # Outermost: CORS (configured origins only), then the security headers on every answer.
     add_security_middleware(app, settings)
     add_exception_handlers(app)
-    for module in (health, auth, admin, tiles, ogc, raster, domain, stations, stream):
+    for module in (health, auth, admin, tiles, ogc, raster, domain, stations, stream, qgis):
         app.include_router(module.router)
     _include_pages(app)
     _add_docs(app)

@@ -17,7 +17,7 @@ from fastapi import Depends, Path, Query, Request
 
 from gis.errors import InvalidInput
 from layers.crs_uri import OutputCRS, parse_crs_uri
-from layers.features import Interval, parse_bbox, parse_datetime
+from layers.inputs import Interval, parse_bbox, parse_datetime
 from layers.tiles import MAX_ZOOM, TMS
 
 #: Most layers one vector tile may combine (the catalog has six vector layers; each is a query).

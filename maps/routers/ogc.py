@@ -17,6 +17,7 @@ from layers.features import (
     ItemsQuery,
     item,
     items,
+    parse_sortby,
 )
 from layers.geojson import crs_member
 from maps.deps import ConnDep, RoleDep, StateDep, cancel_on_disconnect, get_principal
@@ -41,11 +42,24 @@ router.include_router(ogc_meta.router)
 
 #: Query parameters of /items that are not property filters.
 RESERVED = {"limit", "bbox", "bbox-crs", "datetime", "crs", "filter", "filter-lang",
-            "filter-crs", "after", "before", "f"}  # fmt: skip
+            "filter-crs", "after", "before", "f", "sortby", "offset"}  # fmt: skip
+#: Deepest ``offset`` of sorted pages (keyset paging has no such bound; sorted pages are for
+#: lists a person reads, not bulk downloads).
+MAX_OFFSET = 1_000_000
+SortBy = Annotated[
+    str | None,
+    Query(
+        max_length=MAX_VALUE_CHARS,
+        pattern=r"^[+-]?[A-Za-z_][A-Za-z0-9_]*( *, *[+-]?[A-Za-z_][A-Za-z0-9_]*)*$",
+        description="sort keys: `[+|-]property`, comma-separated (`-` descending); such pages"
+        " go by `offset` (next/prev links), not `after`/`before`",
+    ),
+]
 
 
 def _page_url(request: Request, **changes: Any) -> str:
-    params = {k: v for k, v in request.query_params.items() if k not in ("after", "before")}
+    drop = ("after", "before", "offset")
+    params = {k: v for k, v in request.query_params.items() if k not in drop}
     params.update({k: str(v) for k, v in changes.items()})
     return f"{base_url(request)}{request.url.path}?{urlencode(params)}"
 
@@ -70,6 +84,8 @@ async def collection_items(
     ] = None,
     after: PageKey = None,
     before: PageKey = None,
+    sortby: SortBy = None,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="sorted pages")] = 0,
 ) -> Response:
     """GeoJSON features with keyset paging links (``after``/``before`` feature ids)."""
     layer = get_layer(cid, role, "vector")
@@ -88,6 +104,8 @@ async def collection_items(
         filter_crs=parse_crs_uri(filter_crs),
         role=role,
         equals=property_filters(request, RESERVED),
+        sortby=parse_sortby(sortby),
+        offset=offset,
     )
     with state.metrics.features_seconds.labels(layer.id).time():
         page = await cancel_on_disconnect(request, conn, items(conn, layer, q))
@@ -100,10 +118,16 @@ async def collection_items(
         link(str(request.url), "self", GEOJSON),
         link(f"{base_url(request)}/collections/{cid}", "collection", "application/json"),
     ]
-    if page.has_next and page.last is not None:
-        links.append(link(_page_url(request, after=page.last), "next", GEOJSON))
-    if page.has_prev and page.first is not None:
-        links.append(link(_page_url(request, before=page.first), "prev", GEOJSON))
+    if q.sortby:  # sorted: pages by offset
+        if page.has_next:
+            links.append(link(_page_url(request, offset=offset + limit), "next", GEOJSON))
+        if offset > 0:
+            links.append(link(_page_url(request, offset=max(0, offset - limit)), "prev", GEOJSON))
+    else:
+        if page.has_next and page.last is not None:
+            links.append(link(_page_url(request, after=page.last), "next", GEOJSON))
+        if page.has_prev and page.first is not None:
+            links.append(link(_page_url(request, before=page.first), "prev", GEOJSON))
 
     head = {
         "type": "FeatureCollection",

@@ -33,6 +33,11 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
     "http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions",
     "http://www.opengis.net/spec/cql2/1.0/conf/arithmetic",
+    # CASEI() and ACCENTI() (layers.cql; ACCENTI folds đ/Đ too, migration 0013_qgis)
+    "http://www.opengis.net/spec/cql2/1.0/conf/case-insensitive-comparison",
+    "http://www.opengis.net/spec/cql2/1.0/conf/accent-insensitive-comparison",
+    # sortby (defined by OGC API - Records Part 1; QGIS/OWSLib send it the same way)
+    "http://www.opengis.net/spec/ogcapi-records-1/1.0/conf/sorting",
 ]
 
 
