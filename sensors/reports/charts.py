@@ -66,13 +66,14 @@ def daily_lines(report: dict[str, Any]) -> bytes:
     air = report["kind"] == "air"
     scale = SCALES["vn_aqi" if air else "vn_wqi"]
     fig, ax = plt.subplots(figsize=(10, 4.2))
-    top = 0.0
+    top, drawn = 0.0, 0
     for s in report["stations"]:
         if not s["daily"]:
             continue
         days = [date.fromisoformat(d) for d, _v, _c in s["daily"]]
         values = [v for _d, v, _c in s["daily"]]
         top = max(top, *values)
+        drawn += 1
         ax.plot(
             mdates.date2num(days),
             values,
@@ -95,6 +96,8 @@ def daily_lines(report: dict[str, Any]) -> bytes:
     ax.set_ylabel("VN_AQI" if air else "VN_WQI")
     ax.set_title(("VN_AQI ngày" if air else "VN_WQI ngày") + f" – {report['period']}")
     ax.grid(alpha=0.3)
-    if report["stations"]:
+    if drawn:
         ax.legend(fontsize=8, ncol=4)
+    else:
+        ax.text(0.5, 0.5, "Không có số liệu · no data", transform=ax.transAxes, ha="center")
     return _png(fig)

@@ -37,7 +37,8 @@ _STATIONS = """
 SELECT s.id, s.code, s.name FROM sensor.stations s
 LEFT JOIN admin.communes c ON c.code = s.commune_code
 LEFT JOIN sensor.facilities f ON f.id = s.facility_id
-WHERE s.kind = %(kind)s AND %(area)s IN (s.code, s.commune_code, c.province_code, f.code)
+WHERE s.kind = %(kind)s
+  AND %(area)s::text IN (s.code, s.commune_code::text, c.province_code::text, f.code)
 ORDER BY s.code
 """
 _AREA = """
