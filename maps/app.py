@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
-import importlib.util
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -24,6 +22,7 @@ from maps.config import MapsSettings, get_maps_settings
 from maps.deps import MapState
 from maps.errors import CatchAllMiddleware, add_exception_handlers
 from maps.metrics import Metrics
+<<<<<<< ours
 from maps.routers import (
     admin,
     auth,
@@ -37,6 +36,10 @@ from maps.routers import (
     stream,
     tiles,
 )
+=======
+from maps.pages import add_page_routes
+from maps.routers import admin, auth, domain, health, ogc, ogc_meta, raster, stations, stream, tiles
+>>>>>>> theirs
 from maps.security import DOCS_PATH, add_nonce, add_security_middleware
 
 
@@ -106,14 +109,6 @@ def _lifespan(settings: MapsSettings) -> Any:
     return lifespan
 
 
-def _include_pages(app: FastAPI) -> None:
-    """Add the pages' router (helper H7's ``maps.pages``) when that package exists."""
-    if importlib.util.find_spec("maps.pages") is None:
-        return
-    pages = importlib.import_module("maps.pages")
-    app.include_router(pages.router)
-
-
 #: How callers prove who they are, as the OpenAPI document states it (anonymous is allowed too).
 SECURITY_SCHEMES = {
     "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
@@ -181,7 +176,8 @@ def create_app(settings: MapsSettings | None = None) -> FastAPI:
     add_exception_handlers(app)
     for module in (health, auth, admin, tiles, ogc, raster, domain, stations, stream, qgis):
         app.include_router(module.router)
-    _include_pages(app)
+    # Always mounted: a broken pages package fails here, loudly, not as a missing page.
+    add_page_routes(app)
     _add_docs(app)
     _document(app)
     return app

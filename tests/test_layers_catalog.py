@@ -85,7 +85,7 @@ def test_no_layer_id_is_compared_in_code():
         f"{path.relative_to(ROOT)}:{n}: {line.strip()}"
         for root in roots
         for path in sorted(root.rglob("*"))
-        if path.suffix == ".py"
+        if path.suffix in (".py", ".js", ".html")
         for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
         if pattern.search(line)
     ]

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from gis.access.roles import PUBLIC, aset_role
 from gis.settings import to_libpq_url
-from maps.pages import figures
+from maps.pages.figures import FiguresCache
 from tests.fixtures.land import SAMPLE_COMMUNE
 from tests.fixtures.web import web_url
 
@@ -30,7 +30,7 @@ def _expected(database_url: str) -> dict[str, int]:
 
 
 def test_wall_figures_count_parcels_by_group(client: TestClient, database_url: str) -> None:
-    figures.forget()
+    client.app.state.page_figures.forget()
     r = client.get("/wall/figures.json?province=01")
     assert r.status_code == 200
     doc = r.json()
@@ -55,11 +55,13 @@ def test_wall_figures_cached_a_minute(database_url: str, web_data: None) -> None
             web_url(database_url), autocommit=True
         ) as conn:
             await aset_role(conn, PUBLIC)
-            figures.forget()
-            first = await figures.cached_province_land_use(conn, "01", now=1000.0)
-            again = await figures.cached_province_land_use(conn, "01", now=999.0 + figures.TTL_S)
-            later = await figures.cached_province_land_use(conn, "01", now=1001.0 + figures.TTL_S)
+            cache = FiguresCache()
+            first = await cache.province_land_use(conn, "01", now=1000.0)
+            again = await cache.province_land_use(conn, "01", now=999.0 + cache.ttl_s)
+            later = await cache.province_land_use(conn, "01", now=1001.0 + cache.ttl_s)
             assert again is first and later is not first and later == first
+            # Each app owns its cache: another one computes its own.
+            assert await FiguresCache().province_land_use(conn, "01", now=1000.0) is not first
 
     asyncio.run(run())
 

@@ -12,8 +12,11 @@ import pyogrio
 import pytest
 from fastapi.testclient import TestClient
 
-from maps.pages.assets import NODE_MODULES, missing_vendor_dirs
+from layers.catalog import CATALOG
+from maps.pages.assets import NODE_MODULES, STATIC_DIR, missing_vendor_dirs
 from maps.pages.i18n import TEXT
+from maps.pages.registry import BASE_LAYERS, Page
+from maps.pages.registry import PAGES as PAGE_REGISTRY
 
 PAGES = ("/maps/parcels", "/maps/environment", "/wall")
 
@@ -46,7 +49,7 @@ def test_page_loads_nothing_from_outside(pages_client: TestClient, path: str) ->
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
     html = response.text
-    # No absolute URL at all: folium's CDN defaults are all replaced.
+    # No absolute URL at all: every asset is the app's own.
     assert re.findall(r"https?://", html) == []
     parser = Links()
     parser.feed(html)
@@ -194,3 +197,57 @@ def test_export_rejects_bad_selection(pages_client: TestClient, body: dict) -> N
 
 def test_export_rejects_unknown_format(pages_client: TestClient) -> None:
     assert pages_client.post("/maps/parcels/export?format=shp", json=SELECTION).status_code == 400
+
+
+def _config(html: str) -> dict:
+    return json.loads(re.search(r"IocPage\.start\(\w+, (\{.*\})\);", html).group(1))
+
+
+@pytest.mark.parametrize("page", PAGE_REGISTRY, ids=lambda p: p.name)
+def test_every_registered_page_is_served_from_its_declaration(
+    pages_client: TestClient, page: Page
+) -> None:
+    r = pages_client.get(page.route)
+    assert r.status_code == 200
+    html = r.text
+    config = _config(html)
+    assert config["page"] == page.name
+    # The page's layers are the registry's, named by the catalog (its titles, both languages).
+    assert [x["id"] for x in config["layers"]] == [x.layer for x in page.layers]
+    for entry in config["layers"]:
+        assert entry["title"] == CATALOG[entry["id"]].title
+    assert [x["id"] for x in config["base_layers"]] == [x.layer for x in BASE_LAYERS]
+    assert [v["name"] for v in config["views"]] == [v.name for v in page.views]
+    # One base template: the title, the navigation to the other pages, the page's own script.
+    assert f"<title>{TEXT[page.title][0]}</title>" in html
+    parser = Links()
+    parser.feed(html)
+    for other in PAGE_REGISTRY:
+        if other.nav and other is not page and page.name != "wall":
+            assert other.route in parser.urls
+    assert f"/static/{page.name}.js" in parser.urls
+    # The inline script that starts the page carries this response's CSP nonce.
+    nonce = re.search(r"'nonce-([^']+)'", r.headers["content-security-policy"]).group(1)
+    assert f'<script nonce="{nonce}">' in html and "<script>" not in html
+
+
+def test_view_layers_are_the_pages_own() -> None:
+    for page in PAGE_REGISTRY:
+        ids = {x.layer for x in page.layers}
+        for view in page.views:
+            assert set(view.layers) <= ids and set(view.legends) <= ids, view.name
+        for entry in (*page.layers, *BASE_LAYERS):
+            assert entry.layer in CATALOG, entry.layer
+            for key in (entry.label, entry.legend_title):
+                assert not key or key in TEXT, key
+
+
+def test_page_scripts_name_no_layer(pages_client: TestClient) -> None:
+    """The scripts find their layers in the page config, never by a catalog id of their own."""
+    ids = "|".join(re.escape(i) for i in CATALOG)
+    literal = re.compile(rf"""["'](?:{ids})["']""")
+    # Interface-text keys and CSS classes may share a word with a layer id.
+    allowed = re.compile(r"""Ioc\.t\(["']\w+["']\)|"class": ["'][\w -]+["']""")
+    for path in sorted(STATIC_DIR.glob("*.js")):
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            assert not literal.search(allowed.sub("", line)), f"{path.name}:{n}: {line.strip()}"

@@ -1,31 +1,26 @@
-"""The pages: ``/maps/parcels`` (land officials), ``/maps/environment`` (environment staff) and
-``/wall`` (the IOC video wall), plus the static and vendor assets they load."""
+"""The pages: every page of ``maps.pages.registry`` served by one route factory, plus the
+static and vendor assets they load, the parcels export and the wall's figures."""
 
-from __future__ import annotations
-
-from datetime import date
-from functools import lru_cache
+# No ``from __future__ import annotations`` here: FastAPI reads the page handler's annotations,
+# and the context dependency in them is a local of the route factory.
 from typing import Annotated, Any
 
-import psycopg
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, FastAPI, Query
 from fastapi.responses import HTMLResponse, RedirectResponse
-from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
 
-from gis.errors import IocGisError
-from gis.parcels.province import province_info
-from maps.deps import ConnDep
-from maps.pages.assets import CHART_CSS, CHART_JS, add_asset_routes
-from maps.pages.config import limits_in_force, observed_properties, page_config
+from gis.access.roles import PUBLIC
+from gis.errors import Forbidden
+from maps.deps import PrincipalDep
+from maps.pages.assets import add_asset_routes
+from maps.pages.config import page_config
 from maps.pages.export import router as export_router
-from maps.pages.figure import PageSpec, render_page
-from maps.pages.figures import cached_province_land_use
-from maps.pages.i18n import Lang, pick_lang, strings
-
-router = APIRouter(tags=["pages"])
-add_asset_routes(router)
-router.include_router(export_router)
+from maps.pages.figures import FiguresCache
+from maps.pages.i18n import pick_lang
+from maps.pages.registry import BASE_LAYERS, PAGES, Page
+from maps.pages.render import render_page
+from maps.pages.wall import router as wall_router
+from maps.security import csp_nonce
 
 LangQuery = Annotated[str | None, Query(description="vi (default) or en")]
 
@@ -33,110 +28,49 @@ LangQuery = Annotated[str | None, Query(description="vi (default) or en")]
 _HEADERS = {"Cache-Control": "no-cache"}
 
 
-@lru_cache(maxsize=1)
-def _templates() -> Environment:
-    """The Jinja environment of the page panels (autoescaped)."""
-    return Environment(
-        loader=PackageLoader("maps.pages", "templates"),
-        autoescape=select_autoescape(["html"]),
-    )
+async def _no_context() -> dict[str, Any]:
+    """The config of a page that has nothing of its own."""
+    return {}
 
 
-def _panels(name: str, lang: Lang) -> str:
-    """The HTML panels of page ``name`` in ``lang``."""
-    return _templates().get_template(f"{name}.html").render(t=strings(lang), lang=lang)
+def page_route(page: Page) -> Any:
+    """The handler of ``page``: its context (a dependency), its config and its HTML."""
+
+    async def handler(
+        principal: PrincipalDep,
+        extra: Annotated[dict[str, Any], Depends(page.context or _no_context)],
+        lang: LangQuery = None,
+    ) -> HTMLResponse:
+        if principal.role not in page.roles:
+            raise Forbidden(f"the {page.name} page is not open to the {principal.role} role")
+        chosen = pick_lang(lang)
+        # A page whose requests carry no credentials is made for the public role.
+        role = PUBLIC if page.anonymous else principal.role
+        config = page_config(page, chosen, role, BASE_LAYERS, **extra)
+        # Rendering is CPU work: off the event loop.
+        html = await run_in_threadpool(render_page, page, chosen, config, csp_nonce())
+        return HTMLResponse(html, headers=_HEADERS)
+
+    handler.__name__ = f"{page.name}_page"
+    handler.__doc__ = page.summary
+    return handler
 
 
-@router.get("/maps", include_in_schema=False)
-def pages_index() -> RedirectResponse:
-    """``/maps`` opens the land officials' page."""
-    return RedirectResponse("/maps/parcels")
+def pages_router() -> APIRouter:
+    """Every registered page, the assets, the export and the wall's figures."""
+    router = APIRouter(tags=["pages"])
+    add_asset_routes(router)
+    router.include_router(export_router)
+    router.include_router(wall_router)
+    router.add_api_route("/maps", lambda: RedirectResponse(PAGES[0].route),
+                         include_in_schema=False)  # fmt: skip
+    for page in PAGES:
+        router.add_api_route(page.route, page_route(page), methods=["GET"],
+                             response_class=HTMLResponse, summary=page.summary)  # fmt: skip
+    return router
 
 
-@router.get("/maps/parcels", response_class=HTMLResponse, summary="Cadastral map page")
-def parcels_page(lang: LangQuery = None) -> HTMLResponse:
-    """Search and inspect parcels, the planning overlay, export a selection."""
-    chosen = pick_lang(lang)
-    spec = PageSpec(
-        name="parcels",
-        title=strings(chosen)["parcels_title"],
-        lang=chosen,
-        body_html=_panels("parcels", chosen),
-        config=page_config("parcels", chosen, layers=["parcels", "planning"]),
-    )
-    return HTMLResponse(render_page(spec), headers=_HEADERS)
-
-
-@router.get("/maps/environment", response_class=HTMLResponse, summary="Environment page")
-def environment_page(lang: LangQuery = None) -> HTMLResponse:
-    """Stations by AQI/WQI category, time series with QCVN limits, alerts, AQI surface."""
-    chosen = pick_lang(lang)
-    spec = PageSpec(
-        name="environment",
-        title=strings(chosen)["env_title"],
-        lang=chosen,
-        body_html=_panels("environment", chosen),
-        config=page_config(
-            "environment",
-            chosen,
-            layers=["stations", "alerts", "aqi_surface"],
-            properties=observed_properties(),
-            limits=limits_in_force(date.today()),
-        ),
-        extra_js=[CHART_JS],
-        extra_css=[CHART_CSS],
-    )
-    return HTMLResponse(render_page(spec), headers=_HEADERS)
-
-
-#: The province a wall shows when its URL names none (the demo's parcels are in Hà Nội).
-DEFAULT_WALL_PROVINCE = "01"
-ProvinceQuery = Annotated[str, Query(pattern=r"^[0-9]{2}$", description="province code")]
-
-
-async def _wall_province(conn: psycopg.AsyncConnection, code: str) -> dict[str, Any] | None:
-    """The wall's province (code, names, its communes' codes); None before admin data loads."""
-    try:
-        return await province_info(conn, code)
-    except (IocGisError, psycopg.Error):
-        # The page still opens (the API then reports what is missing); no province scoping.
-        return None
-
-
-@router.get("/wall/figures.json", summary="Key figures of the wall (parcels by land-use group)")
-async def wall_figures(
-    conn: ConnDep, province: ProvinceQuery = DEFAULT_WALL_PROVINCE
-) -> dict[str, Any]:
-    """Parcels and area by land-use group over the province's communes (cached a minute)."""
-    return await cached_province_land_use(conn, province)
-
-
-@router.get("/wall", response_class=HTMLResponse, summary="IOC video wall")
-async def wall_page(
-    conn: ConnDep,
-    lang: LangQuery = None,
-    rotate: Annotated[int, Query(ge=5, le=3600, description="seconds per view")] = 30,
-    province: ProvinceQuery = DEFAULT_WALL_PROVINCE,
-) -> HTMLResponse:
-    """The province map with rotating views, key figures, clock and live updates."""
-    chosen = pick_lang(lang)
-    spec = PageSpec(
-        name="wall",
-        title=strings(chosen)["wall_title"],
-        lang=chosen,
-        body_html=_panels("wall", chosen),
-        config=page_config(
-            "wall",
-            chosen,
-            layers=["stations", "alerts", "aqi_surface", "parcels"],
-            rotate_seconds=rotate,
-            province=await _wall_province(conn, province),
-            views=["aqi", "landuse", "alerts"],
-            # An anonymous display: its requests carry no credentials (static/ioc.js).
-            anonymous=True,
-        ),
-        extra_css=["/static/wall.css"],
-        extra_js=["/static/wall-panel.js"],
-    )
-    # Rendering is CPU work: off the event loop, like the sync page routes.
-    return HTMLResponse(await run_in_threadpool(render_page, spec), headers=_HEADERS)
+def add_page_routes(app: FastAPI) -> None:
+    """Mount the pages on ``app`` with the state they own (the wall's figures cache)."""
+    app.state.page_figures = FiguresCache()
+    app.include_router(pages_router())

@@ -27,8 +27,8 @@ VENDOR_DIRS: dict[str, str] = {
     "swagger-ui": "swagger-ui-dist",  # the API documentation page, /api.html
 }
 
-# Every script and stylesheet of a page, in load order (folium's CDN defaults are replaced by
-# these; tests check that no request leaves the server).
+# Every script and stylesheet of a page, in load order: libraries, then ours (tests check that
+# no request leaves the server).
 VENDOR_JS: list[tuple[str, str]] = [
     ("leaflet", "/vendor/leaflet/leaflet.js"),
     ("leaflet_vectorgrid", "/vendor/leaflet.vectorgrid/Leaflet.VectorGrid.bundled.min.js"),
@@ -39,6 +39,9 @@ VENDOR_CSS: list[tuple[str, str]] = [
     ("font_600", "/vendor/fonts/be-vietnam-pro/600.css"),
     ("font_700", "/vendor/fonts/be-vietnam-pro/700.css"),
 ]
+#: Our own files every page loads after the libraries (then its own ``/static/<page>.js``).
+PAGE_CSS = ("/static/ioc.css",)
+PAGE_JS = ("/static/ioc.js", "/static/ioc-layers.js")
 CHART_JS = "/vendor/uplot/uPlot.iife.min.js"
 CHART_CSS = "/vendor/uplot/uPlot.min.css"
 

@@ -1,18 +1,24 @@
-"""What each page script is told: the API's entry points and the layers it shows.
+"""What each page script is told: the API's entry points and the page's layers.
 
-The scripts start from these entry points and follow what the API publishes: the TileJSON of a
-layer gives its tile URL and zooms, the legend gives labels and colours, the collection gives
-the extent. No tile URL or style is built here.
+The config is made from the page registry and the layer catalog: per layer its id, kind, both
+titles and how the page shows it. The scripts start from these and follow what the API
+publishes: the catalog (``/layers``) links each layer's TileJSON (tile URL, zooms), legend
+(labels, colours) and collection (extent). No tile URL or style is built here.
 """
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from layers.catalog import CATALOG
 from maps.pages.i18n import Lang, both
 from sensors.indices.limits import PERIODS, limit
 from sensors.properties import PROPERTIES
+
+if TYPE_CHECKING:
+    from maps.pages.registry import Page, PageLayer
 
 #: Entry points of the map services (maps/app.py) the pages start from. Layers are found
 #: through the catalog's links; ``{code}``, ``{commune}``... are filled in by the scripts.
@@ -36,18 +42,36 @@ API: dict[str, str] = {
     "logout": "/logout",
 }
 
-#: Base layers drawn under every page (our own data, never an internet tile server).
-BASE_LAYERS = ("provinces", "communes")
 
-
-def page_config(page: str, lang: Lang, **extra: Any) -> dict[str, Any]:
-    """The JSON config handed to ``IocPage.start`` of ``page``."""
+def layer_config(entry: PageLayer, role: str) -> dict[str, Any] | None:
+    """One page layer as its script sees it (None when ``role`` may not see the layer)."""
+    layer = CATALOG[entry.layer]
+    if not layer.visible_to(role):
+        return None
     return {
-        "page": page,
+        **asdict(entry),
+        "id": layer.id,
+        "kind": layer.kind,
+        "title": layer.title,
+        "minzoom": layer.minzoom if entry.minzoom is None else entry.minzoom,
+    }
+
+
+def page_config(
+    page: Page, lang: Lang, role: str, base: tuple[PageLayer, ...], **extra: Any
+) -> dict[str, Any]:
+    """The JSON config handed to ``IocPage.start`` of ``page`` for a caller of ``role``."""
+    layers = [c for c in (layer_config(e, role) for e in page.layers) if c]
+    return {
+        "page": page.name,
         "lang": lang,
         "i18n": both(),
         "api": API,
-        "base_layers": list(BASE_LAYERS),
+        "base_layers": [c for c in (layer_config(e, role) for e in base) if c],
+        "layers": layers,
+        "views": [asdict(v) for v in page.views],
+        # An anonymous display: its requests carry no credentials (static/ioc.js).
+        "anonymous": page.anonymous,
         **extra,
     }
 
@@ -73,3 +97,8 @@ def limits_in_force(on: date) -> dict[str, dict[str, dict[str, float]]]:
             if value is not None:
                 out.setdefault(kind, {}).setdefault(code, {})[period] = value
     return out
+
+
+def environment_context() -> dict[str, Any]:
+    """The environment page's own config: observed properties and today's QCVN limits."""
+    return {"properties": observed_properties(), "limits": limits_in_force(date.today())}

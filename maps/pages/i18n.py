@@ -1,7 +1,8 @@
 """Interface text of the pages in Vietnamese (the default) and English.
 
 Only interface words live here; names of land-use codes, AQI/WQI categories and layer titles
-come from the API (legends, collections), which carries them in both languages.
+come from the API (legends, collections) and the layer catalog, in both languages: a layer
+switcher names a layer by its catalog title unless the page registry gives it a label here.
 """
 
 from __future__ import annotations
@@ -20,8 +21,6 @@ TEXT: dict[str, tuple[str, str]] = {
     "loading": ("Đang tải…", "Loading…"),
     "error_load": ("Không tải được dữ liệu", "Could not load the data"),
     "close": ("Đóng", "Close"),
-    "provinces": ("Ranh giới tỉnh", "Province boundaries"),
-    "communes": ("Ranh giới xã, phường", "Commune boundaries"),
     "updated": ("Cập nhật", "Updated"),
     "no_data": ("Chưa có dữ liệu", "No data yet"),
     # parcels
@@ -85,7 +84,6 @@ TEXT: dict[str, tuple[str, str]] = {
     # environment
     "env_title": ("Quan trắc môi trường", "Environmental monitoring"),
     "stations": ("Trạm quan trắc", "Monitoring stations"),
-    "aqi_surface": ("Bề mặt AQI nội suy", "Interpolated AQI surface"),
     "alerts": ("Cảnh báo", "Alerts"),
     "no_alerts": ("Không có cảnh báo", "No alerts"),
     "time": ("Thời điểm", "Time"),

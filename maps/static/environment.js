@@ -4,8 +4,12 @@
   "use strict";
   var Ioc = window.Ioc;
   var HOUR = 3600 * 1000;
+  // The page's layers come from its config (the page registry): the monitoring layer (station
+  // markers), the exceedances layer (the alert list; its legend is the station states) and
+  // overlays drawn from their tiles.
   var state = {map: null, markers: new Map(), features: [], selected: null, range: "24h",
-               offset: 0, chart: null, stateLegend: null, stationLegend: null};
+               offset: 0, chart: null, stateLegend: null, stationLegend: null,
+               monitoring: null, exceedances: null, legends: {}};
 
   function $(id) { return document.getElementById(id); }
 
@@ -50,7 +54,7 @@
   }
 
   function loadStations() {
-    return Ioc.getJSON(Ioc.url("items", {layer: "stations"}, {limit: 1000})).then(function (fc) {
+    return Ioc.getJSON(Ioc.url("items", {layer: state.monitoring}, {limit: 1000})).then(function (fc) {
       state.features = fc.features || [];
       state.features.forEach(upsertMarker);
       if (state.selected) renderStationHead(state.selected);
@@ -230,9 +234,10 @@
   function renderLegend() {
     var box = $("legend-body");
     box.textContent = "";
-    if (state.stationLegend) Ioc.renderLegend(box, state.stationLegend);
-    // The alerts layer's legend is the one of station states.
-    if (state.stateLegend) Ioc.renderLegend(box, state.stateLegend, null, Ioc.t("station_state"));
+    Ioc.pageLayers().forEach(function (e) {
+      var lg = state.legends[e.id];
+      if (lg) Ioc.renderLegend(box, lg, null, Ioc.legendHeading(e));
+    });
   }
 
   function start(map, config) {
@@ -240,14 +245,23 @@
     Ioc.init(config);
     Ioc.baseMap(map);
     Ioc.authBox(document.getElementById("auth-box"));
+    state.monitoring = Ioc.layerFor("monitoring");
+    state.exceedances = Ioc.layerFor("exceedances");
     state.stationLayer = L.layerGroup().addTo(map);
     var control = Ioc.layerControl(map);
-    control.add(state.stationLayer, "stations");
-    Ioc.rasterLayer("aqi_surface", {opacity: 0.55}).then(function (layer) {
-      control.add(layer, "aqi_surface");
-    }).catch(function (e) { console.warn("aqi surface", e.message); });
-    Promise.all([Ioc.legend("stations"), Ioc.legend("alerts")]).then(function (res) {
-      state.stationLegend = res[0]; state.stateLegend = res[1];
+    control.add(state.stationLayer, Ioc.pageLayer(state.monitoring));
+    Ioc.pageLayers().forEach(function (entry) {
+      if (entry.use) return;  // the stations and alerts are drawn from their features
+      Ioc.overlay(entry).then(function (layer) {
+        if (entry.shown) layer.addTo(map);
+        control.add(layer, entry);
+      }).catch(function (e) { console.warn("layer", entry.id, e.message); });
+    });
+    var legendLayers = Ioc.pageLayers().filter(function (e) { return e.legend !== "none"; });
+    Promise.all(legendLayers.map(function (e) { return Ioc.legend(e.id); })).then(function (res) {
+      legendLayers.forEach(function (e, i) { state.legends[e.id] = res[i]; });
+      state.stationLegend = state.legends[state.monitoring];
+      state.stateLegend = state.legends[state.exceedances];
       renderLegend();
       return loadStations();
     }).then(function (features) {
@@ -257,7 +271,7 @@
           return [f.geometry.coordinates[1], f.geometry.coordinates[0]];
         })).pad(0.3), {maxZoom: 12});
       }
-    }).catch(function (e) { console.warn("stations", e.message); });
+    }).catch(function (e) { console.warn("station features", e.message); });
     map.on("zoomend", function () { state.features.forEach(upsertMarker); });
     $("time-slider").addEventListener("change", onSlider);
     $("time-slider").addEventListener("input", function () {

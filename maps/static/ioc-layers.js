@@ -13,6 +13,43 @@
   };
 
 
+  /* ---- the page's layers (config made from the page registry and the catalog) ---------- */
+
+  /** The page's layers: [{id, use, kind, title, shown, legend, label, legend_title, ...}]. */
+  Ioc.pageLayers = function () { return Ioc.config.layers || []; };
+
+  /** The page or base layer `id` as the page declares it (null when it has none). */
+  Ioc.pageLayer = function (id) {
+    var all = (Ioc.config.layers || []).concat(Ioc.config.base_layers || []);
+    return all.find(function (l) { return l.id === id; }) || null;
+  };
+
+  /** The id of the page's layer given job `use` ("cadastre", "monitoring", ...), or null. */
+  Ioc.layerFor = function (use) {
+    var all = (Ioc.config.layers || []).concat(Ioc.config.base_layers || []);
+    var found = all.find(function (l) { return l.use === use; });
+    return found ? found.id : null;
+  };
+
+  /** A page layer's name in the current language: the page's label, else the catalog title. */
+  Ioc.layerLabel = function (entry) {
+    return entry.label ? Ioc.t(entry.label) : Ioc.pick(entry.title);
+  };
+
+  /** The heading of a page layer's legend block (undefined: the legend's own title). */
+  Ioc.legendHeading = function (entry) {
+    return entry && entry.legend_title ? Ioc.t(entry.legend_title) : undefined;
+  };
+
+  /** A Leaflet layer drawing page layer `entry` with its published TileJSON and style;
+   *  `seen` (a Set) collects the values a vector layer draws. */
+  Ioc.overlay = function (entry, seen) {
+    if (entry.kind === "raster") {
+      return Ioc.rasterLayer(entry.id, entry.opacity === null ? {} : {opacity: entry.opacity});
+    }
+    return Ioc.vectorLayer(entry.id, {seen: seen});
+  };
+
   /* ---- legends and styles (published per layer by the API) ---------------------------- */
 
   /** A legend normalised to {title, property, entries: [{value, label, color}]}. */
@@ -188,15 +225,17 @@
   Ioc.baseMap = function (map) {
     map.createPane("base");
     map.getPane("base").style.zIndex = 200;
-    (Ioc.config.base_layers || []).forEach(function (name) {
-      // Land is the provinces filled in a paper colour; communes only once they are readable.
-      // zIndex: the opaque land below the lines whichever layer's tiles arrive first.
-      var opts = name === "provinces"
-        ? {overrides: {fill: true, fillColor: "#f3f1eb", fillOpacity: 1}, minZoom: 0, zIndex: 1}
-        : {overrides: {fillOpacity: 0}, minZoom: 8, zIndex: 2};
+    (Ioc.config.base_layers || []).forEach(function (entry) {
+      // The "land" layer is filled in a paper colour; the others are lines, drawn from the
+      // zoom the page declares (communes only once they are readable). zIndex: the opaque
+      // land below the lines whichever layer's tiles arrive first.
+      var opts = entry.use === "land"
+        ? {overrides: {fill: true, fillColor: "#f3f1eb", fillOpacity: 1}, zIndex: 1}
+        : {overrides: {fillOpacity: 0}, zIndex: 2};
+      opts.minZoom = entry.minzoom;
       opts.pane = "base";
-      Ioc.vectorLayer(name, opts).then(function (l) { l.addTo(map); })
-        .catch(function (e) { console.warn("base map", name, e.message); });
+      Ioc.vectorLayer(entry.id, opts).then(function (l) { l.addTo(map); })
+        .catch(function (e) { console.warn("base map", entry.id, e.message); });
     });
   };
 
@@ -230,22 +269,26 @@
   Ioc.recentAlerts = function (end, hours, n) {
     var start = new Date(end.getTime() - hours * 3600 * 1000);
     var q = {limit: 1000, datetime: start.toISOString() + "/" + end.toISOString()};
-    return Ioc.getJSON(Ioc.url("items", {layer: "alerts"}, q)).then(function (fc) {
+    return Ioc.getJSON(Ioc.url("items", {layer: Ioc.layerFor("exceedances")}, q)).then(function (fc) {
       return (fc.features || []).sort(function (a, b) {
         return String(b.properties.started_at).localeCompare(String(a.properties.started_at));
       }).slice(0, n);
     });
   };
 
-  /** A layer switcher whose labels follow the language: add(layer, key) with an i18n key. */
+  /** A layer switcher whose labels follow the language: add(layer, entry) with a page layer. */
   Ioc.layerControl = function (map) {
     var control = L.control.layers(null, null, {collapsed: false, position: "topright"}).addTo(map);
     var entries = [];
     Ioc.onLang(function () {
-      entries.forEach(function (e) { control.removeLayer(e[0]); control.addOverlay(e[0], Ioc.t(e[1])); });
+      entries.forEach(function (e) {
+        control.removeLayer(e[0]); control.addOverlay(e[0], Ioc.layerLabel(e[1]));
+      });
     });
     return {
-      add: function (layer, key) { entries.push([layer, key]); control.addOverlay(layer, Ioc.t(key)); },
+      add: function (layer, entry) {
+        entries.push([layer, entry]); control.addOverlay(layer, Ioc.layerLabel(entry));
+      },
       control: control
     };
   };

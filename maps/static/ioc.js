@@ -47,7 +47,7 @@
 
   Ioc.onLang = function (fn) { Ioc.listeners.push(fn); };
 
-  /** An API URL from the template named `name`, e.g. url("tilejson", {layer: "parcels"}). */
+  /** An API URL from the template named `name`, e.g. url("items", {layer: id}). */
   Ioc.url = function (name, params, query) {
     var path = Ioc.config.api[name].replace(/\{(\w+)\}/g, function (_, key) {
       return encodeURIComponent(params[key]);

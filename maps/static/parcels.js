@@ -5,8 +5,10 @@
 (function () {
   "use strict";
   var Ioc = window.Ioc;
-  var state = {map: null, highlight: null, current: null, selection: new Map(), seen: new Set(),
-               seenPlanned: new Set(), me: null};
+  // The page's layers come from its config (the page registry): the cadastre (parcel look-ups,
+  // colours of the card's swatches), the commune units (search by name) and the overlays.
+  var state = {map: null, highlight: null, current: null, selection: new Map(), me: null,
+               cadastre: null, communes: null, overlays: {}, seen: {}};
 
   function $(id) { return document.getElementById(id); }
 
@@ -16,7 +18,7 @@
   function parcelFeature(commune, sheet, number) {
     var filter = "commune_code='" + commune + "' AND sheet_number=" + Number(sheet) +
       " AND parcel_number=" + Number(number);
-    return Ioc.getJSON(Ioc.url("items", {layer: "parcels"},
+    return Ioc.getJSON(Ioc.url("items", {layer: state.cadastre},
       {filter: filter, "filter-lang": "cql2-text", limit: 1}))
       .then(function (fc) { return (fc.features || [])[0] || null; });
   }
@@ -34,7 +36,7 @@
 
   /** Colour a swatch with the published legend colour of land-use `code`. */
   function swatchColour(sw, code) {
-    Ioc.legend("parcels").then(function (lg) {
+    Ioc.legend(state.cadastre).then(function (lg) {
       var e = lg.entries.find(function (x) { return x.value === code; });
       if (e) sw.style.background = e.color;
     }).catch(function () {});
@@ -177,7 +179,7 @@
   function communesNamed(text) {
     var quoted = text.replace(/'/g, "''");
     var ask = function (t) {
-      return Ioc.getJSON(Ioc.url("items", {layer: "communes"},
+      return Ioc.getJSON(Ioc.url("items", {layer: state.communes},
         {filter: "name LIKE '%" + t + "%'", "filter-lang": "cql2-text", limit: 8}))
         .then(function (fc) { return fc.features || []; });
     };
@@ -245,18 +247,29 @@
     }).catch(function () { message(Ioc.t("error_load")); });
   }
 
+  /** Whether `entry`'s legend belongs in the box: its layer is on the map (or is to be). */
+  function legendShown(entry) {
+    var layer = state.overlays[entry.id];
+    return entry.legend !== "none" && (layer ? state.map.hasLayer(layer) : entry.shown);
+  }
+
   function legendRefresh() {
     var box = $("legend-body");
-    Promise.all([Ioc.legend("parcels"), Ioc.legend("planning").catch(function () { return null; })])
-      .then(function (res) {
-        box.textContent = "";
-        Ioc.renderLegend(box, res[0], state.seen.size ? state.seen : null);
-        if (res[1] && state.planning && state.map.hasLayer(state.planning)) {
-          // The planned purposes drawn so far, with the plan's outline.
-          var only = state.seenPlanned.size ? state.seenPlanned : null;
-          Ioc.renderLegend(box, res[1], only).classList.add("planning-key");
-        }
-      }).catch(function () { box.textContent = Ioc.t("error_load"); });
+    var entries = Ioc.pageLayers().filter(legendShown);
+    Promise.all(entries.map(function (e) {
+      return Ioc.legend(e.id).catch(function () { return null; });
+    })).then(function (legends) {
+      box.textContent = "";
+      if (!legends.some(Boolean)) { box.textContent = Ioc.t("error_load"); return; }
+      entries.forEach(function (e, i) {
+        if (!legends[i]) return;
+        var seen = state.seen[e.id];
+        // "drawn": only the values drawn so far (e.g. the plan's purposes, with its outline).
+        var only = e.legend === "drawn" && seen && seen.size ? seen : null;
+        var block = Ioc.renderLegend(box, legends[i], only, Ioc.legendHeading(e));
+        if (e.legend_class) block.classList.add(e.legend_class);
+      });
+    });
   }
 
   function bindUi() {
@@ -290,6 +303,8 @@
   function start(map, config) {
     state.map = map;
     Ioc.init(config);
+    state.cadastre = Ioc.layerFor("cadastre");
+    state.communes = Ioc.layerFor("commune_units");
     Ioc.baseMap(map);
     bindUi();
     Ioc.authBox($("auth-box")).then(function (me) {
@@ -298,21 +313,20 @@
       if (cur && !$("parcel-card").hidden) renderCard(cur.parcel, cur.planning, cur.history);
     });
     var control = Ioc.layerControl(map);
-    Ioc.vectorLayer("parcels", {seen: state.seen}).then(function (layer) {
-      layer.addTo(map);
-      control.add(layer, "land_use");
-      layer.on("load", legendRefresh);
-    }).catch(function (e) { console.warn("parcels layer", e.message); });
-    Ioc.vectorLayer("planning", {seen: state.seenPlanned}).then(function (layer) {
-      state.planning = layer;
-      layer.on("load", legendRefresh);
-      control.add(layer, "planning");
-    }).catch(function (e) { console.warn("planning layer", e.message); });
+    Ioc.pageLayers().forEach(function (entry) {
+      state.seen[entry.id] = new Set();
+      Ioc.overlay(entry, state.seen[entry.id]).then(function (layer) {
+        state.overlays[entry.id] = layer;
+        if (entry.shown) layer.addTo(map);
+        control.add(layer, entry);
+        layer.on("load", legendRefresh);
+      }).catch(function (e) { console.warn("layer", entry.id, e.message); });
+    });
     map.on("overlayadd overlayremove", legendRefresh);
     map.on("click", onMapClick);
     var q0 = new URLSearchParams(location.search);
     if (!q0.get("number")) {
-      Ioc.dataBounds("parcels").then(function (b) {
+      Ioc.dataBounds(state.cadastre).then(function (b) {
         if (b) map.setView(b.getCenter(), 16);
       }).catch(function () {});
     }

@@ -8,8 +8,8 @@
   window.IocWallPanel = function (S) {
     function $(id) { return document.getElementById(id); }
     var textColour = Ioc.textColour, safeColour = Ioc.safeColour;
-    function categoryName(p) { return Ioc.categoryName(p, S.legends.stations); }
-    function stateName(s) { return Ioc.stateName(s, S.legends.alerts); }
+    function categoryName(p) { return Ioc.categoryName(p, S.legends[S.monitoring]); }
+    function stateName(s) { return Ioc.stateName(s, S.legends[S.exceedances]); }
 
     function stationRow(p) {
       var li = S.rows.get(p.code);

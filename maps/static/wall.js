@@ -6,7 +6,8 @@
   var Ioc = window.Ioc;
   var MAX_ALERTS = 5, MAX_STATIONS = 12, REFRESH_MIN_MS = 1000;
   var S = {map: null, view: 0, layers: {}, markers: new Map(), rows: new Map(), alertRows: [],
-           features: [], legends: {}, seen: new Set(), pending: {}, bounds: {}, rings: new Map()};
+           features: [], legends: {}, seen: {}, pending: {}, bounds: {}, rings: new Map(),
+           monitoring: null, exceedances: null};
 
   function $(id) { return document.getElementById(id); }
 
@@ -29,7 +30,7 @@
     var ll = [f.geometry.coordinates[1], f.geometry.coordinates[0]];
     if (!m) {
       m = L.marker(ll, {icon: icon, keyboard: false, interactive: false});
-      m.addTo(S.layers.stations);
+      m.addTo(S.layers[S.monitoring]);
       S.markers.set(p.code, m);
       m._iocHtml = html;
     } else if (m._iocHtml !== html) {
@@ -44,7 +45,7 @@
   }
 
   function loadStations() {
-    return Ioc.getJSON(Ioc.url("items", {layer: "stations"}, {limit: 1000})).then(function (fc) {
+    return Ioc.getJSON(Ioc.url("items", {layer: S.monitoring}, {limit: 1000})).then(function (fc) {
       var all = fc.features || [];
       all.forEach(marker);
       S.features = all.filter(inProvince);
@@ -65,7 +66,7 @@
         S.bounds.stations = L.latLngBounds(S.features.map(function (f) {
           return [f.geometry.coordinates[1], f.geometry.coordinates[0]];
         })).pad(0.25);
-        if (!S.bounds.province && VIEWS[S.view].name !== "landuse") {
+        if (!S.bounds.province && VIEWS[S.view].frame !== "data") {
           S.map.fitBounds(S.bounds.stations, {maxZoom: 12});
         }
       }
@@ -119,30 +120,28 @@
         S.rings.set(code, ring);
       }
       ring.setLatLng(ll);
-      if (!S.layers.alerts.hasLayer(ring)) S.layers.alerts.addLayer(ring);
+      if (!S.layers[S.exceedances].hasLayer(ring)) S.layers[S.exceedances].addLayer(ring);
     });
     S.rings.forEach(function (ring, code) {
-      if (!active.has(code)) S.layers.alerts.removeLayer(ring);
+      if (!active.has(code)) S.layers[S.exceedances].removeLayer(ring);
     });
   }
 
   /* ---- views and legend ----------------------------------------------------------------- */
 
-  var VIEWS = [
-    {name: "aqi", title: "view_aqi", layers: ["aqi_surface", "stations"], legends: ["stations"]},
-    {name: "landuse", title: "view_landuse", layers: ["parcels"], legends: ["parcels"]},
-    {name: "alerts", title: "view_alerts", layers: ["alerts", "stations"], legends: ["stations", "alerts"]}
-  ];
+  // The views (name, title, layers, legends, frame) come from the page registry.
+  var VIEWS = [];
 
   function renderLegend() {
     var view = VIEWS[S.view], box = $("legend-body");
     box.textContent = "";
-    view.legends.forEach(function (name) {
-      var lg = S.legends[name];
+    view.legends.forEach(function (id) {
+      var lg = S.legends[id], entry = Ioc.pageLayer(id);
       if (!lg) return;
-      var only = name === "parcels" && S.seen.size ? S.seen : null;
-      // The alerts layer's legend is the one of station states.
-      Ioc.renderLegend(box, lg, only, name === "alerts" ? Ioc.t("station_state") : undefined);
+      // "drawn": only the values drawn so far.
+      var seen = S.seen[id];
+      var only = entry.legend === "drawn" && seen && seen.size ? seen : null;
+      Ioc.renderLegend(box, lg, only, Ioc.legendHeading(entry));
     });
   }
 
@@ -155,7 +154,7 @@
       if (want && !S.map.hasLayer(layer)) layer.addTo(S.map);
       if (!want && S.map.hasLayer(layer)) S.map.removeLayer(layer);
     });
-    if (view.name === "landuse") {
+    if (view.frame === "data") {
       // Parcels are drawn from zoom 14: the view goes close to where the parcels are.
       // No fly animation: it would fetch every zoom level on the way (a wall PC is modest).
       if (S.parcelCentre) S.map.setView(S.parcelCentre, 16, {animate: false});
@@ -170,30 +169,36 @@
   }
 
   function loadLayers() {
-    S.layers.stations = L.layerGroup();
-    // Alerts are few: drawn as rings on their stations from the alert list, not from tiles.
-    S.layers.alerts = L.layerGroup();
-    Ioc.rasterLayer("aqi_surface", {opacity: 0.5}).then(function (l) {
-      S.layers.aqi_surface = l; showView(S.view);
-    }).catch(function (e) { console.warn("aqi surface", e.message); });
-    Ioc.vectorLayer("parcels", {seen: S.seen}).then(function (l) {
-      S.layers.parcels = l;
-      l.on("load", function () { if (VIEWS[S.view].name === "landuse") renderLegend(); });
-      showView(S.view);
-    }).catch(function (e) { console.warn("parcels", e.message); });
+    Ioc.pageLayers().forEach(function (entry) {
+      if (entry.use === "monitoring" || entry.use === "exceedances") {
+        // Stations are markers from their features; alerts are few: rings on their stations
+        // from the alert list, not tiles.
+        S.layers[entry.id] = L.layerGroup();
+        return;
+      }
+      S.seen[entry.id] = new Set();
+      Ioc.overlay(entry, S.seen[entry.id]).then(function (l) {
+        S.layers[entry.id] = l;
+        l.on("load", function () {
+          if (VIEWS[S.view].legends.indexOf(entry.id) !== -1) renderLegend();
+        });
+        showView(S.view);
+      }).catch(function (e) { console.warn("layer", entry.id, e.message); });
+    });
     var province = Ioc.config.province;
     var inside = province ? "commune_code IN ('" + province.communes.join("','") + "')" : null;
-    Ioc.featureBounds("parcels", inside).then(function (b) {
-      if (b) { S.parcelCentre = b.getCenter(); if (VIEWS[S.view].name === "landuse") showView(S.view); }
+    Ioc.featureBounds(Ioc.layerFor("cadastre"), inside).then(function (b) {
+      if (b) { S.parcelCentre = b.getCenter(); if (VIEWS[S.view].frame === "data") showView(S.view); }
     }).catch(function () {});
     if (province) {
-      Ioc.featureBounds("provinces", "code='" + province.code + "'").then(function (b) {
+      Ioc.featureBounds(Ioc.layerFor("land"), "code='" + province.code + "'").then(function (b) {
         if (!b) return;
         S.bounds.province = b;
-        if (VIEWS[S.view].name !== "landuse") S.map.fitBounds(b);
+        if (VIEWS[S.view].frame !== "data") S.map.fitBounds(b);
       }).catch(function () {});
     }
-    ["stations", "alerts", "parcels"].forEach(function (name) {
+    Ioc.pageLayers().filter(function (e) { return e.legend !== "none"; }).forEach(function (entry) {
+      var name = entry.id;
       Ioc.legend(name).then(function (lg) {
         S.legends[name] = lg;
         renderLegend();
@@ -209,6 +214,9 @@
     S.map = map;
     P = window.IocWallPanel(S);
     Ioc.init(config);
+    VIEWS = config.views || [];
+    S.monitoring = Ioc.layerFor("monitoring");
+    S.exceedances = Ioc.layerFor("exceedances");
     if (config.province) {
       S.communes = new Set(config.province.communes);
       var title = Ioc.pick({vi: config.province.name, en: config.province.name_en || config.province.name});
@@ -229,14 +237,14 @@
     // The operator may hold a view (key "p" toggles; S.paused for diagnostics and the soak test).
     setInterval(function () { if (!S.paused) showView(S.view + 1); }, (config.rotate_seconds || 30) * 1000);
     document.addEventListener("keydown", function (e) { if (e.key === "p") S.paused = !S.paused; });
-    loadStations().catch(function (e) { console.warn("stations", e.message); });
+    loadStations().catch(function (e) { console.warn("station features", e.message); });
     loadAlerts();
     P.loadLandUse();
     // Safety net: a full refresh every 5 minutes even if an event was missed.
     setInterval(function () { loadStations().catch(function () {}); loadAlerts(); P.loadLandUse(); }, 300000);
     Ioc.events({
-      stations: function () { coalesce("stations", function () { loadStations().catch(function () {}); }); },
-      alerts: function () { coalesce("alerts", loadAlerts); },
+      stations: function () { coalesce("markers", function () { loadStations().catch(function () {}); }); },
+      alerts: function () { coalesce("alert-list", loadAlerts); },
       parcels: function () { coalesce("landuse", P.loadLandUse); }
     }, P.setLive);
     Ioc.onLang(function () {
