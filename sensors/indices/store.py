@@ -13,7 +13,10 @@ from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 import psycopg
+from psycopg import sql
 
+from gis.tables import ident
+from gis.tables.sensor import aqi_daily, aqi_hourly
 from sensors.indices.aqi import SCHEMES, AqiArrays, daily_aqi, hourly_aqi
 from sensors.indices.breakpoints import VN_PARAMETERS
 from sensors.indices.nowcast import WINDOW
@@ -112,36 +115,43 @@ class AqiWriter:
     def flush(self, conn: psycopg.Connection) -> None:
         """COPY the rows into a staging table, upsert them, delete what has no AQI now."""
         for key, table, typ in (
-            ("hour", "aqi_hourly", "timestamptz"),
-            ("day", "aqi_daily", "date"),
+            ("hour", aqi_hourly, "timestamptz"),
+            ("day", aqi_daily, "date"),
         ):
+            name, column = ident(table), sql.Identifier(key)
             if self.gone[key]:
                 sids, schemes, keys = (list(x) for x in zip(*self.gone[key], strict=True))
                 conn.execute(
-                    f"DELETE FROM sensor.{table} a USING unnest(%s::int[], %s::text[],"  # noqa: S608
-                    f" %s::{typ}[]) AS x(s, sc, k)"
-                    f" WHERE a.station_id = x.s AND a.scheme = x.sc AND a.{key} = x.k",
+                    sql.SQL(
+                        "DELETE FROM {} a USING unnest(%s::int[], %s::text[], %s::{}[])"
+                        " AS x(s, sc, k) WHERE a.station_id = x.s AND a.scheme = x.sc"
+                        " AND a.{} = x.k"
+                    ).format(name, sql.SQL(typ), column),
                     [sids, schemes, keys],
                 )
             if not self.rows[key]:
                 continue
-            stage = f"{table}_stage"
+            stage = sql.Identifier(f"{table.name}_stage")
             conn.execute(
-                f"CREATE TEMP TABLE IF NOT EXISTS {stage} (station_id int, scheme text,"
-                f" {key} {typ}, aqi int, dominant text, sub_indices jsonb) ON COMMIT DELETE ROWS"
+                sql.SQL(
+                    "CREATE TEMP TABLE IF NOT EXISTS {} (station_id int, scheme text, {} {},"
+                    " aqi int, dominant text, sub_indices jsonb) ON COMMIT DELETE ROWS"
+                ).format(stage, column, sql.SQL(typ))
             )
             with conn.cursor() as cur:
-                with cur.copy(f"COPY {stage} FROM STDIN") as copy:
+                with cur.copy(sql.SQL("COPY {} FROM STDIN").format(stage)) as copy:
                     for r in self.rows[key].values():
                         copy.write_row(r)
                 cur.execute(
-                    f"INSERT INTO sensor.{table} (station_id, scheme, {key}, aqi, dominant,"  # noqa: S608
-                    f" sub_indices) SELECT * FROM {stage}"
-                    f" ON CONFLICT (station_id, scheme, {key}) DO UPDATE SET aqi = EXCLUDED.aqi,"
-                    " dominant = EXCLUDED.dominant, sub_indices = EXCLUDED.sub_indices,"
-                    " computed_at = now()"
+                    sql.SQL(
+                        "INSERT INTO {name} (station_id, scheme, {key}, aqi, dominant,"
+                        " sub_indices) SELECT * FROM {stage}"
+                        " ON CONFLICT (station_id, scheme, {key}) DO UPDATE SET"
+                        " aqi = EXCLUDED.aqi, dominant = EXCLUDED.dominant,"
+                        " sub_indices = EXCLUDED.sub_indices, computed_at = now()"
+                    ).format(name=name, key=column, stage=stage)
                 )
-                cur.execute(f"TRUNCATE {stage}")
+                cur.execute(sql.SQL("TRUNCATE {}").format(stage))
 
 
 def recompute_air(conn: psycopg.Connection, touched: dict[int, list[datetime]]) -> None:

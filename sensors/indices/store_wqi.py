@@ -6,8 +6,12 @@ from collections import defaultdict
 from datetime import datetime
 
 import psycopg
+from psycopg import sql
 from psycopg.types.json import Jsonb
+from sqlalchemy import Table
 
+from gis.tables import ident
+from gis.tables.sensor import wqi_daily, wqi_hourly
 from sensors.indices.store import local_day
 from sensors.indices.wqi import compute_wqi
 
@@ -33,18 +37,20 @@ def _wqi_rows(values: dict[object, dict[str, float]], station_id: int) -> list[t
     return rows
 
 
-def _upsert_wqi(conn: psycopg.Connection, table: str, key: str, rows: list[tuple]) -> None:
+def _upsert_wqi(conn: psycopg.Connection, table: Table, key: str, rows: list[tuple]) -> None:
     """Upsert WQI rows (computed or with the reason why not)."""
     if not rows:
         return
     with conn.cursor() as cur:
         cur.executemany(
-            f"INSERT INTO sensor.{table} (station_id, {key}, wqi, raw, formula, band,"  # noqa: S608
-            " parameters, sub_indices, reason) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
-            f" ON CONFLICT (station_id, {key}) DO UPDATE SET wqi = EXCLUDED.wqi,"
-            " raw = EXCLUDED.raw, formula = EXCLUDED.formula, band = EXCLUDED.band,"
-            " parameters = EXCLUDED.parameters, sub_indices = EXCLUDED.sub_indices,"
-            " reason = EXCLUDED.reason, computed_at = now()",
+            sql.SQL(
+                "INSERT INTO {name} (station_id, {key}, wqi, raw, formula, band, parameters,"
+                " sub_indices, reason) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+                " ON CONFLICT (station_id, {key}) DO UPDATE SET wqi = EXCLUDED.wqi,"
+                " raw = EXCLUDED.raw, formula = EXCLUDED.formula, band = EXCLUDED.band,"
+                " parameters = EXCLUDED.parameters, sub_indices = EXCLUDED.sub_indices,"
+                " reason = EXCLUDED.reason, computed_at = now()"
+            ).format(name=ident(table), key=sql.Identifier(key)),
             rows,
         )
 
@@ -76,5 +82,5 @@ def recompute_water(conn: psycopg.Connection, station_id: int, hours: list[datet
         "DELETE FROM sensor.wqi_daily WHERE station_id = %s AND day = ANY(%s)",
         [station_id, [d for d in days if d not in by_day]],
     )
-    _upsert_wqi(conn, "wqi_hourly", "hour", _wqi_rows(by_hour, station_id))
-    _upsert_wqi(conn, "wqi_daily", "day", _wqi_rows(by_day, station_id))
+    _upsert_wqi(conn, wqi_hourly, "hour", _wqi_rows(by_hour, station_id))
+    _upsert_wqi(conn, wqi_daily, "day", _wqi_rows(by_day, station_id))
