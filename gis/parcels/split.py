@@ -195,11 +195,14 @@ def _finish(conn: psycopg.Connection, kind: str, commune: str, sheet: int, actor
     return op_id, cards
 
 
-def _open(url: str | None, actor: Actor) -> psycopg.Connection:
-    """A connection running as the actor's database role (the web's land officials)."""
+def connect_as(role: Role | None, url: str | None = None) -> psycopg.Connection:
+    """A connection running as ``role``'s database role (None: as the login itself)."""
     conn = connect(url)
-    if actor.db_role is not None:
-        set_role(conn, actor.db_role)
+    if role is not None:
+        set_role(conn, role)
+        # SET ROLE opened a transaction: commit it, so that the role holds for the session and
+        # the caller's ``transaction()`` is a real transaction, not a savepoint in this one.
+        conn.commit()
     return conn
 
 
@@ -211,7 +214,7 @@ def split_parcel(
     operation id and the new parcels."""
     if (pieces is None) == (line is None):
         raise Refused("give the new parcels' geometries or a cutting line, not both")
-    conn = _open(url, actor)
+    conn = connect_as(actor.db_role, url)
     try:
         with conn.transaction():
             _lock_sheet(conn, commune, sheet)
@@ -259,7 +262,7 @@ def merge_parcels(commune: str, sheet: int, numbers: Sequence[int], actor: Actor
         raise Refused(f"a parcel is named twice: {', '.join(map(str, numbers))}")
     if len(numbers) < 2:
         raise Refused("a merge needs at least two parcels")
-    conn = _open(url, actor)
+    conn = connect_as(actor.db_role, url)
     try:
         with conn.transaction():
             _lock_sheet(conn, commune, sheet)
