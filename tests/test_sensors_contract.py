@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import uuid
+
 import psycopg
 import pytest
 
+from gis import migrate
+from gis.db import drop_database
 from sensors.contract import (
     ALERTS_CHANNEL,
     KIND_SCALES,
@@ -13,6 +18,7 @@ from sensors.contract import (
     STATION_STATES,
     category_of,
 )
+from tests.conftest import BASE_URL
 
 
 def test_index_categories_table_is_the_declaration(conn):
@@ -93,3 +99,36 @@ def test_database_notifies_on_the_contract_channels(conn):
     ):
         (source,) = conn.execute("SELECT pg_get_functiondef(%s::regproc)", [function]).fetchone()
         assert f"pg_notify('{channel}'" in source, function
+
+
+def test_downgrade_gives_back_0007s_categories_and_view() -> None:
+    url = f"{BASE_URL}/iocgis_contract_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    try:
+        migrate.upgrade(url)
+        with psycopg.connect(url) as c:
+            c.execute(
+                "INSERT INTO sensor.stations (code, name, kind, geom) VALUES"
+                " ('DOWN1', 'x', 'air', ST_SetSRID(ST_MakePoint(105.8, 21.0), 4326))"
+            )
+        migrate.downgrade(url, "0009_contract-1")
+        with psycopg.connect(url) as c:
+            rows = c.execute(
+                "SELECT index_kind, key, high FROM layers.index_categories ORDER BY 1, low"
+            ).fetchall()
+            assert [r[1] for r in rows if r[0] == "aqi"] == [c.key for c in SCALES["vn_aqi"]]
+            assert ("aqi", "hazardous", 100000) in rows  # exactly as 0007 wrote it
+            view = c.execute("SELECT pg_get_viewdef('layers.stations'::regclass)").fetchone()
+            assert "index_categories" in view[0] and "station_status" not in view[0]
+            with pytest.raises(psycopg.errors.CheckViolation):
+                c.execute(
+                    "INSERT INTO sensor.station_states (station_id, state)"
+                    " SELECT id, 'sleeping' FROM sensor.stations WHERE code = 'DOWN1'"
+                )
+        migrate.upgrade(url)
+        with psycopg.connect(url) as c:
+            assert c.execute("SELECT count(*) FROM sensor.states").fetchone() == (
+                len(STATION_STATES),
+            )
+            assert c.execute("SELECT to_regclass('layers.index_categories')").fetchone() == (None,)
+    finally:
+        drop_database(url)

@@ -106,50 +106,19 @@ SELECT station_id::bigint AS fid, code, name, kind, commune_code::text AS commun
 FROM sensor.station_status;
 """
 
-#: 0007's view and categories table, restored on downgrade (the rows from sensor.index_categories).
-OLD_LAYER_VIEW = """
-CREATE TABLE layers.index_categories (
-    index_kind text NOT NULL CHECK (index_kind IN ('aqi', 'wqi')),
-    low        integer NOT NULL,
-    high       integer NOT NULL,
-    key        text NOT NULL,
-    name_vi    text NOT NULL,
-    name_en    text NOT NULL,
-    color      text NOT NULL,
-    PRIMARY KEY (index_kind, low)
-);
-INSERT INTO layers.index_categories
-SELECT CASE c.scale WHEN 'vn_aqi' THEN 'aqi' ELSE 'wqi' END, c.low,
-       CASE WHEN c.scale = 'vn_aqi' AND c.low = (SELECT max(low) FROM sensor.index_categories
-                                                WHERE scale = 'vn_aqi') THEN 100000
-            ELSE c.high END,
-       c.key, c.name_vi, c.name_en, c.color
-FROM sensor.index_categories c WHERE c.scale IN ('vn_aqi', 'vn_wqi');
 
-CREATE OR REPLACE VIEW layers.stations AS
-SELECT s.id::bigint AS fid, s.code, s.name, s.kind, s.commune_code::text AS commune_code,
-       idx.value AS index_value, cat.key AS category, cat.name_vi AS category_vi,
-       cat.color, idx.dominant, st.state, lv.observed_at, lv.latest, s.geom
-FROM sensor.stations s
-LEFT JOIN LATERAL (
-    SELECT a.aqi AS value, a.dominant, a.hour FROM sensor.aqi_hourly a
-    WHERE s.kind = 'air' AND a.station_id = s.id AND a.scheme = 'vn'
-    UNION ALL
-    SELECT w.wqi, NULL, w.hour FROM sensor.wqi_hourly w
-    WHERE s.kind = 'water' AND w.station_id = s.id AND w.wqi IS NOT NULL
-    ORDER BY hour DESC LIMIT 1
-) idx ON true
-LEFT JOIN layers.index_categories cat
-    ON cat.index_kind = CASE s.kind WHEN 'air' THEN 'aqi' ELSE 'wqi' END
-   AND idx.value BETWEEN cat.low AND cat.high
-LEFT JOIN sensor.station_states st ON st.station_id = s.id
-LEFT JOIN LATERAL (
-    SELECT max(lo.phenomenon_time) AS observed_at,
-           json_object_agg(d.property_code, lo.result ORDER BY d.property_code)::text AS latest
-    FROM sensor.datastreams d JOIN sensor.latest_observations lo ON lo.datastream_id = d.id
-    WHERE d.station_id = s.id
-) lv ON true;
-"""
+def _from_0007(statement: str) -> str:
+    """0007's own text of the statement starting with ``statement`` (restored on downgrade).
+
+    Read from the 0007 revision rather than retyped, so the downgrade gives back exactly what
+    0007 made: its categories table with its rows and its station view.
+    """
+    from alembic import context  # the environment running this migration
+
+    module = context.script.get_revision("0007_layers").module
+    text = module.CHANGES + module.VIEWS
+    start = text.index(statement)
+    return text[start : text.index(";\n", start) + 1]
 
 
 def fill() -> None:
@@ -192,8 +161,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.execute(OLD_LAYER_VIEW)
+    op.execute(_from_0007("CREATE TABLE layers.index_categories"))
+    op.execute(_from_0007("INSERT INTO layers.index_categories"))
     op.execute(f"GRANT SELECT ON layers.index_categories TO {READER}")
+    op.execute(_from_0007("CREATE VIEW layers.stations").replace("CREATE", "CREATE OR REPLACE", 1))
     op.execute("DROP VIEW sensor.station_status")
     states = ", ".join(f"'{key}'" for key in STATES)  # declared keys, no input
     op.execute(
