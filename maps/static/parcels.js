@@ -125,6 +125,7 @@
     var dl = Ioc.el("dl");
     var commune = p.commune_name || (p.commune && (p.commune.name || p.commune)) || "";
     row(dl, Ioc.t("commune"), (commune ? commune + " " : "") + "(" + p.commune_code + ")");
+    row(dl, Ioc.t("parcel_code"), p.parcel_code);
     row(dl, Ioc.t("legal_area"), Ioc.fmtArea(p.legal_area_m2));
     row(dl, Ioc.t("address"), p.address);
     row(dl, Ioc.t("certificate"), p.certificate_number);
@@ -133,6 +134,10 @@
     renderPlanning(body, planning);
     renderUsers(body, p.users);
     renderHistory(body, history || p.history || []);
+    // The cadastral extract (PDF; land users in it for the land role only, as on the card).
+    body.appendChild(Ioc.el("a", {"class": "btn", id: "extract-pdf", target: "_blank",
+      rel: "noopener", href: Ioc.url("parcel_extract", {commune: p.commune_code,
+        sheet: p.sheet_number, number: p.parcel_number})}, Ioc.t("extract_pdf")));
     $("parcel-card").hidden = false;
   }
 
@@ -278,6 +283,13 @@
       findCommune($("f-commune").value.trim()).then(function (code) {
         if (code) openParcel(code, $("f-sheet").value, $("f-number").value, true);
       });
+    });
+    $("code-form").addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var code = $("f-code").value.trim();
+      Ioc.getJSON(Ioc.url("parcel_code", {code: code})).then(function (p) {
+        openParcel(p.commune_code, p.sheet_number, p.parcel_number, true);
+      }).catch(function () { message(Ioc.t("not_found")); });
     });
     $("card-close").addEventListener("click", function () {
       $("parcel-card").hidden = true;
