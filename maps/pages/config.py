@@ -29,6 +29,8 @@ API: dict[str, str] = {
     "parcel_at": "/parcels/at",
     "parcel": "/parcels/{commune}/{sheet}/{number}",
     "parcel_planning": "/parcels/{commune}/{sheet}/{number}/planning",
+    "parcel_code": "/parcels/code/{code}",
+    "parcel_extract": "/parcels/{commune}/{sheet}/{number}/extract.pdf",
     "stations": "/stations",
     "station": "/stations/{code}",
     "observations": "/stations/{code}/observations",

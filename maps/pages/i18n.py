@@ -26,6 +26,9 @@ TEXT: dict[str, tuple[str, str]] = {
     # parcels
     "parcels_title": ("Bản đồ địa chính", "Cadastral map"),
     "search": ("Tìm thửa đất", "Find a parcel"),
+    "find_code": ("Tìm theo mã thửa đất (12 ký tự)", "Find by parcel code (12 characters)"),
+    "parcel_code": ("Mã thửa đất", "Parcel code"),
+    "extract_pdf": ("Trích lục thửa đất (PDF)", "Cadastral extract (PDF)"),
     "commune": ("Xã/phường", "Commune"),
     "commune_code": ("Xã/phường (tên hoặc mã 5 chữ số)", "Commune (name or 5-digit code)"),
     "choose_commune": ("Chọn xã/phường:", "Choose the commune:"),
