@@ -64,7 +64,8 @@ def test_every_import_is_a_declared_dependency():
 
 def test_every_declared_dependency_is_imported():
     runtime, dev = _declared()
-    used = set().union(*_distributions(_imported("gis", "layers", "maps", "sensors", "cli")).values())
+    code = _distributions(_imported("gis", "layers", "maps", "sensors", "cli"))
+    used = set().union(*code.values())
     used_dev = set().union(*_distributions(_imported("tests", "bench")).values())
     unused = runtime - used - set(INDIRECT)
     assert not unused, f"in [project].dependencies but imported by no module: {sorted(unused)}"
