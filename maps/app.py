@@ -22,7 +22,7 @@ from maps.config import MapsSettings, get_maps_settings
 from maps.deps import MapState
 from maps.errors import CatchAllMiddleware, add_exception_handlers
 from maps.metrics import Metrics
-<<<<<<< ours
+from maps.pages import add_page_routes
 from maps.routers import (
     admin,
     auth,
@@ -36,10 +36,6 @@ from maps.routers import (
     stream,
     tiles,
 )
-=======
-from maps.pages import add_page_routes
-from maps.routers import admin, auth, domain, health, ogc, ogc_meta, raster, stations, stream, tiles
->>>>>>> theirs
 from maps.security import DOCS_PATH, add_nonce, add_security_middleware
 
 
