@@ -1,4 +1,5 @@
-"""What a layer publishes about itself: TileJSON, legend, MapLibre style, folium style."""
+"""What a layer publishes about itself: TileJSON, legend, MapLibre style (and the Leaflet
+style the pages read, under the style's ``metadata.folium`` key)."""
 
 from __future__ import annotations
 

@@ -1,11 +1,12 @@
 """Security headers on every response, the pages' CSP nonce, and CORS from the settings.
 
 Content-Security-Policy: only this site ('self') for scripts, styles, fonts, images and
-connections. The pages are folium HTML with inline ``<script>``/``<style>`` elements of our own
-templates: each response gets a fresh nonce, and :func:`add_nonce` puts it on those elements
-when the page is rendered — so an injected script would not run (no ``'unsafe-inline'`` for
-scripts). Only ``style`` *attributes* are allowed inline (``style-src-attr``): the page scripts
-colour legend swatches and station pins that way, and CSS cannot run code.
+connections. The pages have inline ``<script>``/``<style>`` elements of our own templates:
+each response gets a fresh nonce (:func:`csp_nonce`), which the pages' base template writes on
+its start script and :func:`add_nonce` puts on the sign-in page's and the API documentation's
+elements — so an injected script would not run (no ``'unsafe-inline'`` for scripts).
+Only ``style`` *attributes* are allowed inline (``style-src-attr``): the page scripts colour
+legend swatches and station pins that way, and CSS cannot run code.
 
 Responses to any caller that sent credentials are ``Cache-Control: private, no-store``, and every
 response varies on the credential headers: personal data never sits in a shared cache. A
