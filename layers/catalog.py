@@ -189,7 +189,8 @@ CATALOG: dict[str, Layer] = {
             # 0011_facilities); the colour is the worst state of the facility's points.
             "facilities", "Cơ sở sản xuất có quan trắc tự động", "Monitored facilities",
             "vector",
-            Paint("circle", color="#9e9e9e", outline="#263238", radius=9.0, opacity=0.95,
+            # A wide halo under its points' markers (the points are stations too).
+            Paint("circle", color="#9e9e9e", outline="#263238", radius=18.0, opacity=0.55,
                   by="state", entries=state_entries()),
             view="facilities",
             properties=(
