@@ -30,6 +30,7 @@ from maps.routers import (
     health,
     ogc,
     ogc_meta,
+    parcels_outputs,
     qgis,
     raster,
     stations,
@@ -170,7 +171,8 @@ def create_app(settings: MapsSettings | None = None) -> FastAPI:
     # Outermost: CORS (configured origins only), then the security headers on every answer.
     add_security_middleware(app, settings)
     add_exception_handlers(app)
-    for module in (health, auth, admin, tiles, ogc, raster, domain, stations, stream, qgis):
+    routers = (health, auth, admin, tiles, ogc, raster, domain, stations, stream, qgis)
+    for module in (*routers, parcels_outputs):
         app.include_router(module.router)
     # Always mounted: a broken pages package fails here, loudly, not as a missing page.
     add_page_routes(app)
