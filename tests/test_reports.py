@@ -194,7 +194,7 @@ def test_pdf_and_xlsx_hold_the_same_numbers(database_url, hanoi, tmp_path):
     exc = next(
         r
         for r in wb["Exceedances"].iter_rows(min_row=3, values_only=True)
-        if r[0] == code and r[1] == "pm25"
+        if r[0] == code and r[1] == "PM2.5"
     )
     assert exc[6] == s["exceedances"]["pm25"]["24h"]
     daily = [r for r in wb["Daily"].iter_rows(min_row=3, values_only=True) if r[0] == code]
@@ -244,3 +244,47 @@ def test_stored_reports_are_revised_by_late_data(database_url, hanoi, tmp_path):
     assert ("2019-11",) in periods and ("2019-Q3",) in periods
     text, _pages = _pdf_text(bytes(pdf), tmp_path)
     assert "revised" in text
+
+
+def test_water_report_has_wqi_and_qcvn_08_exceedances(database_url, tmp_path):
+    params = ["ph", "do", "water_temperature", "bod5", "cod", "nh4", "coliform"]
+    vals = {
+        "ph": 7.0,
+        "do": 6.0,
+        "water_temperature": 25.0,
+        "bod5": 5.0,
+        "cod": 12.0,
+        "coliform": 3000.0,
+    }
+    day0 = datetime(2026, 3, 2, tzinfo=VN)
+    with psycopg.connect(to_libpq_url(database_url)) as c:
+        register(c, [StationRecord("MK-R1", "Kênh thử", "water", 105.6, 10.0, params)])
+        ds = dict(
+            c.execute(
+                "SELECT d.property_code, d.id FROM sensor.datastreams d JOIN sensor.stations s"
+                " ON s.id = d.station_id WHERE s.code = 'MK-R1'"
+            ).fetchall()
+        )
+        c.execute("UPDATE sensor.stations SET created_at = '2026-01-01' WHERE code = 'MK-R1'")
+        c.execute("SELECT sensor.ensure_observation_partitions('2026-02-01', '2026-04-30')")
+        c.commit()
+        rows = []
+        for d in range(3):  # three days, one sample at 08:00; NH4 over QCVN 08 (0.3) on two
+            t = day0 + timedelta(days=d, hours=8)
+            rows += [(ds[p], t, v, None) for p, v in vals.items()]
+            rows.append((ds["nh4"], t, 0.2 if d == 0 else 0.5, None))
+        ingest(c, rows)
+        rollups.process_pending(c)
+        c.commit()
+        built = build(c, "water", "MK-R1", parse("2026-03"))
+    s = built.figures["stations"][0]
+    assert s["exceedances"]["nh4"]["1h"] == 2
+    assert s["wqi_days"] == 3 and s["wqi_min"] <= s["wqi_mean"] <= s["wqi_max"]
+    assert sum(s["by_band"].values()) == 3
+    assert s["completeness"]["received"] == 3 * len(params)
+    wb = load_workbook(io.BytesIO(built.xlsx))
+    row = next(r for r in wb["VN_WQI"].iter_rows(min_row=3, values_only=True))
+    assert row[1:5] == (3, s["wqi_min"], s["wqi_mean"], s["wqi_max"])
+    text, pages = _pdf_text(built.pdf, tmp_path)
+    assert "BÁO CÁO CHẤT LƯỢNG NƯỚC MẶT" in text and "QCVN 08:2023/BTNMT" in text
+    assert pages >= 2

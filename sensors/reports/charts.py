@@ -92,6 +92,11 @@ def daily_lines(report: dict[str, Any]) -> bytes:
                 linewidth=0,
             )
     ax.set_ylim(0, max(top, 100) * 1.1)
+    first, last = date.fromisoformat(report["first"]), date.fromisoformat(report["last"])
+    span = (last - first).days + 1
+    ax.set_xlim(mdates.date2num(first) - 0.5, mdates.date2num(last) + 0.5)
+    # Whole days only: an automatic locator puts several ticks on one day for short series.
+    ax.xaxis.set_major_locator(mdates.DayLocator(interval=max(1, span // 12)))
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%d/%m"))
     ax.set_ylabel("VN_AQI" if air else "VN_WQI")
     ax.set_title(("VN_AQI ngày" if air else "VN_WQI ngày") + f" – {report['period']}")

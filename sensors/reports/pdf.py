@@ -174,7 +174,9 @@ def render_pdf(report: dict[str, Any], generated: datetime) -> bytes:
         ),
     ]
     current = "portrait"
-    for t in tables(report):
+    # Wide tables first, together on landscape pages; then the narrow ones (fewer breaks).
+    ordered = sorted(tables(report), key=lambda t: len(t.header) <= WIDE)
+    for t in ordered:
         wanted = "landscape" if len(t.header) > WIDE else "portrait"
         if wanted != current:
             story += [NextPageTemplate(wanted), PageBreak()]

@@ -8,6 +8,7 @@ from typing import Any
 
 from sensors.indices.categories import SCALES
 from sensors.indices.limits import PERIODS
+from sensors.properties import get_property
 from sensors.reports.figures import PERIODS as COUNTED
 from sensors.reports.figures import REQUIRED_SHARE
 
@@ -26,6 +27,12 @@ class Table:
     title: str
     header: list[str]
     rows: list[list[Cell]]
+
+
+def _param(kind: str, code: str) -> str:
+    """A parameter's display name (PM2.5, not pm25)."""
+    prop = get_property(kind, code)
+    return prop.name if prop else code
 
 
 def _pct(x: float | None) -> float | None:
@@ -54,7 +61,7 @@ def _categories(report: dict[str, Any]) -> Table:
 
 def _worst(report: dict[str, Any]) -> Table:
     rows: list[list[Cell]] = [
-        [s["code"], w["day"], w["aqi"], w["category_vi"], w["dominant"]]
+        [s["code"], w["day"], w["aqi"], w["category_vi"], _param("air", w["dominant"])]
         for s in report["stations"]
         for w in s["worst"]
     ]
@@ -92,7 +99,7 @@ def _exceedances(report: dict[str, Any]) -> Table:
     rows: list[list[Cell]] = []
     for s in report["stations"]:
         for param, counts in sorted(s["exceedances"].items()):
-            row: list[Cell] = [s["code"], param]
+            row: list[Cell] = [s["code"], _param(kind, param)]
             for p in periods:
                 row += [counts.get(p, 0), counts.get(f"{p}_days", 0)]
             rows.append(row)
