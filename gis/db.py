@@ -5,7 +5,7 @@
   COPY, LISTEN or a long transaction (:func:`transaction`).
 * The web app (async): ``maps.deps.pooled`` lends a connection of the app's async pool, running
   as the caller's database role.
-* A statement both styles run is a :class:`Query` (SQL, bound parameters, how rows become the
+* A statement both styles run is a :class:`Read` (SQL, bound parameters, how rows become the
   answer), executed by :func:`run` or :func:`arun`: no sync and async twins of the same query.
 
 Alembic keeps SQLAlchemy (``gis.migrate``); nothing else goes through it.
@@ -14,7 +14,7 @@ Alembic keeps SQLAlchemy (``gis.migrate``); nothing else goes through it.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -27,7 +27,7 @@ from gis.errors import DatabaseUnavailable
 from gis.settings import get_settings, to_libpq_url
 
 T = TypeVar("T")
-Params = Sequence[Any] | dict[str, Any]
+Params = Sequence[Any] | Mapping[str, Any]
 
 #: Seconds a sync caller waits for a pooled connection before DatabaseUnavailable.
 POOL_WAIT_S = 30
@@ -88,23 +88,27 @@ def close_pools() -> None:
 
 
 @dataclass(frozen=True)
-class Query(Generic[T]):
-    """One statement declared once: its SQL, bound parameters and how its rows become ``T``."""
+class Read(Generic[T]):
+    """One statement with bound parameters and the function that turns its rows into the answer.
 
-    statement: sql.Composed | sql.SQL | str
+    The statement and the shaping are the facts; :func:`run` and :func:`arun` only execute
+    them, so the CLI and the web app give the same answer from the same code.
+    """
+
+    query: sql.Composed | sql.SQL | str
     params: Params | None
-    build: Callable[[list[Any]], T]
+    shape: Callable[[list[tuple[Any, ...]]], T]
 
 
-def run(conn: psycopg.Connection, query: Query[T]) -> T:
-    """Execute ``query`` on a sync connection."""
-    return query.build(conn.execute(query.statement, query.params).fetchall())
+def run(conn: psycopg.Connection, read: Read[T]) -> T:
+    """Execute ``read`` on a sync connection."""
+    return read.shape(conn.execute(read.query, read.params).fetchall())
 
 
-async def arun(conn: psycopg.AsyncConnection, query: Query[T]) -> T:
-    """Execute ``query`` on an async connection (the web app's, running as the caller's role)."""
-    cur = await conn.execute(query.statement, query.params)
-    return query.build(await cur.fetchall())
+async def arun(conn: psycopg.AsyncConnection, read: Read[T]) -> T:
+    """Execute ``read`` on an async connection (the web app's, running as the caller's role)."""
+    cur = await conn.execute(read.query, read.params)
+    return read.shape(await cur.fetchall())
 
 
 def connect(

@@ -2,7 +2,7 @@
 
 Land users and the certificate number are personal data: they are read only when a caller asks
 (``with_users=True``).
-The questions the web app asks too are declared once as :class:`gis.db.Query` objects
+The questions the web app asks too are declared once as :class:`gis.db.Read` objects
 (:func:`parcel_at_query`, :func:`parcel_query`): the web app runs them with ``gis.db.arun`` on its
 request connection, which runs as the caller's database role (only ``iocgis_land`` may read land
 users, so ``with_users=True`` fails for any other role); the sync functions below run them on a
@@ -20,7 +20,7 @@ import psycopg
 from psycopg import sql
 
 from gis.crs import parse_crs
-from gis.db import Query, borrowed, run
+from gis.db import Read, borrowed, run
 from gis.errors import InvalidInput, NotFound
 from gis.landuse import code_lookup, normalise_code
 from gis.parcels.model import LandUser, Parcel, Purpose
@@ -95,7 +95,7 @@ def _no_parcel(commune: str, sheet: int, number: int) -> NotFound:
 
 def current_parcel(
     columns: sql.Composable, commune: str, sheet: int, number: int, *, lock: bool = False
-) -> Query[tuple[Any, ...]]:
+) -> Read[tuple[Any, ...]]:
     """``columns`` (of ``p``, ``land.parcels``) of a parcel's current version by its key, as
     one row; NotFound when there is none. ``lock`` takes the row for update (an edit)."""
     statement = sql.SQL("SELECT {} FROM {} p{}{}").format(
@@ -107,10 +107,10 @@ def current_parcel(
             raise _no_parcel(commune, sheet, number)
         return tuple(rows[0])
 
-    return Query(statement, _key(commune, sheet, number), first)
+    return Read(statement, _key(commune, sheet, number), first)
 
 
-def parcel_at_query(lon: float, lat: float, *, with_users: bool = False) -> Query[Parcel]:
+def parcel_at_query(lon: float, lat: float, *, with_users: bool = False) -> Read[Parcel]:
     """The current parcel at a WGS 84 point; NotFound when no parcel is there."""
 
     def one(rows: list[Any]) -> Parcel:
@@ -118,12 +118,12 @@ def parcel_at_query(lon: float, lat: float, *, with_users: bool = False) -> Quer
             raise NotFound(f"nothing here: no parcel at lon {lon}, lat {lat}")
         return _parcel(rows[0])
 
-    return Query(_select(with_users, _AT), {"x": float(lon), "y": float(lat)}, one)
+    return Read(_select(with_users, _AT), {"x": float(lon), "y": float(lat)}, one)
 
 
 def parcel_query(
     commune: str, sheet: int, number: int, history: bool = False, *, with_users: bool = False
-) -> Query[list[Parcel]]:
+) -> Read[list[Parcel]]:
     """The current version as a one-item list, or with ``history`` every version, newest first."""
 
     def versions(rows: list[Any]) -> list[Parcel]:
@@ -132,7 +132,7 @@ def parcel_query(
         return [_parcel(r) for r in rows]
 
     where = (_KEY if history else _CURRENT) + " ORDER BY p.valid_from DESC, p.id DESC"
-    return Query(_select(with_users, where), _key(commune, sheet, number), versions)
+    return Read(_select(with_users, where), _key(commune, sheet, number), versions)
 
 
 def parcel_at(
