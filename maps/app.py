@@ -28,11 +28,13 @@ from maps.routers import (
     auth,
     domain,
     health,
+    notify,
     ogc,
     ogc_meta,
     parcels_outputs,
     qgis,
     raster,
+    reports,
     stations,
     stream,
     tiles,
@@ -172,7 +174,7 @@ def create_app(settings: MapsSettings | None = None) -> FastAPI:
     add_security_middleware(app, settings)
     add_exception_handlers(app)
     routers = (health, auth, admin, tiles, ogc, raster, domain, stations, stream, qgis)
-    for module in (*routers, parcels_outputs):
+    for module in (*routers, parcels_outputs, notify, reports):
         app.include_router(module.router)
     # Always mounted: a broken pages package fails here, loudly, not as a missing page.
     add_page_routes(app)
