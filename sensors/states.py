@@ -24,8 +24,10 @@ from sensors.contract.states import (
     TRENDING,
     WORKING,
 )
+from sensors.facilities import exceedances
 from sensors.indices.limits import limit
 from sensors.indices.store import local_day
+from sensors.properties import POINT_KINDS
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,9 @@ class Signal:
     means: list[float]
     day: date | None
     day_mean: float | None
+    #: A facility point's own hourly limit (its permit, or its regulation's C × coefficients):
+    #: points are judged by it, not by the ambient QCVN 05/08 limits.
+    own_limit: float | None = None
 
 
 _FACTS = """
@@ -87,7 +92,10 @@ def judge(signals: list[Signal], cfg: Settings) -> tuple[str, str | None]:
         checks: list[tuple[str, float | None, float | None]] = []
         if sig.means:
             on = local_day(sig.hours[0])
-            checks.append(("1h", sig.means[0], limit(sig.kind, sig.param, "1h", on)))
+            hourly = (
+                sig.own_limit if sig.kind in POINT_KINDS else limit(sig.kind, sig.param, "1h", on)
+            )
+            checks.append(("1h", sig.means[0], hourly))
         if sig.day is not None:
             checks.append(("24h", sig.day_mean, limit(sig.kind, sig.param, "24h", sig.day)))
         for period, value, lim in checks:
@@ -155,9 +163,11 @@ def refresh(
         conn.execute(_OUT_OF_RANGE, {**args, "run": cfg.state_out_of_range_run}).fetchall()
     )
     signals: dict[int, list[Signal]] = {}
+    own = exceedances.limits_of(conn, ids)
     for sid, kind, param, hours, means, day, day_mean in conn.execute(_SIGNALS, args):
+        lim = own.get((sid, param))
         signals.setdefault(sid, []).append(
-            Signal(kind, param, hours or [], means or [], day, day_mean)
+            Signal(kind, param, hours or [], means or [], day, day_mean, lim.value if lim else None)
         )
     result: dict[int, tuple[str, str | None]] = {}
     for sid in ids:

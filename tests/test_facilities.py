@@ -12,7 +12,7 @@ import psycopg
 import pytest
 
 from gis.errors import InvalidInput
-from sensors import rollups
+from sensors import rollups, states
 from sensors.facilities import interruptions
 from sensors.facilities.regulations import REGULATIONS, point_limit
 from sensors.facilities.store import import_file
@@ -194,6 +194,10 @@ def test_exceedances_from_hourly_means(database_url: str, db, tmp_path) -> None:
     assert found[0][2] == pytest.approx(149.0) and found[0][3] == pytest.approx(148.5)
     assert found[0][4] == "QCVN 40:2011/BTNMT"
     assert found[1][3] == pytest.approx(9.0)
+    # The point's state is judged by its own limit too (not by the ambient QCVN 08).
+    sid = db.execute("SELECT id FROM sensor.stations WHERE code = %s", [point]).fetchone()[0]
+    judged = states.refresh(db, [sid], now=T0 + timedelta(hours=1, minutes=50))
+    assert judged[sid] == ("exceeding", "cod 1h 149 vs limit 148.5")
     # A late third reading brings the hour's mean to (150 + 148 + 140) / 3 = 146: cleared.
     ingest(db, [(ds["cod"], T0 + timedelta(hours=1, minutes=55), 140.0, None)])
     rollups.process_pending(db)
