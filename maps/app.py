@@ -27,6 +27,7 @@ from maps.routers import (
     admin,
     auth,
     domain,
+    facilities,
     health,
     notify,
     ogc,
@@ -173,8 +174,8 @@ def create_app(settings: MapsSettings | None = None) -> FastAPI:
     # Outermost: CORS (configured origins only), then the security headers on every answer.
     add_security_middleware(app, settings)
     add_exception_handlers(app)
-    routers = (health, auth, admin, tiles, ogc, raster, domain, stations, stream, qgis)
-    for module in (*routers, parcels_outputs, notify, reports):
+    routers = (health, auth, admin, tiles, ogc, raster, domain, stations, facilities, stream)
+    for module in (*routers, qgis, parcels_outputs, notify, reports):
         app.include_router(module.router)
     # Always mounted: a broken pages package fails here, loudly, not as a missing page.
     add_page_routes(app)
