@@ -1,24 +1,22 @@
 """Station queries of the map services: the station layer's features, datastreams, parcels nearby.
 
 The station status itself (index, category, state) is the sensors' (``sensor.station_status``,
-read through the catalog's ``layers.stations`` view); the AQI/WQI series are read through
-:mod:`sensors.contract`.
+read through the catalog's ``layers.stations`` view); datastreams and the AQI/WQI and parameter
+series are read through :mod:`sensors.contract`.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
 
 from gis.errors import InvalidInput, NotFound
+from sensors.contract import arun
+from sensors.contract.observations import datastreams
 from sensors.contract.states import EXCEEDING
-
-Interval = Literal["raw", "hour", "day"]
-MAX_POINTS = 50_000
 
 
 async def station_features(conn: psycopg.AsyncConnection) -> list[dict[str, Any]]:
@@ -57,65 +55,9 @@ async def station(conn: psycopg.AsyncConnection, code: str) -> dict[str, Any]:
     features = [f for f in await station_features(conn) if f["properties"]["code"] == code]
     if not features:
         raise NotFound(f"no station {code!r}")
-    cur = conn.cursor(row_factory=dict_row)
-    await cur.execute(
-        "SELECT d.property_code AS parameter, d.unit, lo.result AS value,"
-        " lo.phenomenon_time AS time, lo.quality"
-        " FROM sensor.datastreams d JOIN sensor.stations s ON s.id = d.station_id"
-        " LEFT JOIN sensor.latest_observations lo ON lo.datastream_id = d.id"
-        " WHERE s.code = %s ORDER BY d.property_code",
-        [code],
-    )
     feature = features[0]
-    feature["properties"]["datastreams"] = await cur.fetchall()
+    feature["properties"]["datastreams"] = await arun(conn, datastreams(code))
     return feature
-
-
-_SERIES = {
-    "raw": "SELECT o.phenomenon_time AS time, o.result AS value, o.quality"
-    " FROM sensor.observations o WHERE o.datastream_id = %(ds)s"
-    " AND o.phenomenon_time >= %(t0)s AND o.phenomenon_time < %(t1)s"
-    " ORDER BY o.phenomenon_time LIMIT %(lim)s",
-    "hour": "SELECT h.hour AS time, h.mean AS value, h.min, h.max, h.count, h.coverage"
-    " FROM sensor.hourly h WHERE h.datastream_id = %(ds)s"
-    " AND h.hour >= %(t0)s AND h.hour < %(t1)s ORDER BY h.hour LIMIT %(lim)s",
-    "day": "SELECT d.day AS time, d.mean AS value, d.min, d.max, d.count, d.coverage"
-    " FROM sensor.daily d WHERE d.datastream_id = %(ds)s"
-    " AND d.day >= (%(t0)s AT TIME ZONE 'Asia/Ho_Chi_Minh')::date"
-    " AND d.day < (%(t1)s AT TIME ZONE 'Asia/Ho_Chi_Minh')::date ORDER BY d.day LIMIT %(lim)s",
-}
-
-
-async def observations(
-    conn: psycopg.AsyncConnection,
-    code: str,
-    parameter: str,
-    start: datetime,
-    end: datetime,
-    interval: Interval = "raw",
-) -> dict[str, Any]:
-    """A station's time series of one parameter: raw readings, hourly or daily means."""
-    if interval not in _SERIES:
-        raise InvalidInput("interval must be raw, hour or day")
-    if end <= start:
-        raise InvalidInput("'to' must be after 'from'")
-    cur = await conn.execute(
-        "SELECT d.id, d.unit FROM sensor.datastreams d JOIN sensor.stations s"
-        " ON s.id = d.station_id WHERE s.code = %s AND d.property_code = %s",
-        [code, parameter],
-    )
-    row = await cur.fetchone()
-    if row is None:
-        raise NotFound(f"station {code!r} does not measure {parameter!r}")
-    dcur = conn.cursor(row_factory=dict_row)
-    await dcur.execute(_SERIES[interval], {"ds": row[0], "t0": start, "t1": end, "lim": MAX_POINTS})
-    return {
-        "station": code,
-        "parameter": parameter,
-        "unit": row[1],
-        "interval": interval,
-        "values": await dcur.fetchall(),
-    }
 
 
 async def parcels_near_exceeding(

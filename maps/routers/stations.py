@@ -6,10 +6,11 @@ from typing import Any, Literal
 
 from fastapi import APIRouter
 
-from layers.stations import observations, station, station_features
+from layers.stations import station, station_features
 from maps.deps import ConnDep
 from maps.params import FromQuery, ParameterCode, StationCode, ToQuery, time_window
 from sensors.contract import Period, aqi_series, arun, hours
+from sensors.contract.observations import observation_series
 from sensors.indices.store import local_day
 
 router = APIRouter(tags=["stations"])
@@ -39,7 +40,7 @@ async def station_observations(
     """Raw readings (window ≤ 31 days), hourly (≤ 2 years) or daily means (≤ 20 years)
     between ``from`` and ``to`` (default: the last 24 h)."""
     window = time_window(start, end, interval)
-    return await observations(conn, code, parameter, window.start, window.end, interval)
+    return await arun(conn, observation_series(code, parameter, window.start, window.end, interval))
 
 
 @router.get("/stations/{code}/aqi", summary="Hourly or daily AQI")
