@@ -37,7 +37,8 @@ MAX_DISTANCE_M = 20_000.0
 #: Largest feature id of keyset paging (PostgreSQL bigint).
 MAX_ID = 2**63 - 1
 #: Longest ``from``/``to`` window of a station series, per interval: the answer stays under
-#: ``sensors.contract.observations.MAX_POINTS`` (50,000) — a reading a minute for 31 days is 44,640 points.
+#: ``sensors.contract.observations.MAX_POINTS`` (50,000) — a reading a minute for 31 days is
+#: 44,640 points.
 MAX_WINDOW = {
     "raw": timedelta(days=31),
     "hour": timedelta(days=731),
