@@ -14,8 +14,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from gis.errors import InvalidInput, NotFound
-from sensors.contract import arun
-from sensors.contract.observations import datastreams
+from sensors.contract import arun, datastreams
 from sensors.contract.states import EXCEEDING
 
 

@@ -9,8 +9,7 @@ from fastapi import APIRouter
 from layers.stations import station, station_features
 from maps.deps import ConnDep
 from maps.params import FromQuery, ParameterCode, StationCode, ToQuery, time_window
-from sensors.contract import Period, aqi_series, arun, hours
-from sensors.contract.observations import observation_series
+from sensors.contract import Period, aqi_series, arun, hours, observation_series
 from sensors.indices.store import local_day
 
 router = APIRouter(tags=["stations"])

@@ -5,8 +5,9 @@
   (declared in :mod:`sensors.indices.categories`, the index's own home; the database's
   ``sensor.index_categories`` is filled from it);
 - the NOTIFY channels (:mod:`sensors.contract.channels`);
-- the reads: AQI/WQI series and the station status (:mod:`sensors.contract.series`,
-  :mod:`sensors.contract.status`), each written once and run sync or async (:mod:`.reads`).
+- the reads: AQI/WQI series, a parameter's series and the datastreams, the station status
+  (:mod:`.series`, :mod:`.observations`, :mod:`.status`), each written once and run sync or
+  async (:mod:`.reads`).
 """
 
 from sensors.contract.channels import (
@@ -16,6 +17,7 @@ from sensors.contract.channels import (
     LAYERS_CHANNEL,
     STATIONS_CHANNEL,
 )
+from sensors.contract.observations import datastreams, observation_series
 from sensors.contract.reads import Read, arun, run
 from sensors.contract.series import Period, aqi_series, days, hours, wqi_series
 from sensors.contract.states import STATES, STATION_STATES, StationState
@@ -46,8 +48,10 @@ __all__ = [
     "aqi_series",
     "arun",
     "category_of",
+    "datastreams",
     "days",
     "hours",
+    "observation_series",
     "run",
     "station_status",
     "wqi_series",
