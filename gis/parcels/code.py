@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import psycopg
@@ -20,7 +21,7 @@ from pyproj import CRS, Transformer
 from shapely.ops import polylabel
 
 from gis.crs import VN2000_CRS, WGS84, bound_crs
-from gis.db import borrowed
+from gis.db import Read, borrowed, run
 from gis.errors import InvalidInput, NotFound
 from gis.parcels.model import R_CODE_TAKEN, Parcel
 from gis.parcels.queries import _parcel, _select
@@ -178,28 +179,25 @@ def code_clashes(
 _BY_CODE = " WHERE p.parcel_code = %(code)s AND p.valid_to IS NULL"
 
 
+def parcel_by_code_query(code: str, *, with_users: bool = False) -> Read[Parcel]:
+    """The current parcel with this code; InvalidInput for a malformed code, else NotFound."""
+    wanted = _checked(code)
+
+    def one(rows: list[Any]) -> Parcel:
+        if not rows:
+            raise NotFound(f"nothing here: no current parcel has code {wanted}")
+        return _parcel(rows[0])
+
+    return Read(_select(with_users, _BY_CODE), {"code": wanted}, one)
+
+
 def parcel_by_code(
     code: str, *, with_users: bool = False, conn: psycopg.Connection | None = None
 ) -> Parcel:
-    """The current parcel with this code; InvalidInput for a malformed code, else NotFound."""
-    wanted = _checked(code)
+    """:func:`parcel_by_code_query` on ``conn`` or a borrowed connection (the CLI)."""
+    query = parcel_by_code_query(code, with_users=with_users)
     with borrowed(conn) as c:
-        row = c.execute(_select(with_users, _BY_CODE), {"code": wanted}).fetchone()
-    if row is None:
-        raise NotFound(f"nothing here: no current parcel has code {wanted}")
-    return _parcel(row)
-
-
-async def aparcel_by_code(
-    conn: psycopg.AsyncConnection, code: str, *, with_users: bool = False
-) -> Parcel:
-    """:func:`parcel_by_code` on an async connection (the web app's, as the caller's role)."""
-    wanted = _checked(code)
-    cur = await conn.execute(_select(with_users, _BY_CODE), {"code": wanted})
-    row = await cur.fetchone()
-    if row is None:
-        raise NotFound(f"nothing here: no current parcel has code {wanted}")
-    return _parcel(row)
+        return run(c, query)
 
 
 def _checked(code: str) -> str:

@@ -21,8 +21,9 @@ from starlette.concurrency import run_in_threadpool
 
 from gis.access.roles import LAND, sees_personal_data
 from gis.crs import WGS84, parse_crs
+from gis.db import arun
 from gis.errors import InvalidInput
-from gis.parcels.code import aparcel_by_code
+from gis.parcels.code import parcel_by_code_query
 from gis.parcels.extract import TIMEZONE, read_extract, render_extract
 from gis.parcels.lineage import lineage
 from gis.parcels.prepare import transform, transformer
@@ -70,7 +71,8 @@ async def parcel_by_code(
     code: str, conn: ConnDep, request: Request, principal: PrincipalDep
 ) -> dict[str, Any]:
     """Parcel card data by code (Circular 19/2026/TT-BNNMT); land users for the land role."""
-    parcel = await aparcel_by_code(conn, code, with_users=sees_personal_data(principal.role))
+    query = parcel_by_code_query(code, with_users=sees_personal_data(principal.role))
+    parcel = await arun(conn, query)
     await _audit_cards(conn, request, principal, f"parcels/code/{parcel.parcel_code}", [parcel])
     return parcel.to_dict()
 
