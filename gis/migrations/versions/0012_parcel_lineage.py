@@ -70,14 +70,14 @@ GRANT INSERT ON land.parcels, land.parcel_purposes, land.parcel_land_users, land
 GRANT UPDATE (valid_to) ON land.parcels TO iocgis_land;
 GRANT USAGE ON SEQUENCE land.parcels_id_seq, land.land_users_id_seq,
     land.parcel_operations_id_seq TO iocgis_land;
--- The change triggers of land.parcels (0007_layers) run as the writer: they log the extent.
-GRANT INSERT, DELETE ON layers.changes TO iocgis_land;
-GRANT USAGE ON SEQUENCE layers.changes_id_seq TO iocgis_land;
+-- The change trigger of land.parcels (0007_layers) logs the extent and NOTIFYs: it runs with its
+-- owner's rights, so a land official writing parcels needs no right on layers.changes (and
+-- cannot write that log, or NOTIFY, other than through a parcel change).
+ALTER FUNCTION layers.report_change() SECURITY DEFINER SET search_path = pg_catalog, public;
 """
 
 REVOKES = """
-REVOKE INSERT, DELETE ON layers.changes FROM iocgis_land;
-REVOKE USAGE ON SEQUENCE layers.changes_id_seq FROM iocgis_land;
+ALTER FUNCTION layers.report_change() SECURITY INVOKER RESET search_path;
 REVOKE UPDATE (valid_to) ON land.parcels FROM iocgis_land;
 REVOKE INSERT ON land.parcels, land.parcel_purposes, land.parcel_land_users, land.land_users
     FROM iocgis_land;
