@@ -39,11 +39,15 @@ def serve(
     _logging()
     changes: dict[str, Any] = {k: v for k, v in (("host", host), ("port", port),
                                ("passive_ports", passive_ports), ("root", root)) if v is not None}
-    settings = ftp_settings().model_copy(update=changes)
     if passive_ports is not None:
+        from gis.errors import InvalidInput
         from sensors.ftp.settings import parse_port_range
 
-        parse_port_range(passive_ports)
+        try:
+            parse_port_range(passive_ports)
+        except ValueError as exc:
+            raise InvalidInput(f"--passive-ports: {exc}") from None
+    settings = ftp_settings().model_copy(update=changes)
     server, worker = build_server(settings, relay_settings())
     address = server.socket.getsockname()
     typer.echo(f"ftp receiver on {address[0]}:{address[1]}, files in {settings.root}", err=True)

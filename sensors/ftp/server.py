@@ -44,6 +44,20 @@ def final_name(part: str) -> str:
     return os.path.join(head, tail[1:].removesuffix(PART))
 
 
+def arrival_name(path: str) -> str:
+    """``path``, or ``resent-N/<name>`` beside it while an earlier arrival awaits processing.
+
+    A re-sent file must not overwrite one not yet processed: its bytes could differ.
+    """
+    head, tail = os.path.split(path)
+    n = 0
+    while os.path.exists(path):
+        n += 1
+        os.makedirs(os.path.join(head, f"resent-{n}"), exist_ok=True)
+        path = os.path.join(head, f"resent-{n}", tail)
+    return path
+
+
 class PartFS(AbstractedFS):
     """A confined file system whose uploads land under a temporary name first."""
 
@@ -82,7 +96,8 @@ class LimitedDTP(DTPHandler):
             f.flush()
             os.fsync(f.fileno())
             f.close()
-            os.replace(f.name, final_name(f.name))
+            self.cmd_channel.arrived = arrival_name(final_name(f.name))
+            os.replace(f.name, self.cmd_channel.arrived)
         super().close()
 
 
@@ -161,12 +176,15 @@ class StationHandler(FTPHandler):
     dtp_handler = LimitedDTP
     worker: Worker
     oversize = False
+    arrived: str | None = None  # where LimitedDTP.close put the last completed upload
     passive_ports: list[int] | None = None
 
     def on_file_received(self, file: str) -> None:
         """The upload completed: give the file its name and queue it."""
-        final = final_name(file)
+        final = self.arrived or final_name(file)
+        self.arrived = None
         if os.path.exists(file):  # not renamed by LimitedDTP.close (a non-PART upload)
+            final = arrival_name(final)
             os.replace(file, final)
         self.worker.submit(self.username, Path(final))
 
