@@ -93,3 +93,21 @@ def test_us_aqi_series_carries_the_epa_categories(client, conn, demo_stations):
     assert value["category_vi"] == "Không tốt cho nhóm nhạy cảm"
     vn = client.get("/stations/WEBAIR2/aqi").json()["values"]
     assert [v["category"] for v in vn] == ["poor"]
+
+
+def test_daily_aqi_days_before_the_day_of_to(client, conn, demo_stations):
+    sid = demo_stations["WEBAIR2"]
+    conn.execute(
+        "INSERT INTO sensor.aqi_daily (station_id, scheme, day, aqi, dominant, sub_indices)"
+        " VALUES (%s, 'us', '2026-01-01', 160, 'pm25', '{}'), (%s, 'us', '2026-01-02', 40,"
+        " 'pm25', '{}') ON CONFLICT DO NOTHING",
+        (sid, sid),
+    )
+    conn.commit()
+    # from/to in Vietnam time: the days from the day of 'from' up to, not including, 'to''s.
+    doc = client.get("/stations/WEBAIR2/aqi", params={
+        "daily": "true", "scheme": "us", "from": "2026-01-01T00:00:00+07:00",
+        "to": "2026-01-02T00:00:00+07:00"}).json()  # fmt: skip
+    assert [(v["time"], v["aqi"], v["category_en"]) for v in doc["values"]] == [
+        ("2026-01-01", 160, "Unhealthy")]  # fmt: skip
+    assert doc["daily"] is True and doc["station_name"] == "Trạm thử WEBAIR2"
