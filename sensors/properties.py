@@ -97,14 +97,14 @@ _WASTEWATER = (
     _p("nh4", "Ammonium (N-NH4)", MG_L, "wastewater", 0, 1e5),
     _p("tn", "Total nitrogen", MG_L, "wastewater", 0, 1e5),
     _p("tp", "Total phosphorus", MG_L, "wastewater", 0, 1e5),
-    _p("cl_residual", "Residual chlorine", MG_L, "wastewater", 0, 1e4),
+    _p("cl", "Residual chlorine", MG_L, "wastewater", 0, 1e4),
 )
 _STACK = (
     _p("flow", "Flue-gas flow", "m3/h", "stack", 0, 1e8),
     _p("temperature", "Flue-gas temperature", "Cel", "stack", -20, 1500),
     _p("pressure", "Flue-gas pressure", "kPa", "stack", 0, 1000),
     _p("o2", "Oxygen", "%", "stack", 0, 25),
-    _p("dust", "Total dust", MG_NM3, "stack", 0, 1e5),
+    _p("pm", "Total dust (PM)", MG_NM3, "stack", 0, 1e5),
     _p("so2", "Sulphur dioxide", MG_NM3, "stack", 0, 1e5),
     _p("nox", "Nitrogen oxides (as NO2)", MG_NM3, "stack", 0, 1e5),
     _p("no", "Nitrogen monoxide", MG_NM3, "stack", 0, 1e5),

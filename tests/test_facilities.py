@@ -57,7 +57,7 @@ def test_limits_apply_coefficients_where_the_regulation_says() -> None:
     """Cmax = C × Kq × Kf (QCVN 40:2011) and C × Kp × Kv (QCVN 19:2009); a permit wins."""
     cod = point_limit("QCVN 40:2011/BTNMT", "B", {"kq": 0.9, "kf": 1.1}, {}, "cod")
     assert cod is not None and cod.value == pytest.approx(150 * 0.9 * 1.1)
-    dust = point_limit("QCVN 19:2009/BTNMT", "B", {"kp": 1.0, "kv": 0.8}, {}, "dust")
+    dust = point_limit("QCVN 19:2009/BTNMT", "B", {"kp": 1.0, "kv": 0.8}, {}, "pm")
     assert dust is not None and dust.value == pytest.approx(200 * 0.8)
     ph = point_limit("QCVN 40:2011/BTNMT", "B", {"kq": 0.9, "kf": 1.1}, {}, "ph")
     assert ph is not None and (ph.low, ph.high) == (5.5, 9.0)  # a range: no coefficient
@@ -122,7 +122,7 @@ def test_reimport_updates_and_never_loses(database_url: str, db, tmp_path) -> No
         (dict(kind="air"), "kind 'air' must be one of wastewater, stack"),
         (dict(params="ph;pm25"), "unknown wastewater parameter(s) pm25"),
         (dict(regulation="QCVN 99:2030/BTNMT"), "unknown regulation 'QCVN 99:2030/BTNMT'"),
-        (dict(kind="stack", params="dust"), "QCVN 40:2011/BTNMT governs wastewater points"),
+        (dict(kind="stack", params="pm"), "QCVN 40:2011/BTNMT governs wastewater points"),
         (dict(klass="Z"), "has class A, B, not 'Z'"),
         (dict(coefficients="kq=0.9"), "needs coefficient(s) kf"),
         (dict(coefficients="kq=0.9;kf=abc"), "coefficient kf=abc is not a number"),
@@ -161,7 +161,7 @@ def test_geojson_import(database_url: str, conn, tmp_path) -> None:
     doc = {"type": "FeatureCollection", "features": [{
         "type": "Feature", "geometry": {"type": "Point", "coordinates": [105.9, 21.05]},
         "properties": {"code": fac, "name": "Geo", "tax_code": "0101234567-002", "points": [
-            {"code": point, "kind": "stack", "parameters": ["dust", "so2", "o2"],
+            {"code": point, "kind": "stack", "parameters": ["pm", "so2", "o2"],
              "regulation": "QCVN 19:2009/BTNMT", "class": "B",
              "coefficients": {"kp": 0.9, "kv": 1.0}},
         ]},
@@ -171,7 +171,7 @@ def test_geojson_import(database_url: str, conn, tmp_path) -> None:
     summary = import_file(conn, path)
     conn.commit()
     assert (summary.facilities_created, summary.points_created) == (1, 1)
-    assert set(_ds(conn, point)) == {"dust", "so2", "o2"}
+    assert set(_ds(conn, point)) == {"pm", "so2", "o2"}
 
 
 def test_exceedances_from_hourly_means(database_url: str, db, tmp_path) -> None:  # noqa: F811

@@ -74,11 +74,11 @@ def test_facility_card_with_limits_applied(web: TestClient) -> None:
     assert card["name"].startswith("Nhà máy dệt nhuộm")
     points = {p["code"]: p for p in card["points"]}
     outlet, stack = points["DEMO-F1-NT1"], points["DEMO-F1-KT1"]
-    # COD: C = 150 (column B) × Kq 0.9 × Kf 1.0; dust: 200 × Kp 1.0 × Kv 0.8.
+    # COD: C = 150 (column B) × Kq 0.9 × Kf 1.0; total dust (pm): 200 × Kp 1.0 × Kv 0.8.
     assert outlet["limits"]["cod"]["max"] == pytest.approx(135.0)
     assert outlet["limits"]["ph"] == {"max": None, "low": 5.5, "high": 9.0,
                                       "source": "QCVN 40:2011/BTNMT B"}  # fmt: skip
-    assert stack["limits"]["dust"]["max"] == pytest.approx(160.0)
+    assert stack["limits"]["pm"]["max"] == pytest.approx(160.0)
     # Nothing read for these parameters: no limit rather than a guess.
     assert "flow" not in outlet["limits"] and "o2" not in stack["limits"]
     # The hour of 160 mg/L COD exceeds 135: the facility shows it.

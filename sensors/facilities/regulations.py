@@ -50,7 +50,7 @@ _QCVN40_2011: dict[str, dict[str, float]] = {
 }
 # QCVN 19:2009 Bảng 1 column B (mg/Nm³ at 25 °C, 760 mmHg), two third-party transcriptions.
 # Column A could not be confirmed: left out.
-_QCVN19_2009: dict[str, dict[str, float]] = {"B": {"dust": 200, "co": 1000, "so2": 500, "nox": 850}}
+_QCVN19_2009: dict[str, dict[str, float]] = {"B": {"pm": 200, "co": 1000, "so2": 500, "nox": 850}}
 
 REGULATIONS: Mapping[str, Regulation] = MappingProxyType(
     {
