@@ -31,7 +31,7 @@ start_process() {  # start_process NAME COMMAND...: in its own process group, lo
 }
 
 if [ "${1:-}" = stop ]; then
-  for p in simulator web ingester; do stop_process "$p"; done
+  for p in simulator web notifier mailbox ingester; do stop_process "$p"; done
   bash scripts/broker.sh stop || true
   say "stopped"
   exit 0
@@ -59,7 +59,7 @@ LAND_KEY=$(demo_key demo.land land "Cán bộ địa chính (demo)")
 ENV_KEY=$(demo_key demo.env environment "Cán bộ môi trường (demo)")
 ADMIN_KEY=$(demo_key demo.admin admin "Quản trị (demo)")
 
-for p in simulator web ingester; do stop_process "$p"; done
+for p in simulator web notifier mailbox ingester; do stop_process "$p"; done
 say "broker (our Mosquitto config) on 127.0.0.1:${IOC_MQTT_PORT:-1884}"
 bash scripts/broker.sh
 INGEST_URL=$($IOC broker url ingester)
@@ -67,6 +67,15 @@ SIM_URL=$($IOC broker url simulator)
 
 say "ingester"
 IOC_MQTT_URL=$INGEST_URL start_process ingester "$IOC" ingest
+SMTP_PORT=${IOC_DEMO_SMTP_PORT:-8025}
+say "notifier (alerts to e-mail; the demo's mailbox on 127.0.0.1:$SMTP_PORT prints them to $RUN/mailbox.log)"
+start_process mailbox .venv/bin/python -m aiosmtpd -n -l "127.0.0.1:$SMTP_PORT" -c aiosmtpd.handlers.Debugging
+if [ "$($IOC notify list --user demo.env --json)" = "[]" ]; then
+  for area in 01 79; do
+    $IOC notify subscribe demo.env --email demo.env@example.vn --kind exceedance --area "$area" >/dev/null
+  done
+fi
+IOC_SMTP_URL="smtp://127.0.0.1:$SMTP_PORT" start_process notifier "$IOC" notify run
 say "30 days of hourly readings for every station (published through the broker)"
 IOC_MQTT_URL=$SIM_URL $IOC simulate --stations 11 --rate 250 --duration 32 --step-minutes 60
 say "live readings every minute (simulator in the background)"
@@ -106,5 +115,6 @@ ioc-gis is running:
     land official   demo.land   $LAND_KEY
     environment     demo.env    $ENV_KEY
     administrator   demo.admin  $ADMIN_KEY
+  Alert e-mails (demo.env, exceedances in 01 and 79): $RUN/mailbox.log
   Logs: $RUN/*.log        Stop: scripts/demo.sh stop
 MSG
