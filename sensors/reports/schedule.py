@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 
 import psycopg
 
+from gis.errors import IocGisError
 from sensors.reports.figures import VN, area_stations
 from sensors.reports.period import ReportPeriod, parse
 from sensors.reports.store import store
@@ -69,6 +70,17 @@ def _changed(
     return bool(row and row[0] and row[0] > generated)
 
 
+def _store(conn: psycopg.Connection, kind: str, area: str, p: ReportPeriod) -> int | None:
+    """One report in its own transaction; a domain error (no station left) is logged, not
+    fatal to the other reports."""
+    try:
+        with conn.transaction():
+            return store(conn, kind, area, p)
+    except IocGisError as exc:
+        log.warning("report %s %s %s not made: %s", kind, area, p.label, exc)
+        return None
+
+
 def run_schedule(conn: psycopg.Connection, now: datetime | None = None) -> list[int]:
     """Store the due reports and the revisions late data calls for; return the new ids."""
     now = now or datetime.now(VN)
@@ -80,8 +92,7 @@ def run_schedule(conn: psycopg.Connection, now: datetime | None = None) -> list[
     for kind, area in areas:
         for p in due_periods(today):
             if (kind, area, p.label) not in stored:
-                with conn.transaction():
-                    new = store(conn, kind, area, p)
+                new = _store(conn, kind, area, p)
                 if new is not None:
                     made.append(new)
                     log.info("report %s %s %s stored (id %d)", kind, area, p.label, new)
@@ -90,9 +101,8 @@ def run_schedule(conn: psycopg.Connection, now: datetime | None = None) -> list[
         if (today - p.end).days > REVISE_DAYS:
             continue
         with conn.transaction():
-            if not _changed(conn, kind, area, p, generated, now):
-                continue
-            new = store(conn, kind, area, p)
+            changed = _changed(conn, kind, area, p, generated, now)
+        new = _store(conn, kind, area, p) if changed else None
         if new is not None:
             made.append(new)
             log.info("report %s %s %s revised (id %d)", kind, area, label, new)
