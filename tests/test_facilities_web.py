@@ -101,3 +101,12 @@ def test_station_completeness_route(web: TestClient) -> None:
     )
     assert bad.status_code == 400
     assert web.get("/stations/NOPE/completeness").status_code == 404
+
+
+def test_point_limits_route(web: TestClient) -> None:
+    got = web.get("/stations/DEMO-F2-NT1/limits").json()
+    assert got["facility"]["code"] == "DEMO-F2" and got["regulation"] == "QCVN 40:2025/BTNMT"
+    # The permit's limits; nothing else (the 2025 table was not read).
+    assert {k: v["max"] for k, v in got["limits"].items()} == {
+        "cod": 100, "tss": 60, "tn": 30, "tp": 5}  # fmt: skip
+    assert web.get("/stations/NOPE/limits").status_code == 404

@@ -105,6 +105,7 @@ PAGES: tuple[Page, ...] = (
         layers=(
             PageLayer("stations", use="monitoring", legend="all"),
             PageLayer("alerts", use="exceedances", legend="all", legend_title="station_state"),
+            PageLayer("facilities", legend="none"),
             PageLayer("aqi_surface", shown=False, legend="none", opacity=0.55),
         ),
         context=environment_context, extra_js=(CHART_JS,), extra_css=(CHART_CSS,),
@@ -117,6 +118,7 @@ PAGES: tuple[Page, ...] = (
             PageLayer("parcels", use="cadastre"),
             PageLayer("stations", use="monitoring", legend="all"),
             PageLayer("alerts", use="exceedances", legend="all", legend_title="station_state"),
+            PageLayer("facilities", legend="none"),
         ),
         views=(
             View("aqi", "view_aqi", ("aqi_surface", "stations"), ("stations",)),

@@ -11,7 +11,7 @@ from maps.deps import ConnDep
 from maps.params import StationCode
 from sensors.completeness import completeness
 from sensors.contract import arun
-from sensors.facilities.reads import facility_card
+from sensors.facilities.reads import facility_card, point_limits
 
 router = APIRouter(tags=["facilities"])
 
@@ -38,3 +38,11 @@ async def station_completeness(
     """Per local day (Vietnam time): readings received, expected and their ratio (capped at
     1); today counts the hours begun so far. Window ≤ 366 days; default the last 7."""
     return await arun(conn, completeness(code, start, end))
+
+
+@router.get("/stations/{code}/limits", summary="A facility point's limits")
+async def station_limits(code: StationCode, conn: ConnDep) -> dict[str, Any]:
+    """For a waste-water outlet or stack: its facility, regulation, class, coefficients and the
+    hourly limit of each parameter (permit, or C × coefficients; a range for pH); 404 for an
+    ambient station (its limits are the QCVN 05/08 ones in the pages' config)."""
+    return await arun(conn, point_limits(code))

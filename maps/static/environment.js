@@ -9,9 +9,11 @@
   // overlays drawn from their tiles.
   var state = {map: null, markers: new Map(), features: [], selected: null, range: "24h",
                offset: 0, chart: null, stateLegend: null, stationLegend: null,
-               monitoring: null, exceedances: null, legends: {}};
+               monitoring: null, exceedances: null, legends: {}, pointLimits: {}};
 
   function $(id) { return document.getElementById(id); }
+  /** Station kinds of facility points (issue 11): judged by their own limits, no index. */
+  var POINT_KINDS = ["wastewater", "stack"];
 
   function categoryName(p) { return Ioc.categoryName(p, state.stationLegend); }
   function stateName(s) { return Ioc.stateName(s, state.stateLegend); }
@@ -69,6 +71,11 @@
   /* ---- time series ---------------------------------------------------------------------- */
 
   function limitFor(kind, param, interval) {
+    var point = POINT_KINDS.indexOf(kind) >= 0 ? state.pointLimits[state.selected] : null;
+    if (point) {  // a facility point: its own hourly limit (permit, or C × coefficients)
+      var own = (point.limits || {})[param];
+      return own && own.max !== null && own.max !== undefined ? {value: own.max, period: "1h"} : null;
+    }
     var byKind = (Ioc.config.limits || {})[kind] || {};
     var periods = byKind[param] || {};
     var order = interval === "day" ? ["24h", "1h", "8h"] : ["1h", "24h", "8h"];
@@ -91,16 +98,34 @@
     $("station-title").textContent = p.name + " (" + p.code + ")";
     var body = $("station-body");
     body.textContent = "";
-    var badge = Ioc.el("span", {"class": "badge"}, (p.kind === "water" ? "WQI " : "AQI ") +
-      (p.index_value === null || p.index_value === undefined ? "–" : p.index_value) + " · " + categoryName(p));
-    badge.style.background = p.color || "#eee";
-    badge.style.color = textColour(p.color);
-    body.appendChild(badge);
+    if (POINT_KINDS.indexOf(p.kind) >= 0) {
+      // A facility's outlet or stack: no index; its facility and regulation instead.
+      var about = Ioc.el("p", {"id": "point-facility"}, "…");
+      body.appendChild(about);
+      Ioc.getJSON(Ioc.url("point_limits", {code: code})).then(function (pl) {
+        state.pointLimits[code] = pl;
+        about.textContent = pl.facility.name + " · " + pl.regulation + " " + pl["class"];
+        if (state.selected === code) drawSeries();
+      }).catch(function () { about.textContent = "–"; });
+    } else {
+      var badge = Ioc.el("span", {"class": "badge"}, (p.kind === "water" ? "WQI " : "AQI ") +
+        (p.index_value === null || p.index_value === undefined ? "–" : p.index_value) + " · " + categoryName(p));
+      badge.style.background = p.color || "#eee";
+      badge.style.color = textColour(p.color);
+      body.appendChild(badge);
+    }
     var dl = Ioc.el("dl");
     dl.appendChild(Ioc.el("dt", {}, Ioc.t("state"))); dl.appendChild(Ioc.el("dd", {}, stateName(p.state) || "–"));
     dl.appendChild(Ioc.el("dt", {}, Ioc.t("dominant"))); dl.appendChild(Ioc.el("dd", {}, p.dominant || "–"));
     dl.appendChild(Ioc.el("dt", {}, Ioc.t("updated"))); dl.appendChild(Ioc.el("dd", {}, Ioc.fmtTime(p.observed_at)));
     body.appendChild(dl);
+    // Readings received / expected over the last 7 local days (GET /stations/{code}/completeness).
+    var share = Ioc.el("dd", {"id": "station-completeness"}, "…");
+    dl.appendChild(Ioc.el("dt", {}, Ioc.t("completeness_7d"))); dl.appendChild(share);
+    Ioc.getJSON(Ioc.url("completeness", {code: code})).then(function (c) {
+      share.textContent = c.ratio === null ? "–" :
+        (100 * c.ratio).toFixed(1) + " % (" + c.received + "/" + c.expected + ")";
+    }).catch(function () { share.textContent = "–"; });
   }
 
   function openStation(code) {

@@ -70,3 +70,35 @@ def _shape(code: str) -> Any:
 def facility_card(code: str) -> Read[dict[str, Any]]:
     """Facility ``code`` with its points: regulation, class, coefficients, limits, state."""
     return Read(_CARD, {"code": code}, _shape(code))
+
+
+_POINT = sql.SQL("""
+SELECT s.code, s.kind, f.code, f.name, mp.regulation, mp.class, mp.coefficients,
+       mp.permit_limits,
+       (SELECT array_agg(d.property_code ORDER BY d.property_code) FROM sensor.datastreams d
+        WHERE d.station_id = s.id)
+FROM sensor.stations s
+JOIN sensor.facilities f ON f.id = s.facility_id
+JOIN sensor.monitoring_points mp ON mp.station_id = s.id
+WHERE s.code = %(code)s
+""")
+
+
+def _point_shape(code: str) -> Any:
+    def shape(rows: list[tuple[Any, ...]]) -> dict[str, Any]:
+        if not rows:
+            raise NotFound(f"no facility point {code}")
+        code_, kind, fcode, fname, regulation, klass, coeff, permit, params = rows[0]
+        return {
+            "code": code_, "kind": kind, "facility": {"code": fcode, "name": fname},
+            "regulation": regulation, "class": klass, "coefficients": coeff,
+            "limits": _limits(regulation, klass, coeff or {}, permit or {}, list(params or [])),
+        }  # fmt: skip
+
+    return shape
+
+
+def point_limits(code: str) -> Read[dict[str, Any]]:
+    """Facility point ``code``: its facility, regulation, class and the limit of each
+    parameter (what its hourly means are judged against)."""
+    return Read(_POINT, {"code": code}, _point_shape(code))
