@@ -126,6 +126,9 @@ def project(
     root = ET.Element("qgis", projectname=f"ioc-gis — {province.name}", version=QGIS_VERSION)
     ET.SubElement(root, "title").text = f"ioc-gis — {province.name}"
     ET.SubElement(root, "projectCrs").append(spatialrefsys(province.srid))
+    # QGIS 3.22 reads <projectCrs> only when the project says it is projected ("OTF" on).
+    srs_props = ET.SubElement(ET.SubElement(root, "properties"), "SpatialRefSys")
+    ET.SubElement(srs_props, "ProjectionsEnabled", type="int").text = "1"
     context = ET.SubElement(ET.SubElement(root, "transformContext"), "srcDest")
     ET.SubElement(context, "entry", src="EPSG:4326", dest=f"EPSG:{province.srid}",
                   coordinateOp=legal_shift(province.srid), allowFallback="0")  # fmt: skip

@@ -180,18 +180,14 @@
       });
   }
 
-  /** Communes whose name contains `text` (as typed, then in Title Case), from the OGC API. */
+  /** Communes whose name contains `text`, whatever its capitals and marks ("ba dinh" finds
+   *  "Ba Đình"): CQL2 CASEI/ACCENTI, folded and indexed by the server. */
   function communesNamed(text) {
     var quoted = text.replace(/'/g, "''");
-    var ask = function (t) {
-      return Ioc.getJSON(Ioc.url("items", {layer: state.communes},
-        {filter: "name LIKE '%" + t + "%'", "filter-lang": "cql2-text", limit: 8}))
-        .then(function (fc) { return fc.features || []; });
-    };
-    return ask(quoted).then(function (found) {
-      var title = quoted.toLowerCase().replace(/(^|\s)(\S)/g, function (m, sp, ch) { return sp + ch.toUpperCase(); });
-      return found.length || title === quoted ? found : ask(title);
-    });
+    var filter = "CASEI(ACCENTI(name)) LIKE CASEI(ACCENTI('%" + quoted + "%'))";
+    return Ioc.getJSON(Ioc.url("items", {layer: state.communes},
+      {filter: filter, "filter-lang": "cql2-text", limit: 8}))
+      .then(function (fc) { return fc.features || []; });
   }
 
   /** The 5-digit code the user meant: typed as is, or found by name (a choice when several). */
