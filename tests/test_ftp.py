@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import ftplib
 import io
+import json
+import os
+import ssl
+import subprocess
 import threading
 import time
 import uuid
@@ -18,7 +22,16 @@ from gis.settings import to_libpq_url
 from sensors.files.names import file_name
 from sensors.ftp.accounts import add_alias, set_account
 from tests.fixtures.sensors import make_stations
-from tests.ftp_support import free_port, login, query, receiver, upload, upstream, wait_until
+from tests.ftp_support import (
+    IOCGIS,
+    free_port,
+    login,
+    query,
+    receiver,
+    upload,
+    upstream,
+    wait_until,
+)
 
 PARAMS = ("pm25", "no2", "co", "temperature")
 PREFIX = "F" + uuid.uuid4().hex[:6]
@@ -259,13 +272,8 @@ def test_kill_9_between_upload_and_commit_loses_and_doubles_nothing(env: Env):
 
 
 def test_status_lists_received_done_and_rejected(env: Env):
-    import json
-    import subprocess
-
-    from tests.ftp_support import IOCGIS
-
     out = subprocess.run([IOCGIS, "ftp", "status", "--json", "--limit", "500"],
-                         env={**__import__("os").environ, "IOC_DATABASE_URL": env.url},
+                         env={**os.environ, "IOC_DATABASE_URL": env.url},
                          capture_output=True, text=True, check=True)
     doc = json.loads(out.stdout)
     assert doc["counts"]["done"] >= 40 and doc["counts"]["rejected"] >= 3
@@ -316,3 +324,85 @@ def test_relay_forwards_every_file_unchanged_once_across_outages(env: Env):
     assert (relay2.sent, relay2.skipped) == (0, 1)
     assert query(env.url, "SELECT count(*) FROM sensor.station_files WHERE state = 'done'"
                  " AND relayed_at IS NULL")[0][0] == 0
+
+
+def _cli(env: Env, *args: str, extra: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([IOCGIS, *args], env={**os.environ, "IOC_DATABASE_URL": env.url,
+                          **(extra or {})}, capture_output=True, text=True, timeout=120)
+
+
+def test_account_rotation_prints_the_new_password_once_and_ends_the_old(env: Env):
+    code = env.codes[0]
+    out = _cli(env, "ftp", "account", code, "--json")
+    assert out.returncode == 0, out.stderr
+    new = json.loads(out.stdout)
+    assert new["user"] == code and new["password"] != env.passwords[code]
+    with pytest.raises(ftplib.error_perm, match="530"):
+        login(env.port, code, env.passwords[code])
+    login(env.port, code, new["password"]).close()
+    env.passwords[code] = new["password"]
+    stored = query(env.url, "SELECT password_hash FROM sensor.ftp_accounts WHERE code = %s", code)
+    assert stored[0][0].startswith("scrypt$") and new["password"] not in stored[0][0]
+    assert _cli(env, "ftp", "account", "NOSUCHSTATION").returncode == 1
+    assert _cli(env, "ftp", "serve", "--passive-ports", "9-3").returncode == 2
+
+
+def test_datalogger_simulator_sends_good_bad_late_and_resent_files(env: Env):
+    code = env.codes[0]
+    url = f"ftp://{code}:{env.passwords[code]}@127.0.0.1:{env.port}"
+    before = len(query(env.url, "SELECT id FROM sensor.station_files WHERE account = %s", code))
+    out = _cli(env, "datalogger", "simulate", "--url", url, "--files", "30", "--late-days", "7",
+               "--bad-share", "0.3", "--resend-share", "0.3", "--seed", "4")
+    assert out.returncode == 0, out.stderr
+    sent = int(out.stdout.split()[0])
+    assert sent > 30  # re-sends on top of the 30 cycles
+
+    def states() -> list[str]:
+        return [r[0] for r in query(env.url, "SELECT state FROM sensor.station_files WHERE"
+                                    " account = %s ORDER BY id", code)][before:]
+
+    assert wait_until(lambda: len(states()) == sent and "received" not in states())
+    got = states()
+    assert {"done", "duplicate", "rejected"} <= set(got)
+    oldest = query(env.url, "SELECT min(measured_at) FROM sensor.station_files WHERE account = %s"
+                   " AND state = 'done'", code)[0][0]
+    assert oldest < datetime.now(UTC) - timedelta(days=6)
+
+
+def test_files_for_mqtt_stations_go_to_the_relay_queue(env: Env, tmp_path: Path):
+    code = env.codes[1]
+    out = _cli(env, "relay", "produce", "--station", code, "--hours", "2",
+               extra={"IOC_RELAY_QUEUE": str(tmp_path)})
+    assert out.returncode == 0, out.stderr
+    files = sorted(tmp_path.iterdir())
+    assert files and all(p.name.startswith(f"mqtt-HN_IOC_{code}_") for p in files)
+    from sensors.files.parser import parse_file
+
+    parsed = parse_file(files[0].read_bytes(), files[0].name.removeprefix("mqtt-"))
+    assert {x.symbol for x in parsed.lines} == {"PM2,5", "NO2", "CO", "Temp"}
+    assert not parsed.rejects
+
+
+def test_ftps_is_required_when_a_certificate_is_configured(env: Env, tmp_path: Path):
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    rx = receiver(env.url, tmp_path / "ftps", tmp_path / "q", env.up_port, tmp_path / "rx.log")
+    rx.env = {**rx.env, "IOC_FTP_TLS_CERT": str(cert), "IOC_FTP_TLS_KEY": str(key)}
+    rx.start()
+    try:
+        code = env.codes[2]
+        with pytest.raises(ftplib.error_perm, match="550 SSL/TLS required"):
+            login(rx.port, code, env.passwords[code])
+        ftp = ftplib.FTP_TLS(context=ssl._create_unverified_context())  # self-signed test cert
+        ftp.connect("127.0.0.1", rx.port, timeout=20)
+        ftp.login(code, env.passwords[code])
+        ftp.prot_p()
+        t = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1)
+        name, data = good(code, t)
+        assert ftp.storbinary(f"STOR {name}", io.BytesIO(data)).startswith("226")
+        ftp.close()
+        assert wait_until(lambda: bool(list((tmp_path / "ftps" / code).glob(name + ".*.d*"))))
+    finally:
+        rx.stop()

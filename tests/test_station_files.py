@@ -24,7 +24,9 @@ def catalog() -> Catalog:
         ("AIR1", "air", 1, "pm25"), ("AIR1", "air", 2, "no2"), ("AIR1", "air", 3, "co"),
         ("AIR1", "air", 4, "temperature"), ("WAT1", "water", 10, "ph"),
         ("WAT1", "water", 11, "no2"), ("WAT1", "water", 12, "water_temperature"),
-        ("WAT1", "water", 13, "cod"),
+        ("WAT1", "water", 13, "cod"), ("STK1", "stack", 20, "so2"), ("STK1", "stack", 21, "pm"),
+        ("STK1", "stack", 22, "o2"), ("NT1", "wastewater", 30, "tss"),
+        ("NT1", "wastewater", 31, "temperature"), ("NT1", "wastewater", 32, "cl"),
     ]
     return Catalog.build(rows)
 
@@ -138,3 +140,14 @@ def test_written_files_parse_back():
     parsed = parse_file(data, f"HN_A_B_{T_LOCAL}.txt")
     assert [(x.symbol, x.value, x.status) for x in parsed.lines] == [
         ("pH", 7.25, "00"), ("COD", 1e-7, "02"), ("TSS", 120.0, "01")]
+
+
+def test_facility_points_stack_ppm_to_mg_and_wastewater_symbols():
+    cat = catalog()
+    stack = parse_file(f"SO2\t100\tppm\t{T_LOCAL}\t00\nPM\t12\tmg/Nm3\t{T_LOCAL}\t00\n"
+                       f"O2\t7.5\t%V\t{T_LOCAL}\t00\n".encode(), f"HN_F_STK1_{T_LOCAL}.txt")
+    rows = file_rows(stack, cat.stations["STK1"], NOW).rows
+    assert [(r[0], round(r[2], 1)) for r in rows] == [(20, 261.9), (21, 12.0), (22, 7.5)]
+    ww = parse_file(f"TSS\t40\tmg/L\t{T_LOCAL}\t00\nTemp\t31\t°C\t{T_LOCAL}\t00\n"
+                    f"Cl\t0.5\tmg/l\t{T_LOCAL}\t00\n".encode(), f"HN_F_NT1_{T_LOCAL}.txt")
+    assert [r[0] for r in file_rows(ww, cat.stations["NT1"], NOW).rows] == [30, 31, 32]

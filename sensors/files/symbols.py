@@ -4,9 +4,9 @@ The symbols are those listed in issue 11 from public datalogger implementations 
 Circular's parameter table (its annex could not be read: see docs/station-files.md). A symbol
 maps to a property code per station kind: ``Temp`` is air temperature at an air station and
 water temperature at a water station; ``NO2`` is nitrogen dioxide in air and nitrite in water.
-Codes the property catalogue lacks for a kind (``tss``, ``flow``…) are kept here so that a
-station declaring such a datastream receives them; until then their lines are rejected with
-the reason, never dropped.
+Facility points (kinds ``wastewater`` and ``stack``) use the
+default code of each symbol. A symbol whose property a station has no datastream for is a
+reject with that reason, never dropped.
 """
 
 from __future__ import annotations

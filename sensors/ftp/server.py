@@ -231,15 +231,19 @@ def build_server(ftp: FtpSettings, relay: RelaySettings, database_url: str | Non
     rollups = Rollups(database_url)
     worker = Worker(processor, rollups)
     base: type[FTPHandler] = StationHandler
+    dtp_bases: tuple[type, ...] = (LimitedDTP,)
     if ftp.tls_cert is not None:
-        from pyftpdlib.handlers import TLS_FTPHandler  # present only with pyOpenSSL
+        from pyftpdlib.handlers import TLS_DTPHandler, TLS_FTPHandler  # only with pyOpenSSL
+
+        # TLS first: its read event does the handshake, then reaches LimitedDTP's limit
+        dtp_bases = (TLS_DTPHandler, LimitedDTP)
 
         base = type("TLSStationHandler", (TLS_FTPHandler, StationHandler), {})
         base.certfile = str(ftp.tls_cert)
         base.keyfile = str(ftp.tls_key)
         base.tls_control_required = True
         base.tls_data_required = True
-    dtp = type("Limited", (LimitedDTP,), {"max_bytes": ftp.max_file_bytes})
+    dtp = type("Limited", dtp_bases, {"max_bytes": ftp.max_file_bytes})
     ports = parse_port_range(ftp.passive_ports)
     handler = type("Handler", (base,), {
         "worker": worker, "dtp_handler": dtp, "authorizer": Authorizer(root, database_url),
