@@ -11,6 +11,7 @@ import psycopg
 import pytest
 
 from gis.access import audit, keys
+from gis.db import arun
 from gis.errors import InvalidInput, NotFound
 from gis.settings import to_libpq_url
 
@@ -216,4 +217,4 @@ async def _arecord(dsn: str, subject: str) -> None:
 async def _arecent(dsn: str, subject: str) -> list[dict[str, object]]:
     async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as aconn:
         await aconn.execute("SET ROLE iocgis_admin")
-        return await audit.arecent_views(aconn, subject=subject)
+        return await arun(aconn, audit.recent_views_read(subject=subject))

@@ -12,11 +12,11 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
-from psycopg.rows import dict_row
 
+from gis.db import Read, run
 from gis.errors import InvalidInput
 
-#: Most rows :func:`recent_views` returns at once.
+#: Most rows :func:`recent_views_read` returns at once.
 MAX_LIMIT = 10_000
 
 # No RETURNING: iocgis_land may insert rows but not read them back.
@@ -77,20 +77,24 @@ def _params(limit: int, subject: str | None, since: datetime | None) -> dict[str
     return {"limit": limit, "subject": subject, "since": since}
 
 
+#: The columns of :data:`_RECENT_SQL`, the keys of each row :func:`recent_views_read` gives.
+_RECENT_COLUMNS = ("id", "at", "subject", "role", "method", "action", "target", "parcel_ids",
+                   "client")  # fmt: skip
+
+
+def recent_views_read(
+    limit: int = 100, subject: str | None = None, since: datetime | None = None
+) -> Read[list[dict[str, Any]]]:
+    """The newest audit rows first, optionally of one subject and from ``since`` on (run it as
+    iocgis_admin, or the owner)."""
+    params = _params(limit, subject, since)
+    return Read(_RECENT_SQL, params, lambda rows: [dict(zip(_RECENT_COLUMNS, r, strict=True))
+                                                   for r in rows])  # fmt: skip
+
+
 def recent_views(
     conn: psycopg.Connection, limit: int = 100, subject: str | None = None,
     since: datetime | None = None,
 ) -> list[dict[str, Any]]:  # fmt: skip
-    """The newest audit rows first, optionally of one subject and from ``since`` on."""
-    with conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute(_RECENT_SQL, _params(limit, subject, since)).fetchall()
-
-
-async def arecent_views(
-    conn: psycopg.AsyncConnection, limit: int = 100, subject: str | None = None,
-    since: datetime | None = None,
-) -> list[dict[str, Any]]:  # fmt: skip
-    """:func:`recent_views` on an async connection (the web app's, as iocgis_admin)."""
-    async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(_RECENT_SQL, _params(limit, subject, since))
-        return await cur.fetchall()
+    """:func:`recent_views_read` on a sync connection (the CLI)."""
+    return run(conn, recent_views_read(limit, subject, since))

@@ -12,9 +12,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from gis.access.audit import arecent_views
+from gis.access.audit import recent_views_read
 from gis.access.keys import alist_users
 from gis.access.roles import ADMIN, ENVIRONMENT
+from gis.db import arun
 from layers.rejects import MAX_LIMIT, recent_rejects
 from maps.deps import ConnDep, require_role
 from maps.params import utc
@@ -43,7 +44,7 @@ async def audit_log(
     limit: Limit = 100,
 ) -> dict[str, Any]:
     """Rows of the personal-data audit log, optionally of one subject and from ``since`` on."""
-    views = await arecent_views(conn, limit=limit, subject=subject, since=utc(since))
+    views = await arun(conn, recent_views_read(limit, subject, utc(since)))
     return {"views": views, "count": len(views)}
 
 
