@@ -10,6 +10,8 @@ from typing import Annotated
 
 import typer
 
+from cli import retention
+
 stations_app = typer.Typer(help="Sensor stations.", no_args_is_help=True)
 observations_app = typer.Typer(help="Stored sensor readings.", no_args_is_help=True)
 broker_app = typer.Typer(help="The project's Mosquitto broker.", no_args_is_help=True)
@@ -189,6 +191,7 @@ def register(app: typer.Typer) -> None:
     app.command("ingest")(ingest)
     app.command("simulate")(simulate)
     app.add_typer(stations_app, name="stations")
+    retention.register(observations_app)  # observations retain
     app.add_typer(observations_app, name="observations")
     app.add_typer(broker_app, name="broker")
 

@@ -1,0 +1,12 @@
+"""The BRIN index of observation time (migration 0015_observations_brin)."""
+
+from __future__ import annotations
+
+from sqlalchemy import Index
+
+from gis.tables.sensor import observations
+
+Index(
+    "observations_time_brin", observations.c.phenomenon_time,
+    postgresql_using="brin", postgresql_with={"pages_per_range": 32},
+)
