@@ -14,6 +14,7 @@ import json
 import smtplib
 import ssl
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate
@@ -45,7 +46,9 @@ def parse_smtp_url(url: str) -> tuple[str, str, int, str | None, str | None]:
     """(scheme, host, port, user, password) of ``smtp://user:password@host:port`` or smtps."""
     parts = urlsplit(url)
     if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
-        raise InvalidInput("IOC_SMTP_URL must look like smtp://user:password@host:port or smtps://…")
+        raise InvalidInput(
+            "IOC_SMTP_URL must look like smtp://user:password@host:port or smtps://…"
+        )
     port = parts.port or (465 if parts.scheme == "smtps" else 25)
     user = unquote(parts.username) if parts.username else None
     password = unquote(parts.password) if parts.password else None
@@ -58,8 +61,15 @@ def message_id(delivery_id: int, sender: str) -> str:
     return f"<iocgis-delivery-{delivery_id}@{domain}>"
 
 
-def send_email(out: Outgoing, smtp_url: str | None, sender: str, timeout: float) -> None:
-    """Send one e-mail; returns once the server accepted it (DeliveryError otherwise)."""
+def send_email(
+    out: Outgoing, smtp_url: str | None, sender: str, timeout: float
+) -> Callable[[], None]:
+    """Send one e-mail; returns once the server accepted it (DeliveryError otherwise).
+
+    The connection's QUIT is left to the returned function, to be called after the delivery
+    is marked sent: the crash window between acceptance and that commit stays as short as
+    the commit itself.
+    """
     if not smtp_url:
         raise DeliveryError("IOC_SMTP_URL is not set")
     scheme, host, port, user, password = parse_smtp_url(smtp_url)
@@ -71,18 +81,30 @@ def send_email(out: Outgoing, smtp_url: str | None, sender: str, timeout: float)
     msg["Message-ID"] = message_id(out.delivery_id, sender)
     msg["X-IOC-Delivery"] = str(out.delivery_id)
     msg.set_content(out.body)
+    smtp: smtplib.SMTP | None = None
     try:
         cls = smtplib.SMTP_SSL if scheme == "smtps" else smtplib.SMTP
-        with cls(host, port, timeout=timeout) as smtp:
+        smtp = cls(host, port, timeout=timeout)
+        smtp.ehlo()
+        if scheme == "smtp" and smtp.has_extn("starttls"):
+            smtp.starttls(context=ssl.create_default_context())
             smtp.ehlo()
-            if scheme == "smtp" and smtp.has_extn("starttls"):
-                smtp.starttls(context=ssl.create_default_context())
-                smtp.ehlo()
-            if user:
-                smtp.login(user, password or "")
-            smtp.send_message(msg)
+        if user:
+            smtp.login(user, password or "")
+        smtp.send_message(msg)
     except (smtplib.SMTPException, OSError) as exc:
+        if smtp is not None:
+            smtp.close()
         raise DeliveryError(f"SMTP: {exc}") from exc
+    return lambda: _quit(smtp)
+
+
+def _quit(smtp: smtplib.SMTP) -> None:
+    """Say goodbye; the message is already accepted, so a failure here changes nothing."""
+    try:
+        smtp.quit()
+    except (smtplib.SMTPException, OSError):
+        smtp.close()
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
@@ -91,13 +113,13 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
     return "sha256=" + mac.hexdigest()
 
 
-def send_webhook(out: Outgoing, timeout: float) -> None:
+def send_webhook(out: Outgoing, timeout: float) -> Callable[[], None]:
     """POST the signed JSON; returns on a 2xx answer (DeliveryError otherwise)."""
     if not out.secret:
         raise DeliveryError("webhook without a secret")
     body = json.dumps(
-        {"delivery": out.delivery_id, "subject": out.subject, "text": out.body,
-         "event": out.event}, ensure_ascii=False,
+        {"delivery": out.delivery_id, "subject": out.subject, "text": out.body, "event": out.event},
+        ensure_ascii=False,
     ).encode()
     ts = str(int(time.time()))
     headers = {
@@ -112,3 +134,4 @@ def send_webhook(out: Outgoing, timeout: float) -> None:
         raise DeliveryError(f"webhook: {exc}") from exc
     if not 200 <= answer.status_code < 300:
         raise DeliveryError(f"webhook answered {answer.status_code}")
+    return lambda: None

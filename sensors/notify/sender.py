@@ -2,15 +2,17 @@
 
 Guarantee: at least once, and once in every case but one. The row stays locked and unsent
 while its channel works; it is marked sent in the same transaction right after the server
-accepted (SMTP 250 / HTTP 2xx), and committed at once. A crash before the acceptance leaves
-it pending: it is sent again by the next run (the receiver never had it). Only a crash in the
-milliseconds between the acceptance and the commit sends it twice; the repeated message keeps
-its ``Message-ID`` / ``X-IOC-Delivery``, so mail systems and gateways can drop it.
+accepted (SMTP 250 / HTTP 2xx) and committed at once (the SMTP QUIT waits until after). A
+crash before the acceptance leaves it pending: it is sent again by the next run (the receiver
+never had it). Only a crash between the acceptance and the commit (one UPDATE and a COMMIT)
+sends it twice; the repeated message keeps its ``Message-ID`` / ``X-IOC-Delivery``, so mail
+systems and gateways can drop it.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import psycopg
 
@@ -39,15 +41,15 @@ WHERE id = %s
 """
 
 
-def deliver(out: Outgoing, channel: str, cfg: NotifySettings) -> None:
-    """Send through the subscription's channel (DeliveryError when not accepted)."""
+def deliver(out: Outgoing, channel: str, cfg: NotifySettings) -> Callable[[], None]:
+    """Send through the subscription's channel (DeliveryError when not accepted); returns
+    what to do once the delivery is committed as sent (an SMTP QUIT)."""
     if channel == "email":
         s = get_settings()
-        send_email(out, s.smtp_url, s.smtp_from, cfg.timeout_s)
-    elif channel == "webhook":
-        send_webhook(out, cfg.timeout_s)
-    else:
-        raise DeliveryError(f"unknown channel {channel!r}")
+        return send_email(out, s.smtp_url, s.smtp_from, cfg.timeout_s)
+    if channel == "webhook":
+        return send_webhook(out, cfg.timeout_s)
+    raise DeliveryError(f"unknown channel {channel!r}")
 
 
 def send_one(conn: psycopg.Connection, cfg: NotifySettings, only: list[int] | None = None) -> str:
@@ -60,12 +62,13 @@ def send_one(conn: psycopg.Connection, cfg: NotifySettings, only: list[int] | No
         did, attempts, subject, body, payload, channel, address, secret = row
         out = Outgoing(did, address, secret, subject, body, payload)
         try:
-            deliver(out, channel, cfg)
+            finish = deliver(out, channel, cfg)
         except DeliveryError as exc:
             conn.execute(_FAILED, [str(exc)[:500], cfg.max_attempts, cfg.retry_base_s, did])
             log.warning("delivery %d attempt %d failed: %s", did, attempts + 1, exc)
             return "failed" if attempts + 1 >= cfg.max_attempts else "retry"
         conn.execute(_SENT, [did])
+    finish()  # after the commit: nothing but the commit lies between acceptance and "sent"
     log.info("delivery %d sent (%s)", did, channel)
     return "sent"
 
