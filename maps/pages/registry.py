@@ -123,7 +123,8 @@ PAGES: tuple[Page, ...] = (
         views=(
             View("aqi", "view_aqi", ("aqi_surface", "stations"), ("stations",)),
             View("landuse", "view_landuse", ("parcels",), ("parcels",), frame="data"),
-            View("alerts", "view_alerts", ("alerts", "stations"), ("stations", "alerts")),
+            View("alerts", "view_alerts", ("alerts", "facilities", "stations"),
+                 ("stations", "alerts")),
         ),
         anonymous=True, context=wall_context,
         extra_js=("/static/wall-panel.js",), extra_css=("/static/wall.css",),
