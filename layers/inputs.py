@@ -14,8 +14,11 @@ from gis.errors import InvalidInput
 from layers.crs_uri import OutputCRS, crs_range, parse_crs_uri
 
 #: RFC 3339 date-time (``T``/``t``/space separator, optional fraction, optional offset) or date.
+#: A date with a bare ``T`` and no time (``2030-01-01T``, what GDAL 3.6's OAPIF driver sends
+#: for a date-only ``-where``) is that date.
 _RFC3339 = re.compile(
-    r"^(\d{4}-\d{2}-\d{2})(?:[Tt ](\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?)([Zz]|[+-]\d{2}:\d{2})?)?$"
+    r"^(\d{4}-\d{2}-\d{2})"
+    r"(?:[Tt ](\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?)([Zz]|[+-]\d{2}:\d{2})?|[Tt])?$"
 )
 Interval = tuple[datetime | None, datetime | None]
 
@@ -62,7 +65,7 @@ def parse_datetime(text: str | None) -> Interval | None:
         if start is not None and end is not None and start > end:
             raise InvalidInput("bad datetime interval: its start is after its end")
         return start, end
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}[Tt]?", text):
         return _instant(text, False), _instant(text, True)
     instant = _instant(text, False)
     if instant is None:  # "0000-…" alone: an open start of nothing

@@ -119,7 +119,8 @@ DatetimeQuery = Annotated[
         max_length=100,
         description="RFC 3339 instant, date or interval (`a/b`). An open end is `..` or empty"
         " (`../b`, `/b`, `a/..`, `a/`); a start in year 0000 (QGIS's `0000-01-01T00:00:00Z/b`)"
-        " is open too. Without an offset UTC is assumed; a date alone is its whole day.",
+        " is open too. Without an offset UTC is assumed; a date alone (also `2030-01-01T`, as"
+        " GDAL sends it) is its whole day.",
     ),
 ]
 
