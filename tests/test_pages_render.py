@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
@@ -12,7 +13,11 @@ import pyogrio
 import pytest
 from fastapi.testclient import TestClient
 
+from gis.access.roles import LAND, PUBLIC
+from gis.errors import Forbidden
 from layers.catalog import CATALOG
+from maps.deps import Principal
+from maps.pages import page_route
 from maps.pages.assets import NODE_MODULES, STATIC_DIR, missing_vendor_dirs
 from maps.pages.i18n import TEXT
 from maps.pages.registry import BASE_LAYERS, Page
@@ -251,3 +256,13 @@ def test_page_scripts_name_no_layer(pages_client: TestClient) -> None:
     for path in sorted(STATIC_DIR.glob("*.js")):
         for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             assert not literal.search(allowed.sub("", line)), f"{path.name}:{n}: {line.strip()}"
+
+
+def test_a_page_refuses_the_roles_it_is_not_open_to() -> None:
+    page = Page("parcels", "/land-only", "parcels_title", "A page for land officials only",
+                layers=(), roles=frozenset({LAND}))  # fmt: skip
+    handler = page_route(page)
+    with pytest.raises(Forbidden):
+        asyncio.run(handler(Principal("visitor", PUBLIC), {}, None))
+    answer = asyncio.run(handler(Principal("official", LAND), {}, None))
+    assert answer.status_code == 200 and b"<title>" in answer.body

@@ -86,7 +86,6 @@ TEXT: dict[str, tuple[str, str]] = {
     "land_use": ("Hiện trạng sử dụng đất", "Land use"),
     # environment
     "env_title": ("Quan trắc môi trường", "Environmental monitoring"),
-    "stations": ("Trạm quan trắc", "Monitoring stations"),
     "alerts": ("Cảnh báo", "Alerts"),
     "no_alerts": ("Không có cảnh báo", "No alerts"),
     "time": ("Thời điểm", "Time"),

@@ -54,5 +54,7 @@ def render_page(page: Page, lang: Lang, config: dict[str, Any], nonce: str | Non
         center=list(DEFAULT_CENTER),
         zoom=DEFAULT_ZOOM,
         config=config_json(config),
+        # The catalog title of the layer given each job (a panel may be headed by one).
+        uses={x["use"]: x["title"][lang] for x in config["layers"] if x["use"]},
         nonce=nonce,
     )

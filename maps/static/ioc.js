@@ -42,6 +42,11 @@
     document.querySelectorAll("[data-i18n]").forEach(function (el) {
       el.textContent = Ioc.t(el.getAttribute("data-i18n"));
     });
+    // Headings that name a layer: the catalog title of the page's layer with that job.
+    document.querySelectorAll("[data-layer-title]").forEach(function (el) {
+      var id = Ioc.layerFor(el.getAttribute("data-layer-title"));
+      if (id) el.textContent = Ioc.pick(Ioc.pageLayer(id).title);
+    });
     Ioc.listeners.forEach(function (fn) { fn(lang); });
   };
 
