@@ -17,7 +17,7 @@ from gis.db import connect
 from gis.errors import IocGisError
 from sensors.catalog import Catalog, catalog_version, load_catalog
 from sensors.messages import to_rows
-from sensors.rollups import process_pending
+from sensors.rollups import process_pending, sweep_due
 from sensors.store import RejectRow, StageRow, Writer, month_start
 from sensors.transport import Message, Subscriber
 
@@ -73,7 +73,8 @@ class Rollups(threading.Thread):
         """Wait for commits; run the rollup job; log and retry later on failure."""
         conn: psycopg.Connection | None = None
         while not self.stopping.is_set():
-            if not self.due.wait(0.5):
+            # Also when nothing arrives: silent stations must still turn offline/interrupted.
+            if not self.due.wait(0.5) and not sweep_due():
                 continue
             self.due.clear()
             try:

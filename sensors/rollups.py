@@ -153,6 +153,11 @@ def _batch(conn: psycopg.Connection, limit: int) -> int:
         return claimed
 
 
+def sweep_due() -> bool:
+    """Whether the periodic sweep (every station's state, interruptions) is due in this process."""
+    return time.monotonic() - _last_sweep["at"] >= STATE_SWEEP_SECONDS
+
+
 def process_pending(conn: psycopg.Connection, limit: int = BATCH) -> int:
     """Recompute everything the pending (datastream, hour) pairs touch; return pairs handled.
 
@@ -170,7 +175,7 @@ def process_pending(conn: psycopg.Connection, limit: int = BATCH) -> int:
             break
     if total:
         log.info("rollups: %d (datastream, hour) pairs recomputed", total)
-    if time.monotonic() - _last_sweep["at"] >= STATE_SWEEP_SECONDS:
+    if sweep_due():
         # Stations that stopped reporting are touched by no batch: sweep them all.
         with conn.transaction():
             if _try_lock(conn):

@@ -271,3 +271,40 @@ def test_interruption_after_the_expected_interval(database_url: str, db, tmp_pat
         "SELECT interrupted, state FROM layers.facilities WHERE code = %s", [fac]
     ).fetchone()
     assert layer[0] is True
+
+
+def test_the_ingesters_rollup_thread_sweeps_when_nothing_arrives(
+    database_url: str, db, tmp_path  # noqa: F811
+) -> None:
+    """No reading arrives at all: the rollup thread still runs the periodic sweep, so a silent
+    point gets its interruption alert (and its state) without any ingest."""
+    import time
+
+    from sensors.ingester import Rollups
+
+    fac, point = _codes()
+    import_file(db, _csv(tmp_path, [_row(fac, point)]))
+    db.commit()
+    ds = _ds(db, point)
+    ingest(db, [(ds["cod"], T0, 10.0, None)])
+    rollups.process_pending(db)
+    _age(db, point, 30)
+    rollups._last_sweep["at"] = float("-inf")  # this process's sweep is due
+    worker = Rollups(database_url)
+    worker.start()
+    try:
+        found = 0
+        for _ in range(100):  # polled until the sweep has run (not a timing assertion)
+            found = db.execute(
+                "SELECT count(*) FROM sensor.alerts a JOIN sensor.stations s"
+                " ON s.id = a.station_id WHERE s.code = %s AND a.period = 'transmission'",
+                [point],
+            ).fetchone()[0]
+            db.commit()
+            if found:
+                break
+            time.sleep(0.2)
+        assert found == 1
+    finally:
+        worker.stopping.set()
+        worker.join(10)
