@@ -8,6 +8,8 @@ area's module, beside its own tables (``stations.append_column(...)``).
 
 from __future__ import annotations
 
+from typing import Any
+
 from geoalchemy2 import Geometry
 from sqlalchemy import (
     CHAR,
@@ -28,8 +30,72 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.types import TypeEngine
 
 from gis.tables.meta import metadata
+
+#: The time key of a per-hour and of a per-day table (local days, ``Asia/Ho_Chi_Minh``).
+_PERIOD_TYPES: dict[str, TypeEngine[Any]] = {"hour": DateTime(timezone=True), "day": Date()}
+
+
+def _owner(name: str, table: str, *, primary_key: bool = True, nullable: bool = False) -> Column:
+    """A column referencing ``sensor.<table>.id``, rows deleted with their owner."""
+    target = ForeignKey(f"sensor.{table}.id", ondelete="CASCADE")
+    if primary_key:
+        return Column(name, Integer, target, primary_key=True)
+    return Column(name, Integer, target, nullable=nullable)
+
+
+def _rollup(name: str, key: str, *counts: str) -> Table:
+    """Per-datastream statistics of an hour or a day (0006_indices)."""
+    return Table(
+        name,
+        metadata,
+        _owner("datastream_id", "datastreams"),
+        Column(key, _PERIOD_TYPES[key], primary_key=True),
+        Column("mean", Double, nullable=False),
+        Column("min", Double, nullable=False),
+        Column("max", Double, nullable=False),
+        *(Column(c, Integer, nullable=False) for c in counts),
+        Column("coverage", REAL, nullable=False),
+        schema="sensor",
+    )
+
+
+def _aqi(name: str, key: str) -> Table:
+    """A station's AQI per scheme and hour or day (0006_indices)."""
+    return Table(
+        name,
+        metadata,
+        _owner("station_id", "stations"),
+        Column("scheme", Text, primary_key=True),
+        Column(key, _PERIOD_TYPES[key], primary_key=True),
+        Column("aqi", Integer, nullable=False),
+        Column("dominant", Text, nullable=False),
+        Column("sub_indices", JSONB, nullable=False),
+        Column("computed_at", DateTime(timezone=True), nullable=False),
+        schema="sensor",
+    )
+
+
+def _wqi(name: str, key: str) -> Table:
+    """A station's WQI (or why there is none) per hour or day (0006_indices)."""
+    return Table(
+        name,
+        metadata,
+        _owner("station_id", "stations"),
+        Column(key, _PERIOD_TYPES[key], primary_key=True),
+        Column("wqi", Integer, nullable=True),
+        Column("raw", Double, nullable=True),
+        Column("formula", SmallInteger, nullable=True),
+        Column("band", Text, nullable=True),
+        Column("parameters", ARRAY(Text), nullable=False),
+        Column("sub_indices", JSONB, nullable=False),
+        Column("reason", Text, nullable=True),
+        Column("computed_at", DateTime(timezone=True), nullable=False),
+        schema="sensor",
+    )
+
 
 stations = Table(
     "stations",
@@ -80,12 +146,7 @@ observations = Table(
 latest_observations = Table(
     "latest_observations",
     metadata,
-    Column(
-        "datastream_id",
-        Integer,
-        ForeignKey("sensor.datastreams.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
+    _owner("datastream_id", "datastreams"),
     Column("phenomenon_time", DateTime(timezone=True), nullable=False),
     Column("result", Double, nullable=False),
     Column("quality", Text, nullable=True),
@@ -113,134 +174,24 @@ pending_rollups = Table(
     schema="sensor",
 )
 
-hourly = Table(
-    "hourly",
-    metadata,
-    Column(
-        "datastream_id",
-        Integer,
-        ForeignKey("sensor.datastreams.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
-    Column("hour", DateTime(timezone=True), primary_key=True),
-    Column("mean", Double, nullable=False),
-    Column("min", Double, nullable=False),
-    Column("max", Double, nullable=False),
-    Column("count", Integer, nullable=False),
-    Column("coverage", REAL, nullable=False),
-    schema="sensor",
-)
+hourly = _rollup("hourly", "hour", "count")
 
-daily = Table(
-    "daily",
-    metadata,
-    Column(
-        "datastream_id",
-        Integer,
-        ForeignKey("sensor.datastreams.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
-    Column("day", Date, primary_key=True),
-    Column("mean", Double, nullable=False),
-    Column("min", Double, nullable=False),
-    Column("max", Double, nullable=False),
-    Column("count", Integer, nullable=False),
-    Column("hours", Integer, nullable=False),
-    Column("coverage", REAL, nullable=False),
-    schema="sensor",
-)
+daily = _rollup("daily", "day", "count", "hours")
 
-aqi_hourly = Table(
-    "aqi_hourly",
-    metadata,
-    Column(
-        "station_id",
-        Integer,
-        ForeignKey("sensor.stations.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
-    Column("scheme", Text, primary_key=True),
-    Column("hour", DateTime(timezone=True), primary_key=True),
-    Column("aqi", Integer, nullable=False),
-    Column("dominant", Text, nullable=False),
-    Column("sub_indices", JSONB, nullable=False),
-    Column("computed_at", DateTime(timezone=True), nullable=False),
-    schema="sensor",
-)
+aqi_hourly = _aqi("aqi_hourly", "hour")
 
-aqi_daily = Table(
-    "aqi_daily",
-    metadata,
-    Column(
-        "station_id",
-        Integer,
-        ForeignKey("sensor.stations.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
-    Column("scheme", Text, primary_key=True),
-    Column("day", Date, primary_key=True),
-    Column("aqi", Integer, nullable=False),
-    Column("dominant", Text, nullable=False),
-    Column("sub_indices", JSONB, nullable=False),
-    Column("computed_at", DateTime(timezone=True), nullable=False),
-    schema="sensor",
-)
+aqi_daily = _aqi("aqi_daily", "day")
 
-wqi_hourly = Table(
-    "wqi_hourly",
-    metadata,
-    Column(
-        "station_id",
-        Integer,
-        ForeignKey("sensor.stations.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
-    Column("hour", DateTime(timezone=True), primary_key=True),
-    Column("wqi", Integer, nullable=True),
-    Column("raw", Double, nullable=True),
-    Column("formula", SmallInteger, nullable=True),
-    Column("band", Text, nullable=True),
-    Column("parameters", ARRAY(Text), nullable=False),
-    Column("sub_indices", JSONB, nullable=False),
-    Column("reason", Text, nullable=True),
-    Column("computed_at", DateTime(timezone=True), nullable=False),
-    schema="sensor",
-)
+wqi_hourly = _wqi("wqi_hourly", "hour")
 
-wqi_daily = Table(
-    "wqi_daily",
-    metadata,
-    Column(
-        "station_id",
-        Integer,
-        ForeignKey("sensor.stations.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
-    Column("day", Date, primary_key=True),
-    Column("wqi", Integer, nullable=True),
-    Column("raw", Double, nullable=True),
-    Column("formula", SmallInteger, nullable=True),
-    Column("band", Text, nullable=True),
-    Column("parameters", ARRAY(Text), nullable=False),
-    Column("sub_indices", JSONB, nullable=False),
-    Column("reason", Text, nullable=True),
-    Column("computed_at", DateTime(timezone=True), nullable=False),
-    schema="sensor",
-)
+wqi_daily = _wqi("wqi_daily", "day")
 
 alerts = Table(
     "alerts",
     metadata,
     Column("id", BigInteger, primary_key=True),
-    Column(
-        "station_id", Integer, ForeignKey("sensor.stations.id", ondelete="CASCADE"), nullable=False
-    ),
-    Column(
-        "datastream_id",
-        Integer,
-        ForeignKey("sensor.datastreams.id", ondelete="CASCADE"),
-        nullable=True,
-    ),
+    _owner("station_id", "stations", primary_key=False),
+    _owner("datastream_id", "datastreams", primary_key=False, nullable=True),
     Column("parameter", Text, nullable=False),
     Column("period", Text, nullable=False),
     Column("value", Double, nullable=False),
@@ -267,12 +218,7 @@ alerts = Table(
 station_states = Table(
     "station_states",
     metadata,
-    Column(
-        "station_id",
-        Integer,
-        ForeignKey("sensor.stations.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
+    _owner("station_id", "stations"),
     Column("state", Text, nullable=False),
     Column("reason", Text, nullable=True),
     Column("since", DateTime(timezone=True), nullable=False),
