@@ -39,6 +39,11 @@ API: dict[str, str] = {
     "facility": "/facilities/{code}",
     "point_limits": "/stations/{code}/limits",
     "events": "/events",
+    # Notifications and reports (environment staff, admins).
+    "notify_subscriptions": "/notify/subscriptions",
+    "notify_subscription": "/notify/subscriptions/{id}",
+    "reports": "/reports",
+    "report": "/reports/{id}",
     "export": "/maps/parcels/export",
     "wall_figures": "/wall/figures.json",
     # Sign-in (maps/routers/auth.py): who is calling, the sign-in page, sign-out.

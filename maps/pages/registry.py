@@ -108,7 +108,8 @@ PAGES: tuple[Page, ...] = (
             PageLayer("facilities", legend="none"),
             PageLayer("aqi_surface", shown=False, legend="none", opacity=0.55),
         ),
-        context=environment_context, extra_js=(CHART_JS,), extra_css=(CHART_CSS,),
+        context=environment_context, extra_js=(CHART_JS, "/static/notify-panel.js"),
+        extra_css=(CHART_CSS, "/static/notify-panel.css"),
     ),
     Page(
         "wall", "/wall", "wall_title",
