@@ -15,9 +15,10 @@ from layers.describe import Labels, legend_entries
 #: QGIS geometry type of each paint kind (``<maplayer geometry=…>``) and symbol type.
 GEOMETRY = {"fill": "Polygon", "line": "Polygon", "circle": "Point"}
 _SYMBOL = {"fill": "fill", "line": "fill", "circle": "marker"}
-#: Cadastral-map labels: a layer declaring these properties is labelled with the first over
-#: the second (parcel number over land-use code).
-CADASTRAL_LABEL = ("parcel_number", "land_use")
+#: Cadastral-map labels ("nhãn thửa": parcel number, area, land type — Circular
+#: 25/2014/TT-BTNMT's definition, superseded; the 2026 rules were not found to differ): a layer
+#: declaring these properties is labelled with them, one a line.
+CADASTRAL_LABEL = ("parcel_number", "legal_area_m2", "land_use")
 #: Labels are drawn at this scale and larger (1:5,000: a few hundred parcels on screen).
 LABEL_MAX_SCALE = 5000
 
@@ -89,8 +90,12 @@ def labeling(layer: Layer) -> ET.Element | None:
     names = {p.name for p in layer.properties}
     if not set(CADASTRAL_LABEL) <= names:
         return None
-    top, bottom = CADASTRAL_LABEL
-    expression = f'"{top}" || \'\\n\' || "{bottom}"'
+    number, area, use = CADASTRAL_LABEL
+    # Area with one decimal and the Vietnamese decimal comma, as on certificates.
+    newline = "'\\n'"  # a line break inside a QGIS expression string
+    expression = (
+        f'"{number}" || {newline} || format_number("{area}", 1, \'vi\') || {newline} || "{use}"'
+    )
     out = ET.Element("labeling", type="simple")
     settings = ET.SubElement(out, "settings", calloutType="simple")
     ET.SubElement(settings, "text-style", fieldName=expression, isExpression="1",

@@ -176,7 +176,7 @@ def checks(args: dict[str, Any], result: dict[str, Any]) -> None:
         result["project"]["parcels_fields"] = [f.name() for f in parcels.fields()]
         to_project = QgsCoordinateTransform(WGS84, project.crs(), project)
         box = to_project.transformBoundingBox(anon.extent())
-        box.scale(1.4)
+        box.scale(6.0)  # the parcels among the planning zones and commune boundaries
         visible = [lyr for lyr in project.layerTreeRoot().checkedLayers()]
         render(visible, box, project.crs(), out / "qgis-project.png")
 
