@@ -175,7 +175,10 @@ class Bench:
         ing = self.child([sys.executable, "-c", "from cli.main import main; main()", "ingest"],
                          self.env(IOC_MQTT_URL=ours.url_for(state, "ingester", port),
                                   IOC_INGEST_CLIENT_ID="iocgis-bench-ingester"))
-        time.sleep(3)
+        log = Path(self.tmp / f"{len(self.procs) - 1}.log")
+        deadline = time.time() + 120
+        while "subscribed to" not in log.read_text() and time.time() < deadline:
+            time.sleep(0.2)  # messages published before the first subscription are not kept
         msgs = []
         for i in range(self.cycles):
             t = self.start + timedelta(minutes=5 * i)

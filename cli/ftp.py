@@ -51,7 +51,10 @@ def serve(
     server, worker = build_server(settings, relay_settings())
     address = server.socket.getsockname()
     typer.echo(f"ftp receiver on {address[0]}:{address[1]}, files in {settings.root}", err=True)
-    signal.signal(signal.SIGTERM, lambda *_: server.close_all())
+    def stop(*_: object) -> None:
+        raise SystemExit(0)  # serve_forever(handle_exit=True) then closes every connection
+
+    signal.signal(signal.SIGTERM, stop)
     try:
         server.serve_forever(handle_exit=True)
     finally:
