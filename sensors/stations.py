@@ -53,9 +53,43 @@ class ImportSummary:
     codes: list[str]
 
 
-def _params(value: Any) -> list[str]:
+def parameter_list(value: Any) -> list[str]:
+    """Property codes from a list or from "a;b;c" text, lower-cased, blanks dropped."""
     items = [str(v) for v in value] if isinstance(value, list) else str(value or "").split(";")
     return [p.strip().lower() for p in items if p.strip()]
+
+
+def coordinates(lon: Any, lat: Any, where: str) -> tuple[float, float]:
+    """WGS 84 lon/lat as numbers in range; raises ValueError naming ``where``."""
+    try:
+        x, y = float(lon), float(lat)
+    except (TypeError, ValueError):
+        raise ValueError(f"{where}: lon/lat missing or not numbers") from None
+    if not (math.isfinite(x) and math.isfinite(y) and -180 <= x <= 180 and -90 <= y <= 90):
+        raise ValueError(f"{where}: lon/lat ({x}, {y}) out of range")
+    return x, y
+
+
+def raise_errors(errors: list[str], what: str, codes: list[str]) -> None:
+    """Add "<what> X appears twice" for repeated codes; raise every error at once (at most
+    MAX_ERRORS shown) as InvalidInput."""
+    twice = sorted({c for c in codes if codes.count(c) > 1})
+    errors = errors + [f"{what} {c} appears twice" for c in twice]
+    if errors:
+        more = f" (and {len(errors) - MAX_ERRORS} more)" if len(errors) > MAX_ERRORS else ""
+        raise InvalidInput("; ".join(errors[:MAX_ERRORS]) + more)
+
+
+def check_communes(conn: psycopg.Connection, codes: Iterable[str | None]) -> None:
+    """Raise InvalidInput naming the given commune codes that are not current communes."""
+    given = sorted({c for c in codes if c})
+    if not given:
+        return
+    rows = conn.execute("SELECT code FROM admin.communes WHERE code = ANY(%s)", [given])
+    known = {c.strip() for (c,) in rows}
+    unknown = [c for c in given if c not in known]
+    if unknown:
+        raise InvalidInput(f"unknown commune code(s): {', '.join(unknown)}")
 
 
 def validate(props: dict[str, Any], where: str) -> StationRecord:
@@ -71,13 +105,8 @@ def validate(props: dict[str, Any], where: str) -> StationRecord:
         raise ValueError(f"{where}: a {kind} point belongs to a facility: iocgis facilities import")
     if kind not in KINDS:
         raise ValueError(f"{where}: kind {kind!r} must be one of {', '.join(KINDS)}")
-    try:
-        lon, lat = float(props["lon"]), float(props["lat"])
-    except (KeyError, TypeError, ValueError):
-        raise ValueError(f"{where}: lon/lat missing or not numbers") from None
-    if not (math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):
-        raise ValueError(f"{where}: lon/lat ({lon}, {lat}) out of range")
-    params = _params(props.get("parameters"))
+    lon, lat = coordinates(props.get("lon"), props.get("lat"), where)
+    params = parameter_list(props.get("parameters"))
     if not params:
         raise ValueError(f"{where}: station {code} lists no parameters")
     bad = [p for p in params if get_property(kind, p) is None]
@@ -125,12 +154,7 @@ def read_records(path: Path) -> list[StationRecord]:
             records.append(validate(props, where))
         except ValueError as exc:
             errors.append(str(exc))
-    codes = [r.code for r in records]
-    twice = sorted({c for c in codes if codes.count(c) > 1})
-    errors += [f"station {c} appears twice" for c in twice]
-    if errors:
-        more = f" (and {len(errors) - MAX_ERRORS} more)" if len(errors) > MAX_ERRORS else ""
-        raise InvalidInput("; ".join(errors[:MAX_ERRORS]) + more)
+    raise_errors(errors, "station", [r.code for r in records])
     if not records:
         raise ImportFileError(f"{path.name} holds no station")
     return records
@@ -139,13 +163,7 @@ def read_records(path: Path) -> list[StationRecord]:
 def register(conn: psycopg.Connection, records: Iterable[StationRecord]) -> ImportSummary:
     """Insert or update stations and add their datastreams, in the caller's transaction."""
     records = list(records)
-    given = sorted({r.commune_code for r in records if r.commune_code})
-    if given:
-        known = {c.strip() for (c,) in conn.execute(
-            "SELECT code FROM admin.communes WHERE code = ANY(%s)", [given])}
-        unknown = [c for c in given if c not in known]
-        if unknown:
-            raise InvalidInput(f"unknown commune code(s): {', '.join(unknown)}")
+    check_communes(conn, (r.commune_code for r in records))
     kinds: dict[str, str] = dict(conn.execute(
         "SELECT code, kind FROM sensor.stations WHERE code = ANY(%s)", [[r.code for r in records]]
     ).fetchall())

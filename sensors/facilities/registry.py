@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gis.errors import ImportFileError, InvalidInput
+from gis.errors import ImportFileError
 from sensors.facilities.regulations import check_point
 from sensors.properties import POINT_KINDS, get_property
-from sensors.stations import CODE_RE, COMMUNE_RE, MAX_ERRORS
+from sensors.stations import CODE_RE, COMMUNE_RE, coordinates, parameter_list, raise_errors
 
 TAX_RE = re.compile(r"^[0-9]{10}(-[0-9]{3})?$")
 #: Readings per hour of a point when the file does not say: Circular 10/2021 (as TT 24/2017
@@ -80,16 +80,6 @@ def _text(props: dict[str, Any], key: str) -> str | None:
     return value or None
 
 
-def _coords(lon: Any, lat: Any, where: str) -> tuple[float, float]:
-    try:
-        x, y = float(lon), float(lat)
-    except (TypeError, ValueError):
-        raise ValueError(f"{where}: lon/lat missing or not numbers") from None
-    if not (math.isfinite(x) and math.isfinite(y) and -180 <= x <= 180 and -90 <= y <= 90):
-        raise ValueError(f"{where}: lon/lat ({x}, {y}) out of range")
-    return x, y
-
-
 def _numbers(value: Any, where: str, what: str) -> dict[str, float]:
     """A {name: number} map from a dict or from "a=1;b=2" text."""
     if value in (None, ""):
@@ -118,9 +108,7 @@ def validate_point(props: dict[str, Any], default: tuple[float, float], where: s
     kind = str(props.get("kind") or "").strip().lower()
     if kind not in POINT_KINDS:
         raise ValueError(f"{where}: kind {kind!r} must be one of {', '.join(POINT_KINDS)}")
-    raw = props.get("parameters")
-    items = raw if isinstance(raw, list) else str(raw or "").split(";")
-    params = list(dict.fromkeys(str(p).strip().lower() for p in items if str(p).strip()))
+    params = list(dict.fromkeys(parameter_list(props.get("parameters"))))
     if not params:
         raise ValueError(f"{where}: point {code} lists no parameters")
     unknown = [p for p in params if get_property(kind, p) is None]
@@ -139,7 +127,7 @@ def validate_point(props: dict[str, Any], default: tuple[float, float], where: s
         raise ValueError(f"{where}: permit limit(s) for unmeasured {', '.join(bad)}")
     lon, lat = default
     if _text(props, "lon") or _text(props, "lat"):
-        lon, lat = _coords(props.get("lon"), props.get("lat"), where)
+        lon, lat = coordinates(props.get("lon"), props.get("lat"), where)
     rate = props.get("readings_per_hour") or READINGS_PER_HOUR
     try:
         per_hour = int(rate)
@@ -160,7 +148,7 @@ def validate_facility(props: dict[str, Any], where: str) -> Facility:
     name = _text(props, "facility_name") or _text(props, "name")
     if not name:
         raise ValueError(f"{where}: facility {code} has no name")
-    lon, lat = _coords(props.get("facility_lon"), props.get("facility_lat"), where)
+    lon, lat = coordinates(props.get("facility_lon"), props.get("facility_lat"), where)
     tax = _text(props, "tax_code")
     if tax is not None and not TAX_RE.match(tax):
         raise ValueError(f"{where}: tax_code {tax!r} must be 10 digits (or 10-3)")
@@ -228,15 +216,8 @@ def read_facilities(path: Path) -> list[Facility]:
     facilities = (_from_geojson if geo else _from_csv)(text, path.name, errors)
     codes = [f.code for f in facilities]
     points = [p.code for f in facilities for p in f.points]
-    errors += [
-        f"facility {c} appears twice" for c in sorted({c for c in codes if codes.count(c) > 1})
-    ]
-    errors += [
-        f"point {c} appears twice" for c in sorted({c for c in points if points.count(c) > 1})
-    ]
-    if errors:
-        more = f" (and {len(errors) - MAX_ERRORS} more)" if len(errors) > MAX_ERRORS else ""
-        raise InvalidInput("; ".join(errors[:MAX_ERRORS]) + more)
+    twice = sorted({c for c in codes if codes.count(c) > 1})
+    raise_errors(errors + [f"facility {c} appears twice" for c in twice], "point", points)
     if not facilities:
         raise ImportFileError(f"{path.name} holds no facility")
     return facilities

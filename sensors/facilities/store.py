@@ -10,6 +10,7 @@ from psycopg.types.json import Jsonb
 from gis.errors import InvalidInput
 from sensors.facilities.registry import Facility, ImportSummary, read_facilities
 from sensors.properties import get_property
+from sensors.stations import check_communes
 from sensors.store import notify_stations
 
 _FACILITY = """
@@ -53,17 +54,7 @@ def _check_existing(conn: psycopg.Connection, facilities: list[Facility]) -> Non
     ]  # fmt: skip
     if clash:
         raise InvalidInput(f"kind cannot change: {'; '.join(clash)}")
-    given = sorted({f.commune_code for f in facilities if f.commune_code})
-    if given:
-        known = {
-            c.strip()
-            for (c,) in conn.execute(
-                "SELECT code FROM admin.communes WHERE code = ANY(%s)", [given]
-            )
-        }
-        unknown = [c for c in given if c not in known]
-        if unknown:
-            raise InvalidInput(f"unknown commune code(s): {', '.join(unknown)}")
+    check_communes(conn, (f.commune_code for f in facilities))
 
 
 def register(conn: psycopg.Connection, facilities: list[Facility]) -> ImportSummary:
