@@ -115,6 +115,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "last_7d": ("7 ngày", "7 days"),
     "last_30d": ("30 ngày", "30 days"),
     "dominant": ("Thông số chính", "Dominant parameter"),
+    "completeness_7d": ("Đủ dữ liệu 7 ngày", "Data completeness, 7 days"),
     "air": ("Không khí", "Air"),
     "water": ("Nước mặt", "Surface water"),
     # wall
