@@ -43,6 +43,11 @@ class FtpSettings(BaseSettings):
     max_file_bytes: int = Field(default=1_000_000, ge=1024, description="Larger uploads refused.")
     max_connections: int = Field(default=2000, ge=1)
 
+    @field_validator("tls_cert", "tls_key", mode="before")
+    @classmethod
+    def _unset(cls, value: object) -> object:
+        return None if value == "" else value  # an empty variable (compose) means unset
+
     @field_validator("passive_ports")
     @classmethod
     def _ports(cls, value: str) -> str:
