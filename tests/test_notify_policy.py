@@ -211,3 +211,36 @@ def test_aqi_categories_and_offline_spells(db, database_url, prefix):
         )
     ]
     assert "VN_AQI 180 – Bad." in bodies[0]
+
+
+def test_transmission_interruption_and_its_end(db, database_url, prefix):
+    sid, ds = _station(database_url, prefix, params=("pm25",))
+    sub = _sub(db, _code(db, sid), "offline", language="en")
+    # An interruption as issue 11's sweep writes it: period 'transmission', no datastream.
+    db.execute(
+        "INSERT INTO sensor.alerts (station_id, datastream_id, parameter, period, value,"
+        " limit_value, standard, start_time, end_time) VALUES (%s, NULL, 'transmission',"
+        " 'transmission', 70, 60, 'TT 10/2021/TT-BTNMT (gián đoạn truyền)',"
+        " now() - interval '70 minutes', now())",
+        [sid],
+    )
+    with psycopg.connect(to_libpq_url(database_url)) as c:
+        plan(c, cfg())
+        assert [r[0] for r in _rows(db, sub)] == ["start"]
+        plan(c, cfg())  # still silent: nothing new
+        assert [r[0] for r in _rows(db, sub)] == ["start"]
+        db.execute(
+            "INSERT INTO sensor.latest_observations VALUES (%s, now(), 12, NULL, now())"
+            " ON CONFLICT (datastream_id) DO UPDATE SET received_at = now()",
+            [ds["pm25"]],
+        )
+        plan(c, cfg())
+    assert [r[0] for r in _rows(db, sub)] == ["start", "end"]
+    bodies = [
+        b
+        for (b,) in db.execute(
+            "SELECT body FROM notify.deliveries WHERE subscription_id = %s ORDER BY id", [sub]
+        )
+    ]
+    assert "Data transmission interrupted (Circular 10/2021/TT-BTNMT)" in bodies[0]
+    assert "The station reports again" in bodies[1]

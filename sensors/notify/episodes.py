@@ -44,6 +44,22 @@ FOR UPDATE OF e SKIP LOCKED
 """
 
 
+#: Offline spells (state offline or a transmission interruption) that are over: a reading was
+#: received after the spell began, the state is not offline and nothing is interrupted.
+_BACK = """
+SELECT e.id, e.station_id FROM notify.episodes e
+WHERE e.kind = 'offline' AND e.closed_at IS NULL
+  AND EXISTS (SELECT 1 FROM sensor.datastreams d
+              JOIN sensor.latest_observations lo ON lo.datastream_id = d.id
+              WHERE d.station_id = e.station_id AND lo.received_at > e.opened_at)
+  AND NOT EXISTS (SELECT 1 FROM sensor.station_states st
+                  WHERE st.station_id = e.station_id AND st.state = 'offline')
+  AND NOT EXISTS (SELECT 1 FROM sensor.transmission_status t
+                  WHERE t.station_id = e.station_id AND t.interrupted)
+FOR UPDATE OF e SKIP LOCKED
+"""
+
+
 def category_rank(aqi: float | None) -> int:
     """VN_AQI category rank 1 (Tốt) … 6 (Nguy hại); 0 without an AQI."""
     cat = aqi_category(aqi)
@@ -76,8 +92,18 @@ class Episodes:
 
     def _start(self, kind: str, sid: int, subject: str, at: datetime, **kw: Any) -> int:
         row = self.conn.execute(
-            _INSERT, [kind, sid, subject, kw.get("ds"), kw.get("period"), kw.get("level", 0),
-                      at, kw.get("last", at), at],
+            _INSERT,
+            [
+                kind,
+                sid,
+                subject,
+                kw.get("ds"),
+                kw.get("period"),
+                kw.get("level", 0),
+                at,
+                kw.get("last", at),
+                at,
+            ],
         ).fetchone()
         assert row is not None
         return int(row[0])
@@ -88,25 +114,38 @@ class Episodes:
     def alert(self, sid: int, a: dict[str, Any]) -> list[Notice]:
         """A new exceedance row (or a transmission interruption)."""
         if a["period"] == "transmission":
-            return self.state(sid, {"state": "interrupted", "reason": a.get("standard"),
-                                    "at": a["start_time"]})
+            return self.state(sid, {"state": "interrupted", "at": a["start_time"]})
         if a["period"] not in _JUDGED_AFTER:
             return []  # annual means: reported, not notified
         exists = self.conn.execute(
             "SELECT d.unit FROM sensor.alerts a JOIN sensor.datastreams d ON d.id ="
-            " a.datastream_id WHERE a.id = %s", [a["id"]],
+            " a.datastream_id WHERE a.id = %s",
+            [a["id"]],
         ).fetchone()
         if exists is None:
             return []  # withdrawn since: a late reading brought the window under its limit
         start = datetime.fromisoformat(a["start_time"])
         end = datetime.fromisoformat(a["end_time"])
         subject = f"{a['parameter']}/{a['period']}"
-        kw = {"parameter": a["parameter"], "period": a["period"], "value": a["value"],
-              "limit": a["limit_value"], "unit": exists[0], "standard": a["standard"]}
+        kw = {
+            "parameter": a["parameter"],
+            "period": a["period"],
+            "value": a["value"],
+            "limit": a["limit_value"],
+            "unit": exists[0],
+            "standard": a["standard"],
+        }
         open_ = self._open("exceedance", sid, subject)
         if open_ is None:
-            eid = self._start("exceedance", sid, subject, start, ds=a["datastream_id"],
-                              period=a["period"], last=end)
+            eid = self._start(
+                "exceedance",
+                sid,
+                subject,
+                start,
+                ds=a["datastream_id"],
+                period=a["period"],
+                last=end,
+            )
             return [self._notice("exceedance", "start", sid, start, episode_id=eid, **kw)]
         eid, _level, _last, noticed_at = open_
         phase = "reminder" if start >= noticed_at + self.reminder else None
@@ -129,8 +168,11 @@ class Episodes:
             open_ = self._open(kind, sid, kind)
             if now_on and open_ is None:
                 eid = self._start(kind, sid, kind, at)
-                out.append(self._notice(kind, "start", sid, at, episode_id=eid, state=state,
-                                        reason=s.get("reason")))
+                out.append(
+                    self._notice(
+                        kind, "start", sid, at, episode_id=eid, state=state, reason=s.get("reason")
+                    )
+                )
             elif not now_on and open_ is not None and not (kind == "device" and wanted["offline"]):
                 self._close(open_[0])
                 out.append(self._notice(kind, "end", sid, at, episode_id=open_[0], state=state))
@@ -161,10 +203,20 @@ class Episodes:
         if phase is None:
             return []
         self.conn.execute(
-            "UPDATE notify.episodes SET level = greatest(level, %s), noticed_at = %s"
-            " WHERE id = %s", [rank, hour, eid],
+            "UPDATE notify.episodes SET level = greatest(level, %s), noticed_at = %s WHERE id = %s",
+            [rank, hour, eid],
         )
         return [self._notice("aqi", phase, sid, hour, episode_id=eid, **kw)]
+
+    def back_online(self) -> list[Notice]:
+        """Offline or interrupted stations whose readings arrive again: their spell ended."""
+        row = self.conn.execute("SELECT now()").fetchone()
+        now: datetime = row[0] if row else datetime.now()
+        out = []
+        for eid, sid in self.conn.execute(_BACK).fetchall():
+            self._close(eid)
+            out.append(self._notice("offline", "end", sid, now, episode_id=eid, state="working"))
+        return out
 
     def ended_exceedances(self) -> list[Notice]:
         """Exceedance episodes whose next window was judged and does not exceed: ended."""
@@ -175,6 +227,15 @@ class Episodes:
         ).fetchall():
             self._close(eid)
             param = subject.split("/", 1)[0]
-            out.append(self._notice("exceedance", "end", sid, last_at, episode_id=eid,
-                                    parameter=param, period=period))
+            out.append(
+                self._notice(
+                    "exceedance",
+                    "end",
+                    sid,
+                    last_at,
+                    episode_id=eid,
+                    parameter=param,
+                    period=period,
+                )
+            )
         return out

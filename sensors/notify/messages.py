@@ -66,20 +66,38 @@ def _detail(n: Notice, lang: str) -> str:
         unit = n.unit or (prop.unit if prop else "")
         period = _PERIOD[lang].get(n.period or "", n.period or "")
         if n.phase == "end":
-            return (f"{name} trung bình {period}: đã dưới giới hạn" if vi
-                    else f"{name} {period} mean: back under the limit")
+            return (
+                f"{name} trung bình {period}: đã dưới giới hạn"
+                if vi
+                else f"{name} {period} mean: back under the limit"
+            )
         if vi:
-            return (f"{name} trung bình {period}: {_num(n.value)} {unit}, giới hạn "
-                    f"{_num(n.limit)} {unit} ({n.standard})")
-        return (f"{name} {period} mean: {_num(n.value)} {unit}, limit {_num(n.limit)} {unit}"
-                f" ({n.standard})")
+            return (
+                f"{name} trung bình {period}: {_num(n.value)} {unit}, giới hạn "
+                f"{_num(n.limit)} {unit} ({n.standard})"
+            )
+        return (
+            f"{name} {period} mean: {_num(n.value)} {unit}, limit {_num(n.limit)} {unit}"
+            f" ({n.standard})"
+        )
     if n.kind == "aqi":
         cat = VN_AQI_CATEGORIES[max(n.category, 1) - 1]
         name, msg = (cat.name_vi, cat.message_vi) if vi else (cat.name_en, cat.message_en)
         return f"VN_AQI {_num(n.value)} – {name}. {msg}"
-    if n.reason:
-        return n.reason
-    return n.state or ""
+    if n.phase == "end":
+        return "Trạm gửi dữ liệu bình thường trở lại" if vi else "The station reports again"
+    if n.state == "interrupted":
+        return (
+            "Gián đoạn truyền dữ liệu (Thông tư 10/2021/TT-BTNMT)"
+            if vi
+            else "Data transmission interrupted (Circular 10/2021/TT-BTNMT)"
+        )
+    if n.state == "offline":
+        why = f" ({n.reason})" if n.reason else ""
+        return ("Không nhận được dữ liệu" if vi else "No data received") + why
+    if n.kind == "device":
+        return ("Lỗi thiết bị" if vi else "Device fault") + (f": {n.reason}" if n.reason else "")
+    return n.reason or n.state or ""
 
 
 def render(n: Notice, lang: str, base_url: str) -> tuple[str, str]:
@@ -98,6 +116,8 @@ def render(n: Notice, lang: str, base_url: str) -> tuple[str, str]:
     when = "Thời điểm" if lang == "vi" else "Time"
     zone = "giờ Việt Nam" if lang == "vi" else "Vietnam time"
     see = "Xem" if lang == "vi" else "View"
-    body = (f"{title} – {n.station_name} ({n.station_code})\n{detail}\n"
-            f"{when}: {local} ({zone})\n{see}: {link(base_url, n)}\n")
+    body = (
+        f"{title} – {n.station_name} ({n.station_code})\n{detail}\n"
+        f"{when}: {local} ({zone})\n{see}: {link(base_url, n)}\n"
+    )
     return subject, body

@@ -100,8 +100,19 @@ def _route(conn: psycopg.Connection, n: Notice, cfg: NotifySettings, now: dateti
             due, reason = until, f"quiet hours until {until:%H:%M}"
         subject, body = render(n, lang, cfg.page_url)
         conn.execute(
-            _INSERT, [sub_id, n.episode_id, n.phase, n.station_id, subject, body,
-                      Jsonb(n.to_json()), status, reason, due],
+            _INSERT,
+            [
+                sub_id,
+                n.episode_id,
+                n.phase,
+                n.station_id,
+                subject,
+                body,
+                Jsonb(n.to_json()),
+                status,
+                reason,
+                due,
+            ],
         )
         written += 1
     return written
@@ -137,7 +148,7 @@ def plan(conn: psycopg.Connection, cfg: NotifySettings) -> int:
             now = conn.execute("SELECT now()").fetchone()[0]  # type: ignore[index]
             rows = conn.execute(_CLAIM, [BATCH]).fetchall()
             book = Episodes(conn, timedelta(hours=cfg.reminder_hours))
-            notices = _notices(book, rows) + book.ended_exceedances()
+            notices = _notices(book, rows) + book.ended_exceedances() + book.back_online()
             for n in notices:
                 made += _route(conn, n, cfg, now)
             if rows:

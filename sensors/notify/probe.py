@@ -22,7 +22,8 @@ def probe(
         subs = conn.execute(
             "SELECT id, address, language, area FROM notify.subscriptions WHERE active"
             " AND (%s::text IS NULL OR subscriber = %s) AND (%s::bigint IS NULL OR id = %s)"
-            " ORDER BY id", [subscriber, subscriber, sub_id, sub_id],
+            " ORDER BY id",
+            [subscriber, subscriber, sub_id, sub_id],
         ).fetchall()
         if not subs:
             raise NotFound("no active subscription matches")

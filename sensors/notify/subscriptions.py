@@ -103,8 +103,18 @@ async def subscribe(conn: psycopg.AsyncConnection, new: NewSubscription) -> dict
     ).format(sql.SQL(COLUMNS))
     cur = await conn.cursor(row_factory=dict_row).execute(
         query,
-        [new.subscriber, channel, address, secret, new.kind, new.area, rank, new.language,
-         new.quiet_start, new.quiet_end],
+        [
+            new.subscriber,
+            channel,
+            address,
+            secret,
+            new.kind,
+            new.area,
+            rank,
+            new.language,
+            new.quiet_start,
+            new.quiet_end,
+        ],
     )
     row = await cur.fetchone()
     assert row is not None
@@ -125,8 +135,7 @@ async def list_subscriptions(
 ) -> list[dict[str, Any]]:
     """Subscriptions (of one subscriber when given), oldest first."""
     query = sql.SQL(
-        "SELECT {} FROM notify.subscriptions WHERE %s::text IS NULL OR subscriber = %s"
-        " ORDER BY id"
+        "SELECT {} FROM notify.subscriptions WHERE %s::text IS NULL OR subscriber = %s ORDER BY id"
     ).format(sql.SQL(COLUMNS))
     cur = await conn.cursor(row_factory=dict_row).execute(query, [subscriber, subscriber])
     return [_public(r) for r in await cur.fetchall()]
