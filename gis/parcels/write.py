@@ -17,10 +17,13 @@ import psycopg
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import shapely
+from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from gis.parcels.code import code_clashes
 from gis.parcels.prepare import Prepared
+from gis.tables import ident
+from gis.tables.land import parcels
 
 #: Commune boundaries are simplified (about 110 m, Douglas-Peucker at 0.001°): a parcel's point
 #: on the surface may fall this far outside the stored boundary and still be accepted.
@@ -30,6 +33,10 @@ PARCEL_COLUMNS = (
     "id", "commune_code", "sheet_id", "sheet_number", "parcel_number", "old_sheet_number",
     "old_parcel_number", "address", "certificate_number", "legal_area_m2", "srid",
     "geom_native", "geom", "content_hash", "import_id", "parcel_code",
+)
+#: COPY of the parcel rows, columns in :data:`PARCEL_COLUMNS` order (names from the declaration).
+_PARCELS_COPY = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(
+    ident(parcels), sql.SQL(", ").join(sql.Identifier(parcels.c[c].name) for c in PARCEL_COLUMNS)
 )
 _CSV = pacsv.WriteOptions(include_header=False)
 
@@ -73,7 +80,7 @@ _USERS_SQL = (
 )
 
 
-def _copy(conn: psycopg.Connection, statement: str, table: pa.Table) -> None:
+def _copy(conn: psycopg.Connection, statement: str | sql.Composed, table: pa.Table) -> None:
     """Send an Arrow table to ``COPY … FROM STDIN (FORMAT csv)`` in one buffer."""
     buf = io.BytesIO()
     pacsv.write_csv(table, buf, write_options=_CSV)
@@ -244,8 +251,7 @@ class Writer:
             "import_id": pa.array([self.import_id] * len(todo), pa.int64()),
             "parcel_code": pa.array(p.parcel_code[todo], pa.string()),
         })
-        _copy(self.conn, f"COPY land.parcels ({', '.join(PARCEL_COLUMNS)}) FROM STDIN (FORMAT csv)",
-              table)
+        _copy(self.conn, _PARCELS_COPY, table)
         self._insert_purposes(p, todo, ids)
         self._insert_users(p, todo, ids)
 
