@@ -95,46 +95,53 @@ GRACE = "5 minutes"
 TRANSMISSION = f"""
 -- Per station: the last reading received, the interval its datastreams promise
 -- (3600 s / the highest readings per hour) and whether it has been silent longer than that
--- plus the grace: "gián đoạn truyền". Only active stations can be interrupted.
+-- plus the grace: "gián đoạn truyền". Only active stations can be interrupted; a station
+-- without datastreams promises nothing. No GROUP BY at the top: a filter on station_id
+-- (the facilities view's, per point) applies before the per-station work.
 CREATE VIEW sensor.transmission_status AS
-SELECT s.id AS station_id, s.code, s.kind, lr.last_received,
-       make_interval(secs => ceil(3600.0 / max(d.expected_per_hour))) AS expected_interval,
-       s.status = 'active' AND coalesce(lr.last_received, s.created_at)
-           + make_interval(secs => ceil(3600.0 / max(d.expected_per_hour)))
-           + interval '{GRACE}' < now() AS interrupted,
-       coalesce(lr.last_received, s.created_at)
-           + make_interval(secs => ceil(3600.0 / max(d.expected_per_hour))) AS due_at
+SELECT s.id AS station_id, s.code, s.kind, x.last_received, x.expected_interval,
+       s.status = 'active'
+           AND coalesce(x.last_received, s.created_at) + x.expected_interval
+               + interval '{GRACE}' < now() AS interrupted,
+       coalesce(x.last_received, s.created_at) + x.expected_interval AS due_at
 FROM sensor.stations s
-JOIN sensor.datastreams d ON d.station_id = s.id
-LEFT JOIN LATERAL (
-    SELECT max(lo.received_at) AS last_received
-    FROM sensor.datastreams d2 JOIN sensor.latest_observations lo ON lo.datastream_id = d2.id
-    WHERE d2.station_id = s.id
-) lr ON true
-GROUP BY s.id, lr.last_received;
+CROSS JOIN LATERAL (
+    SELECT max(lo.received_at) AS last_received,
+           make_interval(secs => ceil(3600.0 / max(d.expected_per_hour))) AS expected_interval
+    FROM sensor.datastreams d
+    LEFT JOIN sensor.latest_observations lo ON lo.datastream_id = d.id
+    WHERE d.station_id = s.id
+) x
+WHERE x.expected_interval IS NOT NULL;
 """
 
+# Per facility through a LATERAL: a tile's or a page's filter on f.geom applies before its
+# points are aggregated (a GROUP BY over the whole join would aggregate every facility first).
 VIEW = """
 CREATE VIEW layers.facilities AS
 SELECT f.id::bigint AS fid, f.code, f.name, f.tax_code, f.address,
-       f.commune_code::text AS commune_code, f.sector,
-       count(s.id)::integer AS points,
-       count(s.id) FILTER (WHERE s.kind = 'wastewater')::integer AS outlets,
-       count(s.id) FILTER (WHERE s.kind = 'stack')::integer AS stacks,
-       -- a point exceeding its limit in the last hour wins; else its worst station state
-       CASE WHEN bool_or(ex.open) THEN 'exceeding' ELSE
-       (ARRAY[%s])[min(array_position(ARRAY[%s], coalesce(st.state, 'offline')))] END AS state,
-       bool_or(tr.interrupted) IS TRUE AS interrupted, f.geom
+       f.commune_code::text AS commune_code, f.sector, p.points, p.outlets, p.stacks, p.state,
+       p.interrupted, f.geom
 FROM sensor.facilities f
-LEFT JOIN sensor.stations s ON s.facility_id = f.id
-LEFT JOIN sensor.station_states st ON st.station_id = s.id
-LEFT JOIN sensor.transmission_status tr ON tr.station_id = s.id
-LEFT JOIN LATERAL (
-    SELECT true AS open FROM sensor.alerts a
-    WHERE a.station_id = s.id AND a.period = '1h' AND a.end_time > now() - interval '1 hour'
-    LIMIT 1
-) ex ON true
-GROUP BY f.id;
+CROSS JOIN LATERAL (
+    SELECT count(s.id)::integer AS points,
+           count(s.id) FILTER (WHERE s.kind = 'wastewater')::integer AS outlets,
+           count(s.id) FILTER (WHERE s.kind = 'stack')::integer AS stacks,
+           -- a point exceeding its limit in the last hour wins; else its worst station state
+           CASE WHEN bool_or(ex.open) THEN 'exceeding' ELSE
+           (ARRAY[%s])[min(array_position(ARRAY[%s], coalesce(st.state, 'offline')))]
+           END AS state,
+           bool_or(tr.interrupted) IS TRUE AS interrupted
+    FROM sensor.stations s
+    LEFT JOIN sensor.station_states st ON st.station_id = s.id
+    LEFT JOIN sensor.transmission_status tr ON tr.station_id = s.id
+    LEFT JOIN LATERAL (
+        SELECT true AS open FROM sensor.alerts a
+        WHERE a.station_id = s.id AND a.period = '1h' AND a.end_time > now() - interval '1 hour'
+        LIMIT 1
+    ) ex ON true
+    WHERE s.facility_id = f.id
+) p;
 """ % ((", ".join(f"'{s}'" for s in WORST_FIRST),) * 2)
 
 TRIGGERS = """
