@@ -244,3 +244,19 @@ def test_transmission_interruption_and_its_end(db, database_url, prefix):
     ]
     assert "Data transmission interrupted (Circular 10/2021/TT-BTNMT)" in bodies[0]
     assert "The station reports again" in bodies[1]
+
+
+def test_rate_limit_per_user_across_stations(db, database_url, prefix):
+    (sid1, ds1), (sid2, ds2) = (
+        _station(database_url, prefix + "a"),
+        _station(database_url, prefix + "b"),
+    )
+    who = f"busy.{prefix.lower()}"
+    one = _sub(db, _code(db, sid1), subscriber=who)
+    two = _sub(db, _code(db, sid2), subscriber=who)
+    _alert(db, sid1, ds1["no2"], "no2", "1h", T0, 250.0, 200.0)
+    _alert(db, sid2, ds2["no2"], "no2", "1h", T0, 260.0, 200.0)
+    with psycopg.connect(to_libpq_url(database_url)) as c:
+        plan(c, cfg(user_per_hour=1))
+    assert [r[:3] for r in _rows(db, one)] == [("start", "pending", None)]
+    assert [r[:3] for r in _rows(db, two)] == [("start", "suppressed", "rate limit: 1/h per user")]
