@@ -7,6 +7,7 @@ project's bound CRS) and PostGIS's ST_GeoHash as the GeoHash encoder.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -201,3 +202,33 @@ def test_backfill_recomputes_the_stored_codes(
         assert backfill(c) == len(before)
         assert dict(c.execute(query).fetchall()) == before
         c.rollback()
+
+
+def test_migration_gives_stored_parcels_their_code() -> None:
+    """Parcels stored before migration 0012 get their code when it runs (same computation)."""
+    from gis import migrate
+    from gis.admin import load_admin_units
+    from gis.db import drop_database
+    from tests.conftest import BASE_URL
+
+    url = f"{BASE_URL}/iocgis_code_mig_{uuid.uuid4().hex[:8]}"
+    try:
+        migrate.upgrade(url, "0008_access")
+        load_admin_units(url)
+        square = shapely.box(585_000, 2_326_000, 585_020, 2_326_020)
+        with psycopg.connect(to_libpq_url(url)) as c:
+            c.execute("INSERT INTO land.map_sheets (commune_code, sheet_number, srid)"
+                      " VALUES ('00070', 1, 5897)")
+            c.execute(
+                "INSERT INTO land.parcels (commune_code, sheet_id, sheet_number, parcel_number,"
+                " legal_area_m2, srid, geom_native, geom, content_hash) SELECT '00070', id, 1, 1,"
+                " 400, 5897, ST_Multi(ST_GeomFromWKB(%(g)s, 5897)),"
+                " ST_Transform(ST_Multi(ST_GeomFromWKB(%(g)s, 5897)), 4326), 'x'"
+                " FROM land.map_sheets", {"g": shapely.to_wkb(square)})
+        migrate.upgrade(url)
+        with psycopg.connect(to_libpq_url(url)) as c:
+            row = c.execute("SELECT parcel_code FROM land.parcels").fetchone()
+            assert row is not None and row[0] == parcel_code(square, 5897)
+            assert row[0] == independent_code(square, 5897, c)
+    finally:
+        drop_database(url)
