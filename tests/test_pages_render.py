@@ -266,3 +266,10 @@ def test_a_page_refuses_the_roles_it_is_not_open_to() -> None:
         asyncio.run(handler(Principal("visitor", PUBLIC), {}, None))
     answer = asyncio.run(handler(Principal("official", LAND), {}, None))
     assert answer.status_code == 200 and b"<title>" in answer.body
+
+
+def test_sign_in_page_navigation_comes_from_the_registry(pages_client: TestClient) -> None:
+    parser = Links()
+    parser.feed(pages_client.get("/login").text)
+    desk = [p.route for p in PAGE_REGISTRY if p.nav and not p.anonymous]
+    assert desk and [u for u in parser.urls if u.startswith(("/maps", "/wall"))] == desk

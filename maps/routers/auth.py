@@ -9,18 +9,18 @@ sign-out), and ``next`` only ever leads to a path of this site (no open redirect
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Annotated
 from urllib.parse import parse_qs, quote
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from jinja2 import Environment, PackageLoader, select_autoescape
 
 from gis.errors import Forbidden, InvalidInput
 from maps.auth import DEFAULT_NEXT, authenticator, safe_next, same_origin
 from maps.deps import Principal, PrincipalDep, StateDep
 from maps.pages.i18n import Lang, pick_lang, strings
+from maps.pages.registry import PAGES
+from maps.pages.render import templates
 from maps.security import add_nonce
 
 router = APIRouter(tags=["auth"])
@@ -29,22 +29,17 @@ router = APIRouter(tags=["auth"])
 MAX_FORM_BYTES = 4096
 
 
-@lru_cache(maxsize=1)
-def _templates() -> Environment:
-    return Environment(
-        loader=PackageLoader("maps.pages", "templates"), autoescape=select_autoescape(["html"])
-    )
-
-
 def _page(
     request: Request, lang: Lang, principal: Principal, next_path: str, error: str = "",
     code: int = 200,
 ) -> HTMLResponse:  # fmt: skip
     t = strings(lang)
     t["login_hint"] = t["login_hint"].format(hours=f"{request.app.state.settings.session_hours:g}")
-    html = _templates().get_template("login.html").render(
+    # The pages a signed-in person works in (the wall is an anonymous display).
+    nav = [p for p in PAGES if p.nav and not p.anonymous]
+    html = templates().get_template("login.html").render(
         t=t, lang=lang, other_lang="en" if lang == "vi" else "vi", principal=principal,
-        next=next_path, next_q=quote(next_path, safe=""), error=error,
+        next=next_path, next_q=quote(next_path, safe=""), error=error, nav=nav,
     )  # fmt: skip
     return HTMLResponse(add_nonce(html), status_code=code, headers={"Cache-Control": "no-store"})
 
