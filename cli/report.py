@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import psycopg
 import typer
 
+from gis.db import transaction
 from gis.errors import InvalidInput
-from gis.settings import get_settings, to_libpq_url
 from sensors.reports.figures import KINDS
 from sensors.reports.period import parse
 from sensors.reports.schedule import run_schedule
@@ -31,7 +30,7 @@ def report(
     if kind not in KINDS:
         raise InvalidInput(f"report kind must be one of {', '.join(KINDS)}")
     p = parse(period)
-    with psycopg.connect(to_libpq_url(get_settings().database_url)) as conn:
+    with transaction() as conn:
         built = build(conn, kind, area, p)
     out.write_bytes(built.pdf if fmt == "pdf" else built.xlsx)
     n = len(built.figures["stations"])
@@ -40,7 +39,7 @@ def report(
 
 def schedule() -> None:
     """Store the due monthly and quarterly reports now (the notifier does it on its own)."""
-    with psycopg.connect(to_libpq_url(get_settings().database_url)) as conn:
+    with transaction() as conn:
         made = run_schedule(conn)
     typer.echo(f"{len(made)} reports stored")
 
