@@ -142,3 +142,25 @@ def test_split_and_merge_for_the_land_role_only(
     ops = placed.execute("SELECT kind, subject, role FROM land.parcel_operations"
                          " WHERE sheet_number = %s ORDER BY id", (SHEET,)).fetchall()
     assert ops == [("split", "test-land", "land"), ("merge", "test-land", "land")]
+
+
+def test_split_by_features_in_the_sheet_crs(
+    client: TestClient, role_keys: dict[str, str], placed: psycopg.Connection
+) -> None:
+    row = placed.execute(
+        "SELECT ST_XMin(geom_native), ST_YMin(geom_native), ST_XMax(geom_native),"
+        " ST_YMax(geom_native) FROM land.parcels WHERE commune_code = '00070'"
+        " AND sheet_number = %s AND parcel_number = 4 AND valid_to IS NULL", (SHEET,)).fetchone()
+    assert row is not None
+    x0, y0, x1, y1 = row
+    halves = [shapely.box(x0, y0, x0 + 5, y1), shapely.box(x0 + 5, y0, x1, y1)]
+    features = [{"type": "Feature", "geometry": mapping(g), "properties": {"land_use": "ODT"}}
+                for g in halves]
+    url = f"/parcels/00070/{SHEET}/4/split"
+    land = caller_headers(role_keys, "land")
+    bad = [{**features[0], "properties": {"merge_with": "x; DROP"}}, features[1]]
+    r = client.post(url, json={"crs": "EPSG:5897", "features": bad}, headers=land)
+    assert r.status_code == 400 and "merge_with" in r.json()["description"]
+    r = client.post(url, json={"crs": "EPSG:5897", "features": features}, headers=land)
+    assert r.status_code == 200, r.text
+    assert sorted(p["legal_area_m2"] for p in r.json()["parcels"]) == [100.0, 300.0]

@@ -60,6 +60,18 @@ def _geometry(data: Any, crs: str, srid: int) -> shapely.Geometry:
                      transformer(CRS.from_epsg(source), srid))[0]
 
 
+def _piece(feature: dict[str, Any], crs: str, srid: int) -> Piece:
+    """A new parcel from a GeoJSON feature (properties ``land_use``, ``merge_with``)."""
+    props = feature.get("properties") or {}
+    land_use, join = props.get("land_use"), props.get("merge_with")
+    if land_use is not None and not isinstance(land_use, str):
+        raise InvalidInput("land_use must be text such as ODT or ODT:100;CLN:50")
+    if join is not None and (isinstance(join, bool) or not str(join).isdigit()):
+        raise InvalidInput(f"merge_with must be a parcel number, not {str(join)[:20]!r}")
+    return Piece(_geometry(feature.get("geometry"), crs, srid), land_use,
+                 None if join is None else int(join))
+
+
 def _made(op_id: int, kind: str, parcels: list[Any]) -> dict[str, Any]:
     """The answer of an operation: its id and the new parcels (no land users)."""
     return {"operation_id": op_id, "kind": kind,
@@ -138,10 +150,7 @@ async def parcel_split(
             return split_parcel(commune, sheet, number, None, actor,
                                 url=state.settings.database_url,
                                 line=_geometry(body.line, body.crs, srid))
-        pieces = [Piece(_geometry(f.get("geometry"), body.crs, srid),
-                        (f.get("properties") or {}).get("land_use"),
-                        (f.get("properties") or {}).get("merge_with"))
-                  for f in body.features or []]
+        pieces = [_piece(f, body.crs, srid) for f in body.features or []]
         return split_parcel(commune, sheet, number, pieces, actor,
                             url=state.settings.database_url)
 
