@@ -107,7 +107,8 @@ def completeness(
     """Completeness of station ``code`` per local day from ``start`` to ``end`` (inclusive;
     default: the 7 local days up to today)."""
     end = end or local_day(datetime.now(UTC))
-    start = start or end - timedelta(days=6)
+    # (max: the first days of year 1 have no 6 days before them)
+    start = start or max(date.min, end - timedelta(days=min(6, (end - date.min).days)))
     if end < start:
         raise InvalidInput("'to' is before 'from'")
     if (end - start).days + 1 > MAX_DAYS:

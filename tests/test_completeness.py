@@ -75,6 +75,9 @@ def test_bad_windows_and_unknown_station(db) -> None:  # noqa: F811
     with pytest.raises(NotFound):
         run(db, completeness("NO-SUCH-STATION", DAY, DAY))
     assert ratio(5, 0) is None and ratio(20, 10) == 1.0
+    # The default window of a day at the start of the calendar does not overflow.
+    early = completeness("X", None, date(1, 1, 2))
+    assert (early.params["start"], early.params["end"]) == (date(1, 1, 1), date(1, 1, 2))
 
 
 def test_cli(point, capsys) -> None:
