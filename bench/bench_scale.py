@@ -1,0 +1,253 @@
+"""National scale: N synthetic parcels over several provinces, then every read against raw SQL.
+
+Generates the parcels with the project's streaming generator (one GeoPackage per province,
+written commune by commune), imports them with the real importer (timed against ``ogr2ogr``
+of the same files), then on the same database measures, each against a raw SQL baseline doing
+the same work: the parcel at a point, by sheet/number, by parcel code, the commune summary,
+vector tiles z12–z16 (no cache), and OGC API items pages (first and deep). Prints the table and
+index sizes. ``--readings N`` fills ``sensor.observations`` with N readings over monthly
+partitions and shows partition pruning, the BRIN index and retention at that size.
+
+    .venv/bin/python bench/bench_scale.py --parcels 10000000 [--provinces 01,79,48,31]
+    .venv/bin/python bench/bench_scale.py --parcels 0 --readings 100000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pyogrio
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._common import CACHE, libpq_dsn, run_child, scratch_database
+from gis.parcels.code import parcel_by_code
+from gis.parcels.importer import import_parcels
+from gis.parcels.queries import get_parcel, land_use_summary, parcel_at
+from gis.settings import to_libpq_url
+from gis.synth import synth_parcels
+from layers.catalog import get_layer
+from layers.features import ItemsQuery, items
+from layers.tiles import mvt_tile, raw_mvt_sql, tile_at
+from sensors.retention import drop_old_partitions
+
+TABLES = ("land.parcels", "land.parcel_purposes", "land.land_users", "land.parcel_land_users",
+          "sensor.observations")
+
+
+def pct(values: list[float], q: float) -> float:
+    """The q-th percentile (0–100) of ``values`` in milliseconds."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q / 100 * len(ordered)))] * 1000
+
+
+def timed(fn: Callable[[], Any]) -> float:
+    """Seconds one call of ``fn`` takes."""
+    t = time.perf_counter()
+    fn()
+    return time.perf_counter() - t
+
+
+def row(name: str, ours: list[float], raw: list[float]) -> None:
+    """One line of the results: p50 / p95 of both and the p50 ratio."""
+    print(f"{name:34} {pct(ours, 50):9.2f} {pct(ours, 95):9.2f}   {pct(raw, 50):9.2f}"
+          f" {pct(raw, 95):9.2f}   {pct(ours, 50) / max(pct(raw, 50), 1e-6):6.2f}x")
+
+
+def generate(url: str, total: int, provinces: list[str]) -> list[Path]:
+    """One GeoPackage per province (cached between runs), ``total`` parcels in all."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    files, t = [], time.perf_counter()
+    for i, code in enumerate(provinces):
+        n = total // len(provinces) + (1 if i < total % len(provinces) else 0)
+        path = CACHE / f"scale_{code}_{n}.gpkg"
+        if not path.exists():
+            synth_parcels(path, n, province=code, seed=7, url=url)
+        files.append(path)
+    size = sum(f.stat().st_size for f in files) / 1e9
+    print(f"generated/reused {total:,} parcels in {time.perf_counter() - t:.0f} s, {size:.2f} GB")
+    return files
+
+
+def load(url: str, files: list[Path]) -> None:
+    """Import every layer of every file; the same files through ogr2ogr as the baseline."""
+    ours = ogr = 0.0
+    for path in files:
+        for name, _ in pyogrio.list_layers(path):
+            crs = str(pyogrio.read_info(path, layer=name)["crs"])
+            ours += timed(lambda p=path, c=crs, n=name: import_parcels(p, c, layer=n, url=url))
+            run = run_child(["ogr2ogr", "-f", "PostgreSQL", libpq_dsn(url), str(path), name,
+                             "-nln", "public.ogr_parcels", "-append", "-nlt", "PROMOTE_TO_MULTI",
+                             "-lco", "GEOMETRY_NAME=geom", "--config", "PG_USE_COPY", "YES"])
+            if run.returncode:
+                raise SystemExit(run.output[-2000:])
+            ogr += run.seconds
+    print(f"import: import_parcels {ours:.0f} s, ogr2ogr {ogr:.0f} s, ratio {ours / ogr:.2f}x")
+
+
+def sizes(conn: psycopg.Connection) -> None:
+    """Table and index sizes, rows, and the database's size."""
+    for table in TABLES:
+        n, total, idx = conn.execute(
+            "SELECT (SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass),"
+            " pg_total_relation_size(%s::regclass), pg_indexes_size(%s::regclass)",
+            (table, table, table)).fetchone()  # type: ignore[misc]
+        if table == "sensor.observations":  # partitioned: add up the partitions
+            n, total, idx = conn.execute(
+                "SELECT sum(c.reltuples)::bigint, sum(pg_total_relation_size(c.oid)),"
+                " sum(pg_indexes_size(c.oid)) FROM pg_inherits i JOIN pg_class c"
+                " ON c.oid = i.inhrelid WHERE i.inhparent = 'sensor.observations'::regclass"
+            ).fetchone()  # type: ignore[misc]
+        print(f"{table:28} rows ~{int(n or 0):>13,}  total {int(total or 0) / 1e9:7.2f} GB"
+              f"  indexes {int(idx or 0) / 1e9:7.2f} GB")
+    (db,) = conn.execute("SELECT pg_database_size(current_database())").fetchone()  # type: ignore[misc]
+    print(f"database {db / 1e9:.2f} GB")
+
+
+def parcel_reads(conn: psycopg.Connection, samples: int) -> None:
+    """Point, key, code and commune summary: the app's functions against raw statements."""
+    picks = conn.execute(
+        "SELECT commune_code, sheet_number, parcel_number, parcel_code,"
+        " ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) FROM land.parcels"
+        " TABLESAMPLE SYSTEM (1) WHERE valid_to IS NULL LIMIT %s", (samples,)).fetchall()
+    random.Random(1).shuffle(picks)
+    cases = {
+        "parcel at a point": (
+            lambda p: parcel_at(p[4], p[5]),
+            "SELECT id, legal_area_m2 FROM land.parcels WHERE valid_to IS NULL AND"
+            " ST_Intersects(geom, ST_SetSRID(ST_MakePoint(%s, %s), 4326)) LIMIT 1",
+            lambda p: (p[4], p[5])),
+        "parcel by sheet/number": (
+            lambda p: get_parcel(p[0], p[1], p[2]),
+            "SELECT id, legal_area_m2 FROM land.parcels WHERE commune_code = %s AND"
+            " sheet_number = %s AND parcel_number = %s AND valid_to IS NULL",
+            lambda p: (p[0], p[1], p[2])),
+        "parcel by code": (
+            lambda p: parcel_by_code(p[3]),
+            "SELECT id, legal_area_m2 FROM land.parcels WHERE parcel_code = %s"
+            " AND valid_to IS NULL", lambda p: (p[3],)),
+    }
+    for name, (ours, raw, args) in cases.items():
+        a = [timed(lambda p=p, f=ours: f(p)) for p in picks]
+        b = [timed(lambda p=p, q=raw, g=args: conn.execute(q, g(p)).fetchall()) for p in picks]
+        row(name, a, b)
+    communes = sorted({p[0] for p in picks})[:20]
+    raw_summary = (
+        "SELECT pp.land_use_code, count(*), sum(pp.area_m2) FROM land.parcels p"
+        " JOIN land.parcel_purposes pp ON pp.parcel_id = p.id WHERE p.commune_code = %s"
+        " AND p.valid_to IS NULL GROUP BY 1")
+    row("commune summary", [timed(lambda c=c: land_use_summary(c)) for c in communes],
+        [timed(lambda c=c: conn.execute(raw_summary, (c,)).fetchall()) for c in communes])
+
+
+async def map_reads(url: str, points: list[tuple[float, float]]) -> None:
+    """Tiles z12–z16 (no cache) and items pages against their raw statements."""
+    layer = get_layer("parcels")
+    raw_tile = raw_mvt_sql(layer)
+    async with await psycopg.AsyncConnection.connect(to_libpq_url(url), autocommit=True) as c:
+        for z in range(12, 17):
+            tiles = [tile_at(lon, lat, z) for lon, lat in points]
+            ours, raw = [], []
+            for zxy in tiles:
+                t = time.perf_counter()
+                await mvt_tile(c, [layer], *zxy)
+                ours.append(time.perf_counter() - t)
+                t = time.perf_counter()
+                await (await c.execute(raw_tile, (*zxy, *zxy))).fetchone()
+                raw.append(time.perf_counter() - t)
+            row(f"tile z{z}", ours, raw)
+        (mid,) = await (await c.execute(
+            "SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY fid) FROM layers.parcels"
+        )).fetchone()  # type: ignore[misc]
+        raw_items = ("SELECT fid, ST_AsGeoJSON(geom) FROM layers.parcels WHERE fid > %s"
+                     " ORDER BY fid LIMIT 1001")
+        for name, after in (("items limit=1000, first page", None), ("items, deep page", mid)):
+            ours, raw = [], []
+            for _ in range(10):
+                t = time.perf_counter()
+                await items(c, layer, ItemsQuery(limit=1000, after=after))
+                ours.append(time.perf_counter() - t)
+                t = time.perf_counter()
+                await (await c.execute(raw_items, (after or 0,))).fetchall()
+                raw.append(time.perf_counter() - t)
+            row(name, ours, raw)
+
+
+def readings(conn: psycopg.Connection, total: int, stations: int) -> None:
+    """``total`` readings of ``stations`` datastreams over whole months; pruning and BRIN."""
+    per_month = stations * 30 * 24 * 12  # 5-minute readings
+    months = max(1, -(-total // per_month))
+    first = "2025-01-01"
+    conn.execute("SELECT sensor.ensure_observation_partitions(%s::timestamptz,"
+                 " %s::timestamptz + make_interval(months => %s))", (first, first, months))
+    t = time.perf_counter()
+    done = 0
+    for m in range(months):
+        n = min(per_month, total - done)
+        conn.execute(
+            "INSERT INTO sensor.observations (datastream_id, phenomenon_time, result)"
+            " SELECT 1000000 + i %% %(s)s, %(t0)s::timestamptz + make_interval(months => %(m)s)"
+            " + (i / %(s)s) * interval '5 minutes', random() * 100"
+            " FROM generate_series(0, %(n)s - 1) i",
+            {"s": stations, "t0": first, "m": m, "n": n})
+        conn.commit()
+        done += n
+    conn.execute("ANALYZE sensor.observations")
+    conn.commit()
+    print(f"inserted {done:,} readings over {months} months in {time.perf_counter() - t:.0f} s")
+    for name, query in (
+        ("a day across stations", "SELECT count(*), avg(result) FROM sensor.observations"
+         " WHERE phenomenon_time >= '2025-01-15Z' AND phenomenon_time < '2025-01-16Z'"),
+        ("one station's month", "SELECT count(*), avg(result) FROM sensor.observations"
+         " WHERE datastream_id = 1000007 AND phenomenon_time >= '2025-01-01Z'"
+         " AND phenomenon_time < '2025-02-01Z'"),
+    ):
+        (plan,) = conn.execute("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + query).fetchone()  # type: ignore[misc]
+        text = json.dumps(plan)
+        scanned = sorted({p for p in text.split('"') if p.startswith("observations_")})
+        print(f"{name}: {plan[0]['Execution Time']:.1f} ms, partitions {scanned}")
+    dropping = drop_old_partitions(conn, 12, dry_run=True)
+    print(f"retention --keep-months 12 would drop {len(dropping)} partitions"
+          f" ({sum(p.bytes for p in dropping) / 1e9:.2f} GB)")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--parcels", type=int, default=10_000_000)
+    parser.add_argument("--provinces", default="01,79,48,31", help="province codes")
+    parser.add_argument("--readings", type=int, default=0)
+    parser.add_argument("--stations", type=int, default=1000)
+    parser.add_argument("--samples", type=int, default=200)
+    parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    args = parser.parse_args()
+    with scratch_database(keep=args.keep) as url:
+        if args.parcels:
+            files = generate(url, args.parcels, args.provinces.split(","))
+            load(url, files)
+            with psycopg.connect(to_libpq_url(url), autocommit=True) as conn:
+                conn.execute("ANALYZE")
+                print(f"{'read (ms)':34} {'ours p50':>9} {'p95':>9}   {'raw p50':>9} {'p95':>9}"
+                      "   ratio")
+                parcel_reads(conn, args.samples)
+                points = [(r[0], r[1]) for r in conn.execute(
+                    "SELECT ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom))"
+                    " FROM land.parcels TABLESAMPLE SYSTEM (1) LIMIT 50").fetchall()]
+            asyncio.run(map_reads(url, points))
+        with psycopg.connect(to_libpq_url(url)) as conn:
+            if args.readings:
+                readings(conn, args.readings, args.stations)
+            sizes(conn)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
