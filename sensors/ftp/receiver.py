@@ -70,13 +70,13 @@ class Processor:
         """Close the database connection."""
         self.writer.close()
 
-    def _station(self, conn: psycopg.Connection, code: str) -> StationStreams | None:
-        station = self.catalog.stations.get(code)
-        if station is None or catalog_version(conn) != self.catalog.version:
-            self.catalog = load_catalog(conn)
-            station = self.catalog.stations.get(code)
-        conn.commit()
-        return station
+    def _station(self, conn: psycopg.Connection, code: str, version: tuple[object, ...]
+                 ) -> StationStreams | None:
+        """The station's datastreams, the catalogue reloaded when the registry changed."""
+        if code not in self.catalog.stations or version != self.catalog.version:
+            with conn.transaction():
+                self.catalog = load_catalog(conn)
+        return self.catalog.stations.get(code)
 
     def _move(self, path: Path, file_id: int, suffix: str) -> Path:
         target = path.with_name(f"{path.name}.{file_id}{suffix}")
@@ -123,17 +123,20 @@ class Processor:
         rel = self._rel(account, path)
         sha = hashlib.sha256(data).digest()
         conn = self.writer.connection()
+        # One short transaction for every look-up (each commit is a round trip per file).
         with conn.transaction():
             file_id = ledger.receive(conn, account, rel, len(data), sha)
             earlier = ledger.stored_before(conn, account, rel, sha, file_id)
             if earlier is not None:
                 ledger.finish(conn, file_id, ledger.Outcome(
                     "duplicate", reason=f"same name and bytes as file {earlier}, already stored"))
+                relayed = ledger.relayed(conn, earlier)
+            else:
+                allowed = accounts.codes_of(conn, account)
+                version = catalog_version(conn)
         if earlier is not None:
             # a crash after the commit may have left the relay without it: queue it again (the
             # relay sends nothing twice: it skips a file the upstream already holds)
-            with conn.transaction():
-                relayed = ledger.relayed(conn, earlier)
             if not relayed:
                 self._enqueue(path, earlier)
             return Processed(file_id, "duplicate", moved_to=self._move(path, file_id, DONE))
@@ -141,14 +144,12 @@ class Processor:
             parsed = parse_file(data, path.name)
         except FileError as exc:
             return self.reject_file(account, path, str(exc), data)
-        with conn.transaction():  # a block of its own: later blocks must not be savepoints
-            allowed = accounts.codes_of(conn, account)
         named = next((c for c in parsed.name.station_candidates() if c in allowed), None)
         if named is None:
             return self.reject_file(account, path, (
                 f"the file names station {parsed.name.station_candidates()[0]!r}; account "
                 f"{account} may send only {', '.join(sorted(allowed))}"), data)
-        station = self._station(conn, account)
+        station = self._station(conn, account, version)
         if station is None:
             return self.reject_file(account, path, f"station {account} is not active", data)
         now = datetime.now(UTC)
