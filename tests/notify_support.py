@@ -7,13 +7,20 @@ import asyncio
 import email
 import email.policy
 import threading
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import psycopg
 from aiosmtpd.controller import Controller
 
+from sensors import rollups
+from sensors.reports.period import parse
+from sensors.reports.store import store
+from sensors.stations import StationRecord, register
 from tests.fixtures.broker import free_port
+from tests.fixtures.indices import ingest
 
 
 class Mailbox:
@@ -94,3 +101,24 @@ class Receiver:
     def __exit__(self, *_exc: object) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def stored_report_station(conn: psycopg.Connection, code: str, name: str) -> int:
+    """An air station ``code`` with one PM2.5 reading in November 2026 and its stored report of
+    2026-11 (committed); returns the report's id."""
+    register(conn, [StationRecord(code, name, "air", 105.85, 21.03, ["pm25"])])
+    ds = conn.execute(
+        "SELECT d.id FROM sensor.datastreams d JOIN sensor.stations s"
+        " ON s.id = d.station_id WHERE s.code = %s",
+        [code],
+    ).fetchone()
+    assert ds is not None
+    conn.execute("SELECT sensor.ensure_observation_partitions('2026-10-01', '2026-11-30')")
+    conn.commit()
+    ingest(conn, [(ds[0], datetime(2026, 11, 3, 3, tzinfo=UTC), 80.0, None)])
+    rollups.process_pending(conn)
+    conn.commit()
+    report = store(conn, "air", code, parse("2026-11"))
+    conn.commit()
+    assert report is not None
+    return report

@@ -8,7 +8,6 @@ import json
 import os
 import shutil
 import subprocess
-from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
@@ -16,12 +15,8 @@ import pytest
 
 from gis.access.keys import add_user
 from gis.settings import to_libpq_url
-from sensors import rollups
-from sensors.reports.period import parse
-from sensors.reports.store import store
-from sensors.stations import StationRecord, register
-from tests.fixtures.indices import ingest
 from tests.fixtures.web import LiveServer, maps_settings
+from tests.notify_support import stored_report_station
 
 ROOT = Path(__file__).resolve().parents[1]
 STATION = "NTF-PAGE-1"
@@ -38,24 +33,13 @@ pytestmark = pytest.mark.skipif(
 def server(database_url):
     with psycopg.connect(to_libpq_url(database_url)) as c:
         key = add_user(c, "page.env", "environment")
-        register(c, [StationRecord(STATION, "Trạm trang", "air", 105.85, 21.03, ["pm25"])])
-        ds = c.execute(
-            "SELECT d.id FROM sensor.datastreams d JOIN sensor.stations s"
-            " ON s.id = d.station_id WHERE s.code = %s",
-            [STATION],
-        ).fetchone()[0]
-        c.execute("SELECT sensor.ensure_observation_partitions('2026-10-01', '2026-11-30')")
         c.execute(
             "INSERT INTO notify.subscriptions (subscriber, channel, address, kind, area)"
             " VALUES ('page.env', 'email', 'mine@example.vn', 'exceedance', %s)",
             [STATION],
         )
         c.commit()
-        ingest(c, [(ds, datetime(2026, 11, 3, 3, tzinfo=UTC), 80.0, None)])
-        rollups.process_pending(c)
-        c.commit()
-        store(c, "air", STATION, parse("2026-11"))
-        c.commit()
+        stored_report_station(c, STATION, "Trạm trang")
     live = LiveServer(maps_settings(database_url)).start()
     yield live, key
     live.stop()

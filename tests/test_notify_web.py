@@ -5,7 +5,6 @@ listed and downloaded; every route checked under the database roles (iocgis_web 
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime
 
 import psycopg
 import pytest
@@ -15,12 +14,8 @@ from openpyxl import load_workbook
 from gis.access.keys import add_user
 from gis.settings import to_libpq_url
 from maps.app import create_app
-from sensors import rollups
-from sensors.reports.period import parse
-from sensors.reports.store import store
-from sensors.stations import StationRecord, register
-from tests.fixtures.indices import ingest
 from tests.fixtures.web import maps_settings
+from tests.notify_support import stored_report_station
 
 STATION = "NTF-WEB-1"
 
@@ -37,19 +32,7 @@ def keys(database_url):
                 ("web.public", "public"),
             )
         }
-        register(c, [StationRecord(STATION, "Trạm web", "air", 105.8, 21.0, ["pm25"])])
-        ds = c.execute(
-            "SELECT d.id FROM sensor.datastreams d JOIN sensor.stations s"
-            " ON s.id = d.station_id WHERE s.code = %s",
-            [STATION],
-        ).fetchone()[0]
-        c.execute("SELECT sensor.ensure_observation_partitions('2026-10-01', '2026-11-30')")
-        c.commit()
-        ingest(c, [(ds, datetime(2026, 11, 3, 3, tzinfo=UTC), 80.0, None)])
-        rollups.process_pending(c)
-        c.commit()
-        store(c, "air", STATION, parse("2026-11"))
-        c.commit()
+        stored_report_station(c, STATION, "Trạm web")
     return out
 
 
