@@ -70,8 +70,16 @@ def subscribe_cmd(
 ) -> None:
     """Subscribe a user to alerts of an area through e-mail or a signed webhook."""
     new = NewSubscription(
-        user, kind, area, email, webhook, secret, min_category, language,
-        _hhmm(quiet_from, "--quiet-from"), _hhmm(quiet_to, "--quiet-to"),
+        user,
+        kind,
+        area,
+        email,
+        webhook,
+        secret,
+        min_category,
+        language,
+        _hhmm(quiet_from, "--quiet-from"),
+        _hhmm(quiet_to, "--quiet-to"),
     )
 
     async def go(conn: psycopg.AsyncConnection) -> dict[str, Any]:
@@ -105,8 +113,17 @@ def list_cmd(
     table = Table("id", "user", "kind", "area", "channel", "address", "min", "lang", "quiet")
     for s in subs:
         quiet = f"{s['quiet_start']}–{s['quiet_end']}" if s["quiet_start"] else ""
-        table.add_row(str(s["id"]), s["subscriber"], s["kind"], s["area"], s["channel"],
-                      s["address"], s["min_category"], s["language"], quiet)
+        table.add_row(
+            str(s["id"]),
+            s["subscriber"],
+            s["kind"],
+            s["area"],
+            s["channel"],
+            s["address"],
+            s["min_category"],
+            s["language"],
+            quiet,
+        )
     Console().print(table)
 
 
