@@ -8,7 +8,6 @@ from datetime import datetime
 import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
-from sqlalchemy import Table
 
 from gis.tables import ident
 from gis.tables.sensor import wqi_daily, wqi_hourly
@@ -37,7 +36,9 @@ def _wqi_rows(values: dict[object, dict[str, float]], station_id: int) -> list[t
     return rows
 
 
-def _upsert_wqi(conn: psycopg.Connection, table: Table, key: str, rows: list[tuple]) -> None:
+def _upsert_wqi(
+    conn: psycopg.Connection, table: sql.Identifier, key: str, rows: list[tuple]
+) -> None:
     """Upsert WQI rows (computed or with the reason why not)."""
     if not rows:
         return
@@ -50,7 +51,7 @@ def _upsert_wqi(conn: psycopg.Connection, table: Table, key: str, rows: list[tup
                 " raw = EXCLUDED.raw, formula = EXCLUDED.formula, band = EXCLUDED.band,"
                 " parameters = EXCLUDED.parameters, sub_indices = EXCLUDED.sub_indices,"
                 " reason = EXCLUDED.reason, computed_at = now()"
-            ).format(name=ident(table), key=sql.Identifier(key)),
+            ).format(name=table, key=sql.Identifier(key)),
             rows,
         )
 
@@ -82,5 +83,5 @@ def recompute_water(conn: psycopg.Connection, station_id: int, hours: list[datet
         "DELETE FROM sensor.wqi_daily WHERE station_id = %s AND day = ANY(%s)",
         [station_id, [d for d in days if d not in by_day]],
     )
-    _upsert_wqi(conn, wqi_hourly, "hour", _wqi_rows(by_hour, station_id))
-    _upsert_wqi(conn, wqi_daily, "day", _wqi_rows(by_day, station_id))
+    _upsert_wqi(conn, ident(wqi_hourly), "hour", _wqi_rows(by_hour, station_id))
+    _upsert_wqi(conn, ident(wqi_daily), "day", _wqi_rows(by_day, station_id))
