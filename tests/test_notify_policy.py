@@ -260,3 +260,36 @@ def test_rate_limit_per_user_across_stations(db, database_url, prefix):
         plan(c, cfg(user_per_hour=1))
     assert [r[:3] for r in _rows(db, one)] == [("start", "pending", None)]
     assert [r[:3] for r in _rows(db, two)] == [("start", "suppressed", "rate limit: 1/h per user")]
+
+
+def test_facility_area_covers_its_points(db, database_url, prefix):
+    fac = f"F{prefix}"
+    db.execute(
+        "INSERT INTO sensor.facilities (code, name, geom) VALUES"
+        " (%s, 'Nhà máy thử', ST_SetSRID(ST_MakePoint(105.9, 21.1), 4326))",
+        [fac],
+    )
+    sid = db.execute(
+        "INSERT INTO sensor.stations (code, name, kind, geom, facility_id)"
+        " SELECT %s, 'Cửa xả 1', 'wastewater', geom, id FROM sensor.facilities WHERE code = %s"
+        " RETURNING id",
+        [f"{fac}-OUT1", fac],
+    ).fetchone()[0]
+    ds = db.execute(
+        "INSERT INTO sensor.datastreams (station_id, property_code, unit)"
+        " VALUES (%s, 'cod', 'mg/L') RETURNING id",
+        [sid],
+    ).fetchone()[0]
+    sub = _sub(db, fac)
+    db.execute(
+        "INSERT INTO sensor.alerts (station_id, datastream_id, parameter, period, value,"
+        " limit_value, standard, start_time, end_time) VALUES (%s, %s, 'cod', '1h', 180, 150,"
+        " 'QCVN 40:2011/BTNMT', %s, %s)",
+        [sid, ds, T0, T0 + H],
+    )
+    with psycopg.connect(to_libpq_url(database_url)) as c:
+        plan(c, cfg())
+    (row,) = db.execute(
+        "SELECT phase, body FROM notify.deliveries WHERE subscription_id = %s", [sub]
+    ).fetchall()
+    assert row[0] == "start" and "Cửa xả 1" in row[1] and "QCVN 40:2011/BTNMT" in row[1]
