@@ -1,5 +1,6 @@
-"""Land tables (migrations 0003_land, 0004_land_use_codes, 0007_layers, 0012_parcel_code):
-codes, sheets, imports, parcels with their purposes and land users, planning zones."""
+"""Land tables (migrations 0003_land, 0004_land_use_codes, 0007_layers, 0012_parcel_code,
+0012_parcel_lineage): codes, sheets, imports, parcels with their purposes and land users,
+planning zones, split/merge operations and lineage, minimums for new parcels."""
 
 from __future__ import annotations
 
@@ -187,5 +188,44 @@ planning_zones = Table(
     UniqueConstraint("plan_code", "zone_code", name="planning_zones_plan_code_zone_code_key"),
     Index("planning_zones_commune_idx", "commune_code"),
     Index("planning_zones_geom_idx", "geom", postgresql_using="gist"),
+    schema="land",
+)
+
+# Splits and merges (migration 0012_parcel_lineage): each operation, its parent → child links,
+# and the provinces' minimums for new parcels.
+parcel_operations = Table(
+    "parcel_operations",
+    metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("kind", Text, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("role", Text, nullable=False),
+    Column("commune_code", CHAR(5), ForeignKey("admin.communes.code"), nullable=False),
+    Column("sheet_number", Integer, nullable=False),
+    Column("note", Text, nullable=True),
+    Index("parcel_operations_at_idx", "at"),
+    schema="land",
+)
+
+parcel_lineage = Table(
+    "parcel_lineage",
+    metadata,
+    Column("operation_id", BigInteger, ForeignKey("land.parcel_operations.id"), nullable=False),
+    Column("parent_id", BigInteger, ForeignKey("land.parcels.id"), primary_key=True),
+    Column("child_id", BigInteger, ForeignKey("land.parcels.id"), primary_key=True),
+    Index("parcel_lineage_child_idx", "child_id"),
+    schema="land",
+)
+
+split_minimums = Table(
+    "split_minimums",
+    metadata,
+    Column("province_code", CHAR(2), ForeignKey("admin.provinces.code"), primary_key=True),
+    Column("land_use_code", Text, ForeignKey("land.land_use_codes.code"), primary_key=True),
+    Column("min_area_m2", Numeric(14, 1), nullable=False),
+    Column("min_width_m", Numeric(8, 2), nullable=True),
+    Column("min_depth_m", Numeric(8, 2), nullable=True),
+    Column("source", Text, nullable=True),
     schema="land",
 )
