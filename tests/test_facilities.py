@@ -273,9 +273,7 @@ def test_interruption_after_the_expected_interval(database_url: str, db, tmp_pat
     assert layer[0] is True
 
 
-def test_the_ingesters_rollup_thread_sweeps_when_nothing_arrives(
-    database_url: str, db, tmp_path  # noqa: F811
-) -> None:
+def test_rollup_thread_sweeps_when_nothing_arrives(database_url: str, db, tmp_path) -> None:  # noqa: F811
     """No reading arrives at all: the rollup thread still runs the periodic sweep, so a silent
     point gets its interruption alert (and its state) without any ingest."""
     import time
