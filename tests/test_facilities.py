@@ -306,3 +306,18 @@ def test_rollup_thread_sweeps_when_nothing_arrives(database_url: str, db, tmp_pa
     finally:
         worker.stopping.set()
         worker.join(10)
+
+
+def test_cli_import_and_list(database_url: str, tmp_path, capsys) -> None:
+    from cli.common import run_app
+    from cli.main import app
+
+    assert run_app(app, ["facilities", "import", str(SAMPLE)]) == 0
+    assert "3 facilities" in capsys.readouterr().out
+    fac, point = _codes()
+    bad = _csv(tmp_path, [_row(fac, point, klass="Z")])
+    assert run_app(app, ["facilities", "import", str(bad)]) == 2
+    assert "line 2: QCVN 40:2011/BTNMT has class A, B, not 'Z'" in capsys.readouterr().err
+    assert run_app(app, ["facilities", "list", "--json"]) == 0
+    listed = {f["code"]: f for f in json.loads(capsys.readouterr().out)}
+    assert (listed["DEMO-F1"]["outlets"], listed["DEMO-F1"]["stacks"]) == (1, 1)
