@@ -31,7 +31,7 @@ start_process() {  # start_process NAME COMMAND...: in its own process group, lo
 }
 
 if [ "${1:-}" = stop ]; then
-  for p in simulator web notifier mailbox ingester; do stop_process "$p"; done
+  for p in datalogger ftp simulator web notifier mailbox ingester; do stop_process "$p"; done
   bash scripts/broker.sh stop || true
   say "stopped"
   exit 0
@@ -59,7 +59,7 @@ LAND_KEY=$(demo_key demo.land land "Cán bộ địa chính (demo)")
 ENV_KEY=$(demo_key demo.env environment "Cán bộ môi trường (demo)")
 ADMIN_KEY=$(demo_key demo.admin admin "Quản trị (demo)")
 
-for p in simulator web notifier mailbox ingester; do stop_process "$p"; done
+for p in datalogger ftp simulator web notifier mailbox ingester; do stop_process "$p"; done
 say "broker (our Mosquitto config) on 127.0.0.1:${IOC_MQTT_PORT:-1884}"
 bash scripts/broker.sh
 INGEST_URL=$($IOC broker url ingester)
@@ -81,6 +81,20 @@ IOC_MQTT_URL=$SIM_URL $IOC simulate --stations 11 --rate 250 --duration 32 --ste
 say "live readings every minute (simulator in the background)"
 IOC_MQTT_URL=$SIM_URL start_process simulator bash -c \
   "while true; do \"$IOC\" simulate --stations 11 --rate 11 --duration 5 --step-minutes 5; sleep 55; done"
+FTP_PORT=${IOC_FTP_PORT:-2121}
+say "FTP receiver for station files (Circular 10/2021) on $HOST:$FTP_PORT"
+IOC_FTP_ROOT="$RUN/ftp" start_process ftp "$IOC" ftp serve --host "$HOST" --port "$FTP_PORT"
+for _ in $(seq 1 60); do (exec 3<>"/dev/tcp/$HOST/$FTP_PORT") 2>/dev/null && break; sleep 0.5; done
+say "facility dataloggers: a day of 5-minute files (some late, re-sent or broken), then live"
+FTP_URLS=()
+for code in DEMO-F1-NT1 DEMO-F1-KT1 DEMO-F3-KT1; do
+  pw=$($IOC ftp account "$code" --json | .venv/bin/python -c 'import json, sys; print(json.load(sys.stdin)["password"])')
+  FTP_URLS+=("ftp://$code:$pw@$HOST:$FTP_PORT")
+  $IOC datalogger simulate --url "ftp://$code:$pw@$HOST:$FTP_PORT" --files 288 --late-days 1 \
+    --bad-share 0.02 --resend-share 0.02 >/dev/null
+done
+start_process datalogger bash -c \
+  "while true; do for u in ${FTP_URLS[*]}; do \"$IOC\" datalogger simulate --url \"\$u\" --files 1 --seed \$RANDOM; done; sleep 300; done"
 say "web app (logs in as iocgis_web: every request runs as its caller's database role)"
 WEB_DB_URL=$(.venv/bin/python -c 'from gis.access.roles import web_url; from gis.settings import get_settings; print(web_url(get_settings().database_url))')
 IOC_DATABASE_URL=$WEB_DB_URL IOC_MQTT_URL=$INGEST_URL start_process web "$IOC" serve --host "$HOST" --port "$PORT"
@@ -111,6 +125,7 @@ ioc-gis is running:
   Environmental staff:        http://$HOST:$PORT/maps/environment
   IOC wall:                   http://$HOST:$PORT/wall?province=01
   OGC API Features:           http://$HOST:$PORT/collections    (OpenAPI: /api)
+  Station files (FTP, Circular 10/2021): ftp://$HOST:$FTP_PORT   (accounts: iocgis ftp account CODE; iocgis ftp status)
   Sign in (land users' data is shown to land officials only): http://$HOST:$PORT/login
     land official   demo.land   $LAND_KEY
     environment     demo.env    $ENV_KEY
