@@ -321,3 +321,19 @@ def test_cli_import_and_list(database_url: str, tmp_path, capsys) -> None:
     assert run_app(app, ["facilities", "list", "--json"]) == 0
     listed = {f["code"]: f for f in json.loads(capsys.readouterr().out)}
     assert (listed["DEMO-F1"]["outlets"], listed["DEMO-F1"]["stacks"]) == (1, 1)
+
+
+def test_the_facility_state_ranking_covers_every_station_state() -> None:
+    """Migration 0011 ranks the states worst first for the facilities view; a state added to the
+    contract without a rank there would give facilities no state."""
+    import importlib.util
+
+    from sensors.contract import STATES
+
+    path = ROOT / "gis" / "migrations" / "versions" / "0011_facilities.py"
+    spec = importlib.util.spec_from_file_location("m0011", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert sorted(module.WORST_FIRST) == sorted(STATES)
+    assert module.WORST_FIRST[0] == "exceeding"
