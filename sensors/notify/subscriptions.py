@@ -17,6 +17,7 @@ from psycopg import sql
 from psycopg.rows import dict_row
 
 from gis.errors import InvalidInput, NotFound
+from gis.settings import get_settings
 from sensors.indices.categories import VN_AQI_CATEGORIES
 from sensors.notify.notice import KINDS
 
@@ -77,6 +78,9 @@ def check(new: NewSubscription) -> tuple[str, str, str | None]:
     url = urlsplit(new.webhook or "")
     if url.scheme not in ("http", "https") or not url.hostname:
         raise InvalidInput("the webhook must be an http:// or https:// URL")
+    if url.scheme != "https" and get_settings().environment == "production":
+        # The signed body says which station exceeded what: not in clear on a real network.
+        raise InvalidInput("in production a webhook must be an https:// URL")
     if not new.secret or len(new.secret) < 16:
         raise InvalidInput("a webhook needs a secret of at least 16 characters (--secret)")
     return "webhook", new.webhook or "", new.secret
