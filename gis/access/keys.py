@@ -23,9 +23,9 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
-from psycopg.rows import dict_row
 
 from gis.access.roles import Role, parse_role
+from gis.db import Read, run
 from gis.errors import InvalidInput, NotFound
 
 KEY_PREFIX = "iocgis_"
@@ -187,49 +187,34 @@ def revoke_key(conn: psycopg.Connection, key_id: str) -> None:
             raise NotFound(f"no API key {key_id!r}")
 
 
-_USERS_SQL = """
-SELECT u.id, u.name, u.role, u.full_name, u.created_at, u.revoked_at
-FROM auth.users u ORDER BY u.name
-"""
 # Only columns iocgis_admin is granted: the listing also serves GET /users.
-_KEYS_SQL = """
-SELECT k.user_id, k.key_id, k.created_at, k.expires_at, k.last_used_at, k.revoked_at
-FROM auth.api_keys k ORDER BY k.user_id, k.created_at, k.id
+_USERS_SQL = """
+SELECT u.name, u.role, u.full_name, u.created_at, u.revoked_at,
+       k.key_id, k.created_at, k.expires_at, k.last_used_at, k.revoked_at
+FROM auth.users u LEFT JOIN auth.api_keys k ON k.user_id = u.id
+ORDER BY u.name, u.id, k.created_at, k.id
 """
 
 
-def _users(users: list[dict[str, Any]], keys: list[dict[str, Any]]) -> list[UserInfo]:
-    by_user: dict[int, list[KeyInfo]] = {}
-    for k in keys:
-        user_id = k.pop("user_id")
-        by_user.setdefault(user_id, []).append(KeyInfo(**k))
-    return [
-        UserInfo(
-            name=u["name"],
-            role=parse_role(u["role"]),
-            full_name=u["full_name"],
-            created_at=u["created_at"],
-            revoked_at=u["revoked_at"],
-            keys=by_user.get(u["id"], []),
-        )
-        for u in users
-    ]
+def _users(rows: list[tuple[Any, ...]]) -> list[UserInfo]:
+    """One :class:`UserInfo` per user (rows come by user name), with its keys in order."""
+    users: list[UserInfo] = []
+    for name, role, full_name, created_at, revoked_at, *key in rows:
+        if not users or users[-1].name != name:
+            users.append(UserInfo(name, parse_role(role), full_name, created_at, revoked_at))
+        if key[0] is not None:  # a user without keys has one row with NULL key columns
+            users[-1].keys.append(KeyInfo(*key))
+    return users
+
+
+def users_read() -> Read[list[UserInfo]]:
+    """Every user with its keys, by name (no hashes): run it as the owner or iocgis_admin."""
+    return Read(_USERS_SQL, None, _users)
 
 
 def list_users(conn: psycopg.Connection) -> list[UserInfo]:
-    """Every user with its keys, by name (no hashes)."""
-    with conn.cursor(row_factory=dict_row) as cur:
-        users = cur.execute(_USERS_SQL).fetchall()
-        keys = cur.execute(_KEYS_SQL).fetchall()
-    return _users(users, keys)
-
-
-async def alist_users(conn: psycopg.AsyncConnection) -> list[UserInfo]:
-    """:func:`list_users` on an async connection (e.g. the web app's, as iocgis_admin)."""
-    async with conn.cursor(row_factory=dict_row) as cur:
-        users = await (await cur.execute(_USERS_SQL)).fetchall()
-        keys = await (await cur.execute(_KEYS_SQL)).fetchall()
-    return _users(users, keys)
+    """:func:`users_read` on a sync connection (the CLI)."""
+    return run(conn, users_read())
 
 
 _VERIFY_SQL = "SELECT name, role FROM auth.verify_api_key(%s)"

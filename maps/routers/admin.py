@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from gis.access.audit import recent_views_read
-from gis.access.keys import alist_users
+from gis.access.keys import users_read
 from gis.access.roles import ADMIN, ENVIRONMENT
 from gis.db import arun
 from layers.rejects import MAX_LIMIT, recent_rejects
@@ -53,7 +53,7 @@ async def audit_log(
 )
 async def users(conn: ConnDep) -> dict[str, Any]:
     """Every user with role, key ids, created/last used/expiry/revocation times."""
-    return {"users": [user.to_dict() for user in await alist_users(conn)]}
+    return {"users": [user.to_dict() for user in await arun(conn, users_read())]}
 
 
 @router.get(
