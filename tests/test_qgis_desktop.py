@@ -145,3 +145,10 @@ def test_project_file_opens_with_every_layer_valid(qgis, database_url):
     assert project["layers"] and all(project["layers"].values()), project["layers"]
     assert project["providers"] == ["OAPIF"]
     assert "land_users_text" in project["parcels_fields"]  # its layers use the Basic config
+
+
+def test_layer_definition_adds_the_styled_signed_in_layer(qgis):
+    qlr = qgis["qlr"]
+    assert qlr["status"] == 200 and len(qlr["layers"]) == 1
+    valid, renderer, fields = qlr["layers"][0]
+    assert valid and renderer == "categorizedSymbol" and "land_users_text" in fields

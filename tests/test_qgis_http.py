@@ -259,3 +259,33 @@ def test_one_feature_names_its_crs_too(app_client):
 
 def test_known_name_is_a_land_user():
     assert carries_land_user(KNOWN_NAME)
+
+
+# --- QGIS files ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/qgis/project.qgs?province=01&authcfg=iocgis1", 200),
+        ("/qgis/project.qgs?province=99", 404),
+        ("/qgis/project.qgs?province=01&authcfg=bad'id", 400),
+        ("/qgis/parcels.qlr", 200),
+        ("/qgis/landcover.qlr", 404),  # a raster: no OAPIF layer
+        ("/qgis/parcels.qml", 200),
+        ("/qgis/nope.qml", 404),
+    ],
+)
+def test_qgis_files(app_client, path, status):
+    r = app_client.get(path)
+    assert r.status_code == status, r.text
+    if status == 200:
+        assert r.text.startswith("<!DOCTYPE qgis") and "attachment" in r.headers[
+            "content-disposition"]  # fmt: skip
+
+
+def test_project_holds_no_secret_and_names_the_config(app_client, land_user):
+    _, key = land_user
+    text = app_client.get("/qgis/project.qgs?province=01&authcfg=iocgis1").text
+    assert "authcfg='iocgis1'" in text and key not in text
+    assert "EPSG:5897" in text and "+proj=helmert" in text  # Hà Nội's zone, EPSG:6960 shift

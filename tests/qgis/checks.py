@@ -21,6 +21,7 @@ from qgis.core import (  # type: ignore[import-not-found]
     Qgis,
     QgsApplication,
     QgsCoordinateTransform,
+    QgsLayerDefinition,
     QgsMapBoxGlStyleConverter,
     QgsNetworkAccessManager,
     QgsProject,
@@ -156,6 +157,17 @@ def checks(args: dict[str, Any], result: dict[str, Any]) -> None:
                          extent.center().x() + 150, extent.center().y() + 150)  # fmt: skip
     render([styled], close, WEB, out / "qgis-parcels-labels.png")
     render([styled], extent, WEB, out / "qgis-parcels.png")
+
+    # A layer definition (.qlr): one click, the layer with its style and the Basic config.
+    qlr_path = profile / "parcels.qlr"
+    status, body = download(f"{base}/qgis/parcels.qlr?authcfg={authcfg}")
+    qlr_path.write_bytes(body)
+    added = QgsLayerDefinition.loadLayerDefinitionLayers(str(qlr_path))
+    result["qlr"] = {
+        "status": status,
+        "layers": [(lyr.isValid(), lyr.renderer().type(), [f.name() for f in lyr.fields()])
+                   for lyr in added],
+    }  # fmt: skip
 
     # The province's project file: every layer valid, the VN-2000 zone as project CRS.
     project_path = profile / "iocgis-01.qgs"
