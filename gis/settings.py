@@ -90,7 +90,10 @@ class Settings(BaseSettings):
             problems.append(f"IOC_SECRET_KEY must be set to {MIN_SECRET_LENGTH}+ random characters")
         if self.database_url == DEFAULT_DATABASE_URL:
             problems.append("IOC_DATABASE_URL must be set (the default has no password)")
-        for name, url in (("IOC_DATABASE_URL", self.database_url), ("IOC_MQTT_URL", self.mqtt_url)):
+        urls = [("IOC_DATABASE_URL", self.database_url), ("IOC_MQTT_URL", self.mqtt_url)]
+        if self.smtp_url:
+            urls.append(("IOC_SMTP_URL", self.smtp_url))
+        for name, url in urls:
             parts = urlsplit(url)
             if url != DEFAULT_DATABASE_URL and parts.username and parts.password in WEAK:
                 problems.append(f"{name} must carry a non-default password")
