@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 
 import numpy as np
@@ -225,3 +226,26 @@ def test_merge_of_three_sums_purposes(db: psycopg.Connection, commune: str) -> N
     assert [(q.code, q.area_m2) for q in merged.purposes] == [("ODT", 1100.0), ("CLN", 100.0)]
     assert merged.address == get_parcel(commune, SHEET, 18, history=True)[0].address
     assert merged.old_parcel_number == "18,16,17"
+
+
+def test_more_split_refusals(db: psycopg.Connection, commune: str) -> None:
+    poly = geom(db, commune, 8)  # ODT, kept as it is by every refusal
+    west, east = (p.geometry for p in halves(poly, 10))
+    cases = [
+        ([Piece(west, merge_with=8), Piece(east)], "cannot merge with the parcel being split"),
+        ([Piece(west, merge_with=7), Piece(east, merge_with=7)], "the same neighbour"),
+        ([Piece(west, merge_with=30), Piece(east)], "is not adjacent"),
+    ]
+    for pieces, reason in cases:
+        with pytest.raises(Refused, match=reason):
+            split_parcel(commune, SHEET, 8, pieces, ACTOR)
+    with pytest.raises(Refused, match="not both"):
+        split_parcel(commune, SHEET, 8, [Piece(west), Piece(east)], ACTOR,
+                     line=shapely.LineString([(0, 0), (1, 1)]))
+    # A depth minimum: halves of a 20 m square are 20 m deep, below 25 m.
+    set_minimum(db, Minimum("01", "SKC", 30.0, None, 25.0, "test settings"))
+    x0, y0, x1, y1 = geom(db, commune, 7).bounds  # SKC
+    with pytest.raises(Refused, match=re.escape("20.00 m deep, below the minimum 25.00")):
+        split_parcel(commune, SHEET, 7, [Piece(shapely.box(x0, y0, x0 + 10, y1)),
+                                         Piece(shapely.box(x0 + 10, y0, x1, y1))], ACTOR)
+    assert geom(db, commune, 8).equals(poly)
