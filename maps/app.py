@@ -15,6 +15,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from gis.settings import to_libpq_url
 from layers.changes import latest_change
+from layers.sharedcache import SharedTileCache
 from layers.tilecache import TileCache
 from maps import events
 from maps.auth import Authenticator, AuthMiddleware
@@ -41,6 +42,8 @@ from maps.routers import (
     tiles,
 )
 from maps.security import DOCS_PATH, add_nonce, add_security_middleware
+from maps.tileservice import drop_shared
+from sensors.contract import CHANNEL_SOURCES
 
 
 def _on_event(state: MapState) -> Any:
@@ -50,10 +53,14 @@ def _on_event(state: MapState) -> Any:
             # (Re)connected: notifications may have been missed meanwhile.
             if cache is not None:
                 cache.clear()
+            if state.shared is not None:  # the change log is never missed: only NOTIFY's own
+                await drop_shared(state, [(source, None) for source in CHANNEL_SOURCES.values()])
             return
         if cache is not None:
             dropped = cache.invalidate(event["type"], event.get("bbox"))
             state.metrics.tiles_invalidated.inc(dropped)
+        if state.shared is not None:
+            await drop_shared(state, [(event["type"], event.get("bbox"))])
         state.surface.invalidate([event["type"]])
         state.hub.publish(event)
 
@@ -88,6 +95,8 @@ def _lifespan(settings: MapsSettings) -> Any:
         await sync_pool.open(wait=False)
         cache = TileCache(settings.tile_cache_mb * 1024 * 1024) if settings.tile_cache_mb else None
         state = MapState(settings, pool, sync_pool, cache, Metrics(), events.EventHub())
+        if settings.tile_cache_shared:
+            state.shared = SharedTileCache()
         app.state.maps = state
         with contextlib.suppress(Exception):
             async with pool.connection(timeout=min(10, settings.pool_wait_s)) as conn:

@@ -18,6 +18,10 @@ class MapsSettings(Settings):
     """Project settings plus the map services' own (same ``IOC_`` environment prefix)."""
 
     tile_cache_mb: int = Field(default=256, ge=0, description="Tile cache size; 0 turns it off.")
+    #: Also keep tiles in the database's shared cache (``layers.tile_cache``), seen by every
+    #: worker and app instance on this database; the in-process cache (``tile_cache_mb``) stays
+    #: in front of it when both are on.
+    tile_cache_shared: bool = False
     pool_min: int = Field(default=2, ge=1)
     pool_max: int = Field(default=10, ge=1)
     #: How long a request waits for a free database connection before a 503 (under load,

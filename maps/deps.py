@@ -14,6 +14,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from gis.access.roles import PUBLIC, Role, aset_role
 from gis.errors import DatabaseUnavailable, Forbidden, NotAuthenticated
+from layers.sharedcache import SharedTileCache
 from layers.surface import SurfaceCache
 from layers.tilecache import TileCache
 from maps.config import MapsSettings
@@ -36,6 +37,8 @@ class MapState:
     metrics: Metrics
     hub: EventHub
     surface: SurfaceCache = field(default_factory=SurfaceCache)
+    #: The tile cache shared by every worker and instance (None: off).
+    shared: SharedTileCache | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     #: The newest ``layers.changes`` id applied to the caches.
     applied_change: int = 0

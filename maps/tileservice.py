@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from layers.catalog import Layer
 from layers.changes import changes_since
-from layers.tilecache import CachedTile
+from layers.tilecache import BBox, CachedTile
 from layers.tiles import check_tile, mvt_tile
 from maps.deps import MapState, Principal, cancel_on_disconnect, pooled
 from maps.personal import audit_view
@@ -31,12 +31,25 @@ async def sync_changes(state: MapState) -> int:
         changes = await changes_since(conn, state.applied_change)
         if not changes:
             return 0
-        state.applied_change = changes[-1][0]
         dropped = state.cache.apply(changes) if state.cache is not None else 0
+        if state.shared is not None:  # every instance applies them: the deletes are idempotent
+            dropped += await state.shared.apply(conn, changes)
+        # Advanced only once applied: a fill guarded by this id sees every change before it.
+        state.applied_change = changes[-1][0]
         # Computed rasters drop their surface when one of their change sources changed.
         state.surface.invalidate(source for _id, source, _bbox in changes)
     if dropped:
         state.metrics.tiles_invalidated.inc(dropped)
+    return dropped
+
+
+async def drop_shared(state: MapState, changes: Sequence[tuple[str, BBox | None]]) -> int:
+    """Delete the shared cache's tiles these (source, bbox) changes affect (a NOTIFY's)."""
+    if state.shared is None:
+        return 0
+    async with pooled(state, state.sync_pool) as conn:
+        dropped = await state.shared.apply(conn, [(0, src, box) for src, box in changes])
+    state.metrics.tiles_invalidated.inc(dropped)
     return dropped
 
 
@@ -64,10 +77,15 @@ async def get_tile(
     # The role is part of the key: a tile made for one role is never served to another.
     key = (tuple(layer.id for layer in layers), z, x, y, role)
     target = f"{','.join(key[0])}/{z}/{x}/{y}"
-    cache = state.cache
-    if cache is not None:
+    cache, shared = state.cache, state.shared
+    if cache is not None or shared is not None:
         await sync_changes(state)
-        hit = cache.get(key)
+        hit = cache.get(key) if cache is not None else None
+        if hit is None and shared is not None:
+            async with pooled(state) as conn:  # the login role: the only one granted the table
+                hit = await shared.get(conn, key)
+            if hit is not None and cache is not None:
+                cache.put(key, hit)
         if hit is not None:
             if hit.personal_ids:
                 async with pooled(state, role=role) as conn:
@@ -75,6 +93,9 @@ async def get_tile(
                                      parcel_ids=hit.personal_ids)  # fmt: skip
             _observe(state, layers, z, "hit", started)
             return hit, True
+    # The fill is stored only if no change of these layers came after this id (read before
+    # the tile's query: its snapshot holds every change up to it).
+    seen = state.applied_change
     # Only a miss needs a connection of the request pool. The pool logs in as iocgis_web,
     # which reads nothing: every borrow runs as the caller.
     async with pooled(state, role=role) as conn:
@@ -88,7 +109,11 @@ async def get_tile(
         encoded = encode(tile.data, tile.cut, tile.personal_ids)
     if cache is not None:
         cache.put(key, encoded)
-    _observe(state, layers, z, "miss" if cache is not None else "off", started)
+    if shared is not None:
+        async with pooled(state) as conn:
+            await shared.put(conn, key, encoded, layers, seen)
+    cached = cache is not None or shared is not None
+    _observe(state, layers, z, "miss" if cached else "off", started)
     return encoded, False
 
 

@@ -1,0 +1,149 @@
+"""The tile cache shared by app instances (``layers.tile_cache``): one fill serves every
+instance, a data change invalidates it for all of them, roles stay apart, land hits are audited."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from typing import Any
+
+import mapbox_vector_tile
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+
+from gis.parcels.history import edit_parcel
+from gis.settings import to_libpq_url
+from layers.catalog import CATALOG
+from layers.sharedcache import tile_ranges
+from layers.tilecache import CachedTile, intersects, mercator_bbox, tile_bounds
+from maps.app import create_app
+from tests.fixtures.web import KNOWN_PARCEL, maps_settings, tile_of
+from tests.test_access_audit import audit_rows, last_id
+
+
+@pytest.fixture(scope="module")
+def instances(database_url: str, web_data: None) -> Iterator[tuple[TestClient, TestClient]]:
+    """Two app instances on the same database: one with the shared cache only, one with the
+    in-process cache in front of it."""
+    a = create_app(maps_settings(database_url, tile_cache_mb=0, tile_cache_shared=True))
+    b = create_app(maps_settings(database_url, tile_cache_mb=16, tile_cache_shared=True))
+    with TestClient(a) as ca, TestClient(b) as cb:
+        yield ca, cb
+
+
+def stored(database_url: str, z: int, x: int, y: int) -> list[tuple[str, str]]:
+    """(layer set, role) of the shared rows of one tile."""
+    with psycopg.connect(to_libpq_url(database_url)) as conn:
+        rows = conn.execute(
+            "SELECT layer_set, role FROM layers.tile_cache WHERE z = %s AND x = %s AND y = %s"
+            " ORDER BY role",
+            (z, x, y),
+        ).fetchall()
+    return [(str(r[0]), str(r[1])) for r in rows]
+
+
+def land_use(content: bytes, sheet: int, number: int) -> str:
+    feats = mapbox_vector_tile.decode(content)["parcels"]["features"]
+    props = [f["properties"] for f in feats]
+    hits = [
+        p["land_use"] for p in props if (p["sheet_number"], p["parcel_number"]) == (sheet, number)
+    ]
+    assert len(hits) == 1
+    return str(hits[0])
+
+
+def test_one_fill_serves_both_and_a_change_drops_it_for_both(instances, database_url, known_parcel):
+    a, b = instances
+    commune, sheet, number = KNOWN_PARCEL
+    z, x, y = tile_of(known_parcel["lon"], known_parcel["lat"], 16)
+    url = f"/tiles/parcels/{z}/{x}/{y}.mvt"
+    first = a.get(url)
+    assert first.status_code == 200 and first.headers["x-cache"] == "miss"
+    assert stored(database_url, z, x, y) == [("parcels", "public")]
+    # The other instance never computed it: served from the shared table, same bytes and tag.
+    other = b.get(url)
+    assert other.headers["x-cache"] == "hit" and other.headers["etag"] == first.headers["etag"]
+    assert other.content == first.content
+    assert a.get(url).headers["x-cache"] == "hit"
+    old = land_use(first.content, sheet, number)
+    new = "LUC" if old != "LUC" else "CLN"
+
+    edit_parcel(commune, sheet, number, purposes=new, url=database_url)
+
+    for client in (b, a):  # b's in-process copy and the shared row both go
+        r = client.get(url)
+        assert land_use(r.content, sheet, number) == new
+        assert r.headers["etag"] != first.headers["etag"]
+    assert stored(database_url, z, x, y) == [("parcels", "public")]
+
+
+def test_roles_stay_apart_and_land_hits_are_audited(instances, database_url, role_keys,
+                                                      known_parcel):  # fmt: skip
+    a, b = instances
+    z, x, y = tile_of(known_parcel["lon"], known_parcel["lat"], 17)
+    url = f"/tiles/parcels/{z}/{x}/{y}.mvt"
+    land = {"X-API-Key": role_keys["land"]}
+    public = a.get(url)
+    assert public.status_code == 200
+    before = last_id(database_url)
+    filled = a.get(url, headers=land)
+    assert filled.headers["x-cache"] == "miss"  # the public tile is not the land role's
+    assert filled.content != public.content
+    assert [r for r in stored(database_url, z, x, y) if r[1] == "land"] == [("parcels", "land")]
+    hit = b.get(url, headers=land)  # the other instance, from the shared table
+    assert hit.headers["x-cache"] == "hit" and hit.content == filled.content
+    rows = audit_rows(database_url, before)
+    assert [r["action"] for r in rows] == ["tile", "tile"]
+    # The hit names the same parcels as the fill (the known parcel's current version: the
+    # first test edited it).
+    assert rows[0]["parcel_ids"] and rows[1]["parcel_ids"] == rows[0]["parcel_ids"]
+    # The public caller still gets the public tile (no land users), and no audit row.
+    before = last_id(database_url)
+    again = b.get(url)
+    assert again.content == public.content
+    assert audit_rows(database_url, before) == []
+
+
+def test_no_request_role_reads_the_table(database_url):
+    with psycopg.connect(to_libpq_url(database_url)) as conn:
+        for role in ("iocgis_public", "iocgis_land", "iocgis_admin"):
+            allowed = conn.execute(
+                "SELECT has_table_privilege(%s, 'layers.tile_cache', 'SELECT')", (role,)
+            ).fetchone()
+            assert allowed == (False,), role
+
+
+def test_a_fill_older_than_a_logged_change_is_not_stored(instances, database_url):
+    a, _ = instances
+    state: Any = a.app.state.maps
+    z, x, y = tile_of(105.852, 21.028, 15)
+    with psycopg.connect(to_libpq_url(database_url), autocommit=True) as conn:
+        conn.execute("SELECT layers.record_change('parcels', NULL)")
+        newest = conn.execute("SELECT max(id) FROM layers.changes").fetchone()[0]
+
+    # As if the tile's query had run before that change: its fill is refused.
+    async def put(seen: int) -> bool:
+        async with state.pool.connection() as conn:
+            tile = CachedTile(b"\x1f\x8b", '"t"', (), 10)
+            return bool(await state.shared.put(conn, (("parcels",), z, x, y, "public"), tile,
+                                                [CATALOG["parcels"]], seen))  # fmt: skip
+
+    assert a.portal.call(put, newest - 1) is False
+    assert a.portal.call(put, newest) is True
+
+
+def test_tile_ranges_match_the_in_process_rule():
+    rng = random.Random(7)
+    for _ in range(40):
+        lon, lat = rng.uniform(102, 110), rng.uniform(8, 23)
+        d = rng.choice([1e-6, 1e-3, 0.05, 0.5])
+        box = mercator_bbox((lon, lat, lon + d, lat + d))
+        for z, x0, x1, y0, y1 in tile_ranges(box)[:13]:
+            cx, cy = tile_of(lon, lat, z)[1:]
+            near = [
+                (i, j) for i in range(max(cx - 4, 0), cx + 6) for j in range(max(cy - 6, 0), cy + 4)
+            ]
+            want = {t for t in near if intersects(tile_bounds(z, *t), box)}
+            got = {t for t in near if x0 <= t[0] <= x1 and y0 <= t[1] <= y1}
+            assert got == want, (z, lon, lat, d)
