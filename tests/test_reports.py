@@ -152,7 +152,18 @@ def test_api_answers_the_same_numbers(database_url, hanoi):
         comp = client.get(
             f"/stations/{code}/completeness", params={"from": "2019-11-01", "to": "2019-11-30"}
         )
+        # The exceedances layer (OGC API Features): the month's 24 h alerts of the station.
+        alerts = client.get(
+            "/collections/alerts/items",
+            params={
+                "filter": f"station_code = '{code}' AND period = '24h'",
+                "datetime": "2019-10-31T17:00:00Z/2019-11-30T17:00:00Z",
+                "limit": 1000,
+            },
+        )
     assert aqi.status_code == 200 and comp.status_code == 200
+    assert alerts.status_code == 200, alerts.text
+    assert alerts.json()["numberMatched"] == s["exceedances"]["pm25"]["24h"]
     values = aqi.json()["values"]
     counts = {n: sum(1 for v in values if v["category"] == n) for n in NAMES}
     assert counts == s["by_category"]
