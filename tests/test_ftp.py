@@ -383,11 +383,29 @@ def test_files_for_mqtt_stations_go_to_the_relay_queue(env: Env, tmp_path: Path)
     assert not parsed.rejects
 
 
+def self_signed(cert: Path, key: Path) -> None:
+    """A throw-away self-signed certificate for 127.0.0.1 (cryptography, no openssl binary)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    k = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(UTC)
+    c = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+         .public_key(k.public_key()).serial_number(x509.random_serial_number())
+         .not_valid_before(now - timedelta(minutes=5)).not_valid_after(now + timedelta(days=1))
+         .sign(k, hashes.SHA256()))
+    cert.write_bytes(c.public_bytes(serialization.Encoding.PEM))
+    key.write_bytes(k.private_bytes(serialization.Encoding.PEM,
+                                    serialization.PrivateFormat.PKCS8,
+                                    serialization.NoEncryption()))
+
+
 def test_ftps_is_required_when_a_certificate_is_configured(env: Env, tmp_path: Path):
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-                    "-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)],
-                   check=True, capture_output=True)
+    self_signed(cert, key)
     rx = receiver(env.url, tmp_path / "ftps", tmp_path / "q", env.up_port, tmp_path / "rx.log")
     rx.env = {**rx.env, "IOC_FTP_TLS_CERT": str(cert), "IOC_FTP_TLS_KEY": str(key)}
     rx.start()
