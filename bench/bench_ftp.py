@@ -45,6 +45,9 @@ from sensors.ftp.datalogger import FileLine  # noqa: E402
 from sensors.simulate import Publisher  # noqa: E402
 from sensors.stations import StationRecord, register  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "bench"))
+from bench_ingest import free_port, say  # noqa: E402
+
 PARAMS = ("pm25", "pm10", "no2", "o3", "so2", "co", "temperature", "humidity")
 SYMBOLS = {"pm25": ("PM2,5", "µg/Nm3"), "pm10": ("PM10", "µg/Nm3"), "no2": ("NO2", "ppb"),
            "o3": ("O3", "ppb"), "so2": ("SO2", "ppb"), "co": ("CO", "ppm"),
@@ -53,18 +56,6 @@ VALUES = {"pm25": 35.0, "pm10": 60.0, "no2": 20.0, "o3": 30.0, "so2": 5.0, "co":
           "temperature": 28.0, "humidity": 75.0}
 MQTT_VALUES = {"pm25": 35.0, "pm10": 60.0, "no2": 37.6, "o3": 58.9, "so2": 13.1, "co": 1145.0,
                "temperature": 28.0, "humidity": 75.0}  # the same readings in our units
-
-
-def say(what: str) -> None:
-    print(f"[bench {time.strftime('%H:%M:%S')}] {what}", file=sys.stderr, flush=True)
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait_port(port: int) -> None:

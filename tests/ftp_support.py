@@ -16,16 +16,10 @@ from pathlib import Path
 import psycopg
 
 from gis.settings import to_libpq_url
+from tests.fixtures.broker import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 IOCGIS = str(Path(sys.executable).with_name("iocgis"))
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait_port(port: int, timeout: float = 30.0) -> None:
