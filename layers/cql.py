@@ -25,6 +25,7 @@ from pygeofilter.parsers.cql2_text import parse as parse_text
 from gis.access.roles import PUBLIC
 from gis.errors import InvalidInput
 from layers.catalog import Layer
+from layers.cql_fold import accenti_as_function, folded, unwrap
 from layers.crs_uri import crs_range
 
 GEOMETRY_NAMES = ("geometry", "geom")
@@ -49,35 +50,6 @@ _TIME = {
     ast.TemporalComparisonOp.AFTER: ">", ast.TemporalComparisonOp.BEFORE: "<",
     ast.TemporalComparisonOp.TEQUALS: "=",
 }  # fmt: skip
-
-
-#: CQL2's case- and accent-insensitive comparison functions (pygeofilter reads CASEI as
-#: ``lower``) → which folding each asks for.
-FOLD_FUNCTIONS = {"casei": "case", "lower": "case", "accenti": "accents"}
-
-
-def _unwrap(node: Any) -> tuple[Any, frozenset[str]]:
-    """The expression inside nested CASEI()/ACCENTI() calls and the foldings they ask for."""
-    folds: set[str] = set()
-    while isinstance(node, ast.Function):
-        fold = FOLD_FUNCTIONS.get(node.name.lower())
-        if fold is None:
-            raise InvalidInput(f"unsupported CQL2 function: {node.name[:32]}()")
-        if len(node.arguments) != 1:
-            raise InvalidInput(f"{node.name}() takes one argument")
-        folds.add(fold)
-        node = node.arguments[0]
-    return node, frozenset(folds)
-
-
-def _folded(expr: sql.Composable, folds: frozenset[str]) -> sql.Composable:
-    """``expr`` folded in one canonical order, ``lower(layers.fold_accents(…))`` whatever the
-    nesting the filter used: the form migration 0013_qgis indexes."""
-    if "accents" in folds:
-        expr = sql.SQL("layers.fold_accents({})").format(expr)
-    if "case" in folds:
-        expr = sql.SQL("lower({})").format(expr)
-    return expr
 
 
 class ParamEvaluator(Evaluator):
@@ -116,23 +88,23 @@ class ParamEvaluator(Evaluator):
 
     @handle(ast.Like)
     def _like(self, node: Any, lhs: sql.Composable) -> sql.Composable:
-        pattern, folds = _unwrap(node.pattern)  # CASEI('…'), ACCENTI('…') around the pattern
+        pattern, folds = unwrap(node.pattern)  # CASEI('…'), ACCENTI('…') around the pattern
         if not isinstance(pattern, str):
             raise InvalidInput("LIKE needs a text pattern")
         if node.wildcard != "%":
             pattern = pattern.replace("%", "\\%").replace(node.wildcard, "%")
         if node.singlechar != "_":
             pattern = pattern.replace("_", "\\_").replace(node.singlechar, "_")
-        rhs = _folded(self._param(pattern), folds)
+        rhs = folded(self._param(pattern), folds)
         op = ("NOT " if node.not_ else "") + ("ILIKE" if node.nocase else "LIKE")
         return sql.SQL("({} " + op + " {})").format(lhs, rhs)
 
     def _function(self, node: Any) -> sql.Composable:
-        inner, folds = _unwrap(node)
-        return _folded(self.evaluate(inner), folds)
+        inner, folds = unwrap(node)
+        return folded(self.evaluate(inner), folds)
 
     def evaluate(self, node: Any, adopt_result: bool = True) -> Any:
-        """Evaluate ``node``; nested CASEI/ACCENTI are folded as one (see :func:`_folded`)."""
+        """Evaluate ``node``; nested CASEI/ACCENTI are folded as one (see :func:`layers.cql_fold.folded`)."""
         if isinstance(node, ast.Function):
             return self._function(node)
         return super().evaluate(node, adopt_result)
@@ -234,24 +206,12 @@ class ParamEvaluator(Evaluator):
         raise InvalidInput(f"unsupported CQL2 element: {type(node).__name__}")
 
 
-def _accenti_as_function(node: Any) -> Any:
-    """CQL2 JSON's ``{"op": "accenti", …}`` as the function node pygeofilter 0.4 can read."""
-    if isinstance(node, list):
-        return [_accenti_as_function(n) for n in node]
-    if not isinstance(node, dict):
-        return node
-    if str(node.get("op", "")).lower() == "accenti":
-        args = _accenti_as_function(node.get("args", []))
-        return {"function": {"name": "accenti", "arguments": args}}
-    return {k: _accenti_as_function(v) for k, v in node.items()}
-
-
 def parse_filter(text: str, lang: str | None) -> Any:
     """Parse a CQL2 filter given as text (``cql2-text``) or JSON (``cql2-json``)."""
     lang = (lang or "").lower() or ("cql2-json" if text.lstrip().startswith("{") else "cql2-text")
     try:
         if lang == "cql2-json":
-            return parse_json(_accenti_as_function(json.loads(text)))
+            return parse_json(accenti_as_function(json.loads(text)))
         if lang == "cql2-text":
             return parse_text(text)
     except InvalidInput:

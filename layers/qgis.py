@@ -11,6 +11,7 @@ QGIS keeps in its own encrypted store: the file carries no secret.
 
 from __future__ import annotations
 
+import warnings
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
@@ -66,10 +67,13 @@ def oapif_source(base: str, layer: Layer, authcfg: str | None) -> str:
 def spatialrefsys(srid: int) -> ET.Element:
     """A ``<spatialrefsys>`` QGIS reads by its EPSG authority id."""
     crs = CRS.from_epsg(srid)
+    with warnings.catch_warnings():  # PROJ strings are lossy: QGIS reads the WKT and authid
+        warnings.simplefilter("ignore", UserWarning)
+        proj4 = crs.to_proj4() if srid != 4326 else "+proj=longlat +datum=WGS84 +no_defs"
     out = ET.Element("spatialrefsys", nativeFormat="Wkt")
     for tag, text in (
         ("wkt", crs.to_wkt(WktVersion.WKT2_2019)),
-        ("proj4", crs.to_proj4() if srid != 4326 else "+proj=longlat +datum=WGS84 +no_defs"),
+        ("proj4", proj4),
         ("srid", str(srid)),
         ("authid", f"EPSG:{srid}"),
         ("description", crs.name),

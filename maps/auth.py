@@ -33,7 +33,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from gis.access.keys import KEY_PREFIX, averify_hash, averify_key, hash_key, key_id_of
 from gis.access.roles import Role
 from gis.errors import Forbidden, IocGisError, NotAuthenticated
-from maps.basic import BASIC_CHALLENGE, parse_basic
+from maps.basic import BASIC_CHALLENGE, basic_principal
 from maps.config import MapsSettings
 from maps.deps import ANONYMOUS, MapState, Principal, pooled
 from maps.errors import error_response
@@ -216,20 +216,12 @@ class Authenticator:
             raise NotAuthenticated("unsupported Authorization header; use Bearer or Basic")
         return ("api_key" if value.startswith(KEY_PREFIX) else "jwt"), value
 
-    async def _basic(self, state: MapState, value: str) -> Principal:
-        # The key must be this user's: a valid key under another name is refused, not mapped.
-        user, key = parse_basic(value)
-        found = await self.check_key(state, key)
-        if found is None or not hmac.compare_digest(found[0].encode(), user.encode()):
-            raise NotAuthenticated("invalid user name or API key (unknown, revoked or expired)")
-        return Principal(found[0], found[1], "basic")
-
     async def resolve(self, state: MapState, kind: Kind, value: str) -> Principal:
         """The principal of credentials ``value`` of ``kind``; NotAuthenticated if invalid."""
         if kind == "session":
             return await self._session(state, value)
         if kind == "basic":
-            return await self._basic(state, value)
+            return await basic_principal(value, lambda key: self.check_key(state, key))
         if kind == "jwt":
             if self.tokens is None:
                 raise NotAuthenticated("bearer tokens are not accepted here (no SSO configured)")
