@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cli.common import print_json
+from gis.db import connect
 from gis.errors import InvalidInput, NotFound
 from gis.settings import get_settings, to_libpq_url
 from sensors.notify.config import get_notify_settings
@@ -142,8 +143,7 @@ def test_cmd(
     """Send a test message through the channel of each chosen subscription, now."""
     if user is None and subscription is None:
         raise InvalidInput("give a user or --subscription")
-    url = to_libpq_url(get_settings().database_url)
-    with psycopg.connect(url) as conn:
+    with connect() as conn:
         results = probe(conn, get_notify_settings(), user, subscription)
     failed = 0
     for did, address, result in results:

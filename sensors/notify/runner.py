@@ -17,7 +17,7 @@ from typing import Any
 
 import psycopg
 
-from gis.settings import get_settings, to_libpq_url
+from gis.db import connect
 from sensors.contract.channels import ALERTS_CHANNEL, STATIONS_CHANNEL
 from sensors.notify.config import NotifySettings, get_notify_settings
 from sensors.notify.planner import plan
@@ -39,7 +39,6 @@ def run(
 ) -> None:
     """Run until SIGTERM/SIGINT; ``extra`` (the report schedule) runs every ``extra_every_s``."""
     cfg = cfg or get_notify_settings()
-    url = to_libpq_url(get_settings().database_url)
     stop = {"now": False}
 
     def _stop(_sig: int, _frame: FrameType | None) -> None:
@@ -47,10 +46,8 @@ def run(
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    with (
-        psycopg.connect(url, application_name="iocgis-notify") as conn,
-        psycopg.connect(url, autocommit=True, application_name="iocgis-notify-listen") as wake,
-    ):
+    # Dedicated connections (a long-lived session, and LISTEN), bounded like every session.
+    with connect() as conn, connect(autocommit=True) as wake:
         for channel in CHANNELS:
             wake.execute(psycopg.sql.SQL("LISTEN {}").format(psycopg.sql.Identifier(channel)))
         log.info("notifier listening on %s", ", ".join(CHANNELS))
