@@ -17,6 +17,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from owslib.ogcapi.features import Features
+from owslib.util import Authentication
 
 from gis.access.keys import add_user
 from gis.settings import to_libpq_url
@@ -110,3 +111,15 @@ def test_ogr2ogr_copies_a_vn2000_answer_with_its_crs(live_server: LiveServer, tm
 def test_owslib_datetime_forms(live_server: LiveServer, value):
     found = Features(live_server.url).collection_items("parcels", datetime_=value, limit=500)
     assert found["numberReturned"] == 120
+
+
+def test_owslib_basic_sign_in(live_server: LiveServer, land_login):
+    name, key = land_login
+    signed = Features(live_server.url, auth=Authentication(name, key))
+    page = signed.collection_items("parcels", limit=500)
+    texts = [f["properties"].get("land_users_text") or "" for f in page["features"]]
+    assert any(KNOWN_NAME in t for t in texts)
+    anon = Features(live_server.url).collection_items("parcels", limit=5)
+    assert all("land_users_text" not in f["properties"] for f in anon["features"])
+    with pytest.raises(RuntimeError, match="NotAuthenticated"):
+        Features(live_server.url, auth=Authentication(name, "wrong")).collection_items("parcels")
