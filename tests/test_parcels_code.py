@@ -232,3 +232,15 @@ def test_migration_gives_stored_parcels_their_code() -> None:
             assert row[0] == independent_code(square, 5897, c)
     finally:
         drop_database(url)
+
+
+def test_the_view_carries_code_and_land_users_as_text(
+    db: psycopg.Connection, files: dict[str, tuple[str, int, Path]]
+) -> None:
+    commune, _srid, _ = files["48"]
+    row = db.execute(
+        "SELECT parcel_code, land_users_text FROM layers.parcels WHERE commune_code = %s"
+        " AND sheet_number = %s AND parcel_number = 1", (commune, FIRST_SHEET)).fetchone()
+    assert row is not None
+    assert row[0] == _stored(db, commune)[0][1]
+    assert row[1] == "Người 0 (giả lập) (SYN000000000); Vợ 0 (giả lập) (SYNW00000000)"
