@@ -105,10 +105,14 @@ def status(
     """Files received, done, duplicate and rejected (counts, then the newest files)."""
     from gis.db import connect
     from sensors.ftp import ledger
+    from sensors.ftp.receiver import pending_files
+    from sensors.ftp.settings import ftp_settings
 
     with connect() as conn:
         counts = ledger.counts(conn)
         rows = ledger.listing(conn, state, account_code, limit)
+    # arrived but not yet processed (the receiver is busy or stopped): on disk, not in the ledger
+    counts["waiting on disk"] = sum(1 for _ in pending_files(ftp_settings().root))
     if json_out:
         print_json({"counts": counts, "files": rows})
         return

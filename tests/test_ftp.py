@@ -255,8 +255,11 @@ def test_kill_9_between_upload_and_commit_loses_and_doubles_nothing(env: Env):
         names.append(name)
     env.rx.kill9()  # right after the last 226: the last files are not committed yet
     ftp.close()
+    cut_off = env.root / code / f".{names[-1]}.part"  # an upload the kill cut off midway
+    cut_off.write_bytes(b"PM2,5\t3")
     before = env.count(code)
     env.rx.start()
+    assert not cut_off.exists()  # removed at start: never read as a whole file
     for name in names:
         # a file committed just before the kill but not yet renamed is found again: duplicate
         states = [r[0] for r in env.wait_state(code, name)]
@@ -273,10 +276,12 @@ def test_kill_9_between_upload_and_commit_loses_and_doubles_nothing(env: Env):
 
 def test_status_lists_received_done_and_rejected(env: Env):
     out = subprocess.run([IOCGIS, "ftp", "status", "--json", "--limit", "500"],
-                         env={**os.environ, "IOC_DATABASE_URL": env.url},
+                         env={**os.environ, "IOC_DATABASE_URL": env.url,
+                              "IOC_FTP_ROOT": str(env.root)},
                          capture_output=True, text=True, check=True)
     doc = json.loads(out.stdout)
     assert doc["counts"]["done"] >= 40 and doc["counts"]["rejected"] >= 3
+    assert doc["counts"]["waiting on disk"] == 0
     assert {r["state"] for r in doc["files"]} >= {"done", "duplicate", "rejected"}
 
 

@@ -226,6 +226,11 @@ def build_server(ftp: FtpSettings, relay: RelaySettings, database_url: str | Non
     root.mkdir(parents=True, exist_ok=True)
     processor = Processor(root, database_url, relay.queue if relay.enabled else None,
                           ftp.max_file_bytes)
+    # Not serving yet, so no upload is in progress: a temporary file is a cut-off upload
+    # that its datalogger will send again.
+    for stale in root.rglob(f".*{PART}"):
+        stale.unlink()
+        log.info("removed the cut-off upload %s", stale.relative_to(root))
     recovered = processor.recover()
     log.info("recovered %d files that had arrived before a stop", recovered)
     rollups = Rollups(database_url)
