@@ -138,18 +138,25 @@ class Worker(threading.Thread):
         super().__init__(name="station-files", daemon=True)
         self.processor = processor
         self.rollups = rollups
-        self.files: queue.Queue[tuple[str, Path] | None] = queue.Queue()
+        # (account, path, None) to process, or (account, path, (reason, first bytes)) to reject
+        self.files: queue.Queue[tuple[str, Path, tuple[str, bytes] | None] | None] = queue.Queue()
         self.stopping = threading.Event()
 
     def submit(self, account: str, path: Path) -> None:
         """Queue one arrived file."""
-        self.files.put((account, path))
+        self.files.put((account, path, None))
 
-    def _one(self, account: str, path: Path) -> None:
+    def reject(self, account: str, path: Path, reason: str, data: bytes) -> None:
+        """Queue the record of a refused upload (no file left on disk)."""
+        self.files.put((account, path, (reason, data)))
+
+    def _one(self, account: str, path: Path, refused: tuple[str, bytes] | None) -> None:
         delay = 0.2
         while not self.stopping.is_set():
             try:
-                if path.exists():
+                if refused is not None:
+                    self.processor.reject_file(account, path, *refused)
+                elif path.exists():
                     p = self.processor.process(account, path)
                     log.info("%s %s/%s: %d stored, %d lines rejected", p.state, account,
                              path.name, p.stored, p.rejected_lines)
@@ -199,17 +206,8 @@ class StationHandler(FTPHandler):
         if self.oversize:
             self.oversize = False
             limit = self.worker.processor.max_bytes
-            path = Path(final_name(file))
-            threading.Thread(target=self._reject_oversize, args=(path, data, limit),
-                             daemon=True).start()
-
-    def _reject_oversize(self, path: Path, data: bytes, limit: int) -> None:
-        proc = Processor(self.worker.processor.root, self.worker.processor.writer.url)
-        try:
-            proc.reject_file(self.username or "", path,
-                             f"upload larger than {limit} bytes: refused", data)
-        finally:
-            proc.close()
+            self.worker.reject(self.username or "", Path(final_name(file)),
+                               f"upload larger than {limit} bytes: refused", data)
 
     def ftp_RNTO(self, path: str) -> Any:
         """Rename; a file renamed to a station file's name is processed like an upload."""
