@@ -43,7 +43,10 @@ def _imported(*dirs: str) -> set[str]:
                     names.update(a.name.split(".")[0] for a in node.names)
                 elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                     names.add(node.module.split(".")[0])
-    return {n for n in names if n not in sys.stdlib_module_names and n not in LOCAL | SYSTEM}
+    # a script's own helper beside it (bench/bench_ingest.py, tests/qgis/qgislib.py) is ours too
+    beside = {f.stem for d in dirs for f in (ROOT / d).rglob("*.py")}
+    return {n for n in names
+            if n not in sys.stdlib_module_names and n not in LOCAL | SYSTEM | beside}  # fmt: skip
 
 
 def _distributions(modules: set[str]) -> dict[str, set[str]]:
