@@ -90,7 +90,11 @@ def _operations(doc: dict[str, Any]) -> Iterator[tuple[str, str, list[dict[str, 
         if path in SKIP:
             continue
         for method, op in ops.items():
-            params = [p for p in op.get("parameters", []) if p["in"] in ("path", "query")]
+            # Shared parameters (#/components/parameters/limit) resolved to their definition.
+            shared = doc.get("components", {}).get("parameters", {})
+            resolved = [shared[p["$ref"].rsplit("/", 1)[-1]] if "$ref" in p else p
+                        for p in op.get("parameters", [])]  # fmt: skip
+            params = [p for p in resolved if p["in"] in ("path", "query")]
             yield method.upper(), path, params
 
 
