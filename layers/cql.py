@@ -104,7 +104,7 @@ class ParamEvaluator(Evaluator):
         return folded(self.evaluate(inner), folds)
 
     def evaluate(self, node: Any, adopt_result: bool = True) -> Any:
-        """Evaluate ``node``; nested CASEI/ACCENTI are folded as one (see :func:`layers.cql_fold.folded`)."""
+        """Evaluate ``node``; nested CASEI/ACCENTI are folded as one (``cql_fold.folded``)."""
         if isinstance(node, ast.Function):
             return self._function(node)
         return super().evaluate(node, adopt_result)
