@@ -34,6 +34,16 @@ class Settings(BaseSettings):
         default="mqtt://127.0.0.1:1884",
         description="MQTT broker URL, mqtt://user:password@host:port.",
     )
+    database_replica_urls: list[str] = Field(
+        default_factory=list,
+        description="Streaming replicas the web app reads from (JSON list of URLs); LISTEN and"
+        " writes stay on database_url.",
+    )
+    replica_wait_ms: int = Field(
+        default=200, ge=0,
+        description="How long a read waits for a replica to replay the newest change before it"
+        " reads the primary instead.",
+    )  # fmt: skip
     environment: Literal["development", "production"] = "development"
     statement_timeout_ms: int = Field(default=60_000, ge=100)
     secret_key: str = Field(

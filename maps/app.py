@@ -20,10 +20,11 @@ from layers.tilecache import TileCache
 from maps import events
 from maps.auth import Authenticator, AuthMiddleware
 from maps.config import MapsSettings, get_maps_settings
-from maps.deps import MapState
+from maps.deps import MapState, pooled
 from maps.errors import CatchAllMiddleware, add_exception_handlers
 from maps.metrics import Metrics
 from maps.pages import add_page_routes
+from maps.replicas import ReplicaSet, note_primary
 from maps.routers import (
     admin,
     auth,
@@ -61,6 +62,9 @@ def _on_event(state: MapState) -> Any:
             state.metrics.tiles_invalidated.inc(dropped)
         if state.shared is not None:
             await drop_shared(state, [(event["type"], event.get("bbox"))])
+        if state.replicas is not None:  # reads from now on must see what was notified
+            async with pooled(state, state.sync_pool) as conn:
+                await note_primary(state, conn)
         state.surface.invalidate([event["type"]])
         state.hub.publish(event)
 
@@ -76,15 +80,16 @@ def _lifespan(settings: MapsSettings) -> Any:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         conninfo = to_libpq_url(settings.database_url)
+        pool_kwargs = {
+            "autocommit": True,
+            "application_name": "iocgis-maps",
+            "options": f"-c statement_timeout={settings.statement_timeout_ms}",
+        }
         pool = AsyncConnectionPool(
             conninfo,
             min_size=settings.pool_min,
             max_size=settings.pool_max,
-            kwargs={
-                "autocommit": True,
-                "application_name": "iocgis-maps",
-                "options": f"-c statement_timeout={settings.statement_timeout_ms}",
-            },
+            kwargs=pool_kwargs,
             reset=_reset_role,
             open=False,
         )
@@ -97,6 +102,15 @@ def _lifespan(settings: MapsSettings) -> Any:
         state = MapState(settings, pool, sync_pool, cache, Metrics(), events.EventHub())
         if settings.tile_cache_shared:
             state.shared = SharedTileCache()
+        if settings.database_replica_urls:
+            state.replicas = ReplicaSet(
+                [AsyncConnectionPool(to_libpq_url(url), min_size=1, max_size=settings.pool_max,
+                                     kwargs=dict(pool_kwargs, application_name="iocgis-maps-ro"),
+                                     reset=_reset_role, open=False)
+                 for url in settings.database_replica_urls],
+                settings.replica_wait_ms / 1000,
+            )  # fmt: skip
+            await state.replicas.open()
         app.state.maps = state
         with contextlib.suppress(Exception):
             async with pool.connection(timeout=min(10, settings.pool_wait_s)) as conn:
@@ -114,6 +128,8 @@ def _lifespan(settings: MapsSettings) -> Any:
                     await task
             await pool.close()
             await sync_pool.close()
+            if state.replicas is not None:
+                await state.replicas.close()
 
     return lifespan
 

@@ -20,6 +20,7 @@ from layers.tilecache import TileCache
 from maps.config import MapsSettings
 from maps.events import EventHub
 from maps.metrics import Metrics
+from maps.replicas import ReplicaSet
 
 T = TypeVar("T")
 
@@ -39,6 +40,8 @@ class MapState:
     surface: SurfaceCache = field(default_factory=SurfaceCache)
     #: The tile cache shared by every worker and instance (None: off).
     shared: SharedTileCache | None = None
+    #: Streaming replicas for read-only queries (None: every read goes to the primary).
+    replicas: ReplicaSet | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     #: The newest ``layers.changes`` id applied to the caches.
     applied_change: int = 0

@@ -16,6 +16,7 @@ from layers.tilecache import BBox, CachedTile
 from layers.tiles import check_tile, mvt_tile
 from maps.deps import MapState, Principal, cancel_on_disconnect, pooled
 from maps.personal import audit_view
+from maps.replicas import note_primary, reading
 
 GZIP_LEVEL = 3
 LARGE_TILE = 256 * 1024
@@ -31,6 +32,8 @@ async def sync_changes(state: MapState) -> int:
         changes = await changes_since(conn, state.applied_change)
         if not changes:
             return 0
+        if state.replicas is not None:  # reads from now on must see these changes
+            await note_primary(state, conn)
         dropped = state.cache.apply(changes) if state.cache is not None else 0
         if state.shared is not None:  # every instance applies them: the deletes are idempotent
             dropped += await state.shared.apply(conn, changes)
@@ -78,7 +81,7 @@ async def get_tile(
     key = (tuple(layer.id for layer in layers), z, x, y, role)
     target = f"{','.join(key[0])}/{z}/{x}/{y}"
     cache, shared = state.cache, state.shared
-    if cache is not None or shared is not None:
+    if cache is not None or shared is not None or state.replicas is not None:
         await sync_changes(state)
         hit = cache.get(key) if cache is not None else None
         if hit is None and shared is not None:
@@ -96,11 +99,13 @@ async def get_tile(
     # The fill is stored only if no change of these layers came after this id (read before
     # the tile's query: its snapshot holds every change up to it).
     seen = state.applied_change
-    # Only a miss needs a connection of the request pool. The pool logs in as iocgis_web,
-    # which reads nothing: every borrow runs as the caller.
-    async with pooled(state, role=role) as conn:
+    # Only a miss needs a connection: a replica's that has replayed every change applied so
+    # far, else the request pool's. Both log in as iocgis_web, which reads nothing: every
+    # borrow runs as the caller.
+    async with reading(state, role) as conn:
         tile = await cancel_on_disconnect(request, conn, mvt_tile(conn, layers, z, x, y, role))
-        if tile.personal_ids:
+    if tile.personal_ids:  # the audit row is written on the primary, before the answer
+        async with pooled(state, role=role) as conn:
             await audit_view(conn, request, principal, action="tile", target=target,
                              parcel_ids=tile.personal_ids)  # fmt: skip
     if len(tile.data) > LARGE_TILE:  # compress big tiles off the event loop
