@@ -50,6 +50,13 @@ DROP_RANGES = sql.SQL(
     " AND c.x BETWEEN r.x0 AND r.x1 AND c.y BETWEEN r.y0 AND r.y1"
 ).format(TABLE)
 
+#: Keeps the newest fills up to a byte budget (the gzip bytes), deleting the older ones.
+TRIM = sql.SQL(
+    "DELETE FROM {t} c USING (SELECT ctid, sum(octet_length(gzipped)) OVER"
+    " (ORDER BY filled_at DESC, ctid) AS upto FROM {t}) s"
+    " WHERE c.ctid = s.ctid AND s.upto > %s::bigint"
+).format(t=TABLE)
+
 Range = tuple[int, int, int, int, int]
 
 
@@ -80,9 +87,14 @@ class SharedTileCache:
     """Tiles in ``layers.tile_cache``; every call takes a connection logged in as the web app's
     login role (the only role granted the table)."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_bytes: int = 1024 * 1024 * 1024, trim_every: int = 256) -> None:
+        self.max_bytes = max_bytes
+        #: Every this many fills, this instance trims the table back to ``max_bytes`` (one
+        #: scan of the table; the budget is shared, so any instance may do it).
+        self.trim_every = trim_every
         self.hits = 0
         self.misses = 0
+        self.fills = 0
 
     async def get(self, conn: psycopg.AsyncConnection, key: TileKey) -> CachedTile | None:
         """The stored tile for ``key`` or None (one primary-key look-up)."""
@@ -115,7 +127,15 @@ class SharedTileCache:
             "sources": change_sources(layers),
         }  # fmt: skip
         cur = await conn.execute(PUT, params, prepare=True)
+        self.fills += 1
+        if self.fills % self.trim_every == 0:
+            await self.trim(conn)
         return cur.rowcount == 1
+
+    async def trim(self, conn: psycopg.AsyncConnection) -> int:
+        """Delete the oldest fills beyond the byte budget; return how many went."""
+        cur = await conn.execute(TRIM, (self.max_bytes,))
+        return cur.rowcount
 
     async def invalidate(
         self, conn: psycopg.AsyncConnection, source: str, bbox: BBox | None

@@ -101,7 +101,7 @@ def _lifespan(settings: MapsSettings) -> Any:
         cache = TileCache(settings.tile_cache_mb * 1024 * 1024) if settings.tile_cache_mb else None
         state = MapState(settings, pool, sync_pool, cache, Metrics(), events.EventHub())
         if settings.tile_cache_shared:
-            state.shared = SharedTileCache()
+            state.shared = SharedTileCache(settings.tile_cache_shared_mb * 1024 * 1024)
         if settings.database_replica_urls:
             state.replicas = ReplicaSet(
                 [AsyncConnectionPool(to_libpq_url(url), min_size=1, max_size=settings.pool_max,

@@ -22,6 +22,8 @@ class MapsSettings(Settings):
     #: worker and app instance on this database; the in-process cache (``tile_cache_mb``) stays
     #: in front of it when both are on.
     tile_cache_shared: bool = False
+    #: Budget of the shared cache (gzip bytes); the oldest fills beyond it are deleted.
+    tile_cache_shared_mb: int = Field(default=1024, ge=1)
     pool_min: int = Field(default=2, ge=1)
     pool_max: int = Field(default=10, ge=1)
     #: How long a request waits for a free database connection before a 503 (under load,

@@ -157,3 +157,29 @@ def test_tile_ranges_match_the_in_process_rule():
             want = {t for t in near if intersects(tile_bounds(z, *t), box)}
             got = {t for t in near if x0 <= t[0] <= x1 and y0 <= t[1] <= y1}
             assert got == want, (z, lon, lat, d)
+
+
+def test_the_table_is_trimmed_to_its_budget(instances, database_url):
+    a, _ = instances
+    state: Any = a.app.state.maps
+    shared = state.shared
+    tile = CachedTile(b"g" * 1000, '"t"', (), 1000)
+
+    async def fill_and_trim() -> int:
+        async with state.pool.connection() as conn:
+            await shared.clear(conn)
+            cur = await conn.execute("SELECT coalesce(max(id), 0) FROM layers.changes")
+            seen = (await cur.fetchone())[0]
+            for i in range(10):
+                key = (("parcels",), 20, i, 0, "public")
+                assert await shared.put(conn, key, tile, [CATALOG["parcels"]], seen)
+            budget, shared.max_bytes = shared.max_bytes, 3500
+            try:
+                return int(await shared.trim(conn))
+            finally:
+                shared.max_bytes = budget
+
+    assert a.portal.call(fill_and_trim) == 7
+    with psycopg.connect(to_libpq_url(database_url)) as conn:
+        kept = [r[0] for r in conn.execute("SELECT x FROM layers.tile_cache ORDER BY x")]
+    assert kept == [7, 8, 9]  # the newest fills stay
