@@ -133,6 +133,22 @@ async def get_conn(state: StateDep, role: RoleDep) -> AsyncIterator[psycopg.Asyn
 ConnDep = Annotated[psycopg.AsyncConnection, Depends(get_conn)]
 
 
+async def get_read_conn(state: StateDep, role: RoleDep) -> AsyncIterator[psycopg.AsyncConnection]:
+    """A connection for read-only queries as the caller: on a replica that has replayed every
+    change logged so far (applied first), else on the primary (``maps.replicas.reading``)."""
+    from maps.replicas import reading
+    from maps.tileservice import sync_changes  # tileservice imports this module
+
+    if state.replicas is not None:
+        await sync_changes(state)
+    async with reading(state, role) as conn:
+        yield conn
+
+
+#: For routes that only read; a route writing anything (an audit row) uses ``ConnDep``.
+ReadConnDep = Annotated[psycopg.AsyncConnection, Depends(get_read_conn)]
+
+
 async def cancel_on_disconnect(
     request: Request, conn: psycopg.AsyncConnection, work: Awaitable[T], poll: float = 0.05
 ) -> T:

@@ -103,3 +103,4 @@ async def reading(state: MapState, role: Role) -> AsyncIterator[psycopg.AsyncCon
             return
     async with pooled(state, role=role) as conn:
         yield conn
+

@@ -227,3 +227,12 @@ def test_land_tiles_read_on_the_standby_are_audited_on_the_primary(client, clust
             "SELECT action, subject FROM audit.personal_data_views WHERE id > %s", (last[0],)
         ).fetchall()
     assert rows == [("tile", "replica-land")]
+
+
+def test_station_reads_go_to_the_standby(client, clusters):
+    wait_caught_up(clusters)
+    replicas = client.app.state.maps.replicas
+    reads = replicas.reads
+    r = client.get("/stations")
+    assert r.status_code == 200 and r.json()["type"] == "FeatureCollection"
+    assert replicas.reads == reads + 1

@@ -7,7 +7,7 @@ from typing import Any, Literal
 from fastapi import APIRouter
 
 from layers.stations import station, station_features
-from maps.deps import ConnDep
+from maps.deps import ReadConnDep
 from maps.params import FromQuery, ParameterCode, StationCode, ToQuery, time_window
 from sensors.contract import Period, aqi_series, arun, hours, observation_series
 from sensors.indices.store import local_day
@@ -16,13 +16,13 @@ router = APIRouter(tags=["stations"])
 
 
 @router.get("/stations", summary="Stations with their current index and state (GeoJSON)")
-async def stations_list(conn: ConnDep) -> dict[str, Any]:
+async def stations_list(conn: ReadConnDep) -> dict[str, Any]:
     """Every station as a GeoJSON feature: AQI/WQI, category (vi/en), colour, state, latest."""
     return {"type": "FeatureCollection", "features": await station_features(conn)}
 
 
 @router.get("/stations/{code}", summary="One station with its datastreams")
-async def station_one(code: StationCode, conn: ConnDep) -> dict[str, Any]:
+async def station_one(code: StationCode, conn: ReadConnDep) -> dict[str, Any]:
     """A station feature with every datastream's latest value."""
     return await station(conn, code)
 
@@ -31,7 +31,7 @@ async def station_one(code: StationCode, conn: ConnDep) -> dict[str, Any]:
 async def station_observations(
     code: StationCode,
     parameter: ParameterCode,
-    conn: ConnDep,
+    conn: ReadConnDep,
     start: FromQuery = None,
     end: ToQuery = None,
     interval: Literal["raw", "hour", "day"] = "raw",
@@ -45,7 +45,7 @@ async def station_observations(
 @router.get("/stations/{code}/aqi", summary="Hourly or daily AQI")
 async def station_aqi(
     code: StationCode,
-    conn: ConnDep,
+    conn: ReadConnDep,
     start: FromQuery = None,
     end: ToQuery = None,
     daily: bool = False,
