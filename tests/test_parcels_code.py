@@ -22,11 +22,11 @@ from shapely.ops import polylabel
 
 from gis.errors import InvalidInput, NotFound
 from gis.parcels.code import (
-    POLYLABEL_TOLERANCE_M,
     backfill,
     normalise_code,
     parcel_by_code,
     parcel_code,
+    polylabel_tolerance,
 )
 from gis.parcels.history import edit_parcel
 from gis.parcels.importer import import_parcels
@@ -44,7 +44,7 @@ COUNT = 12
 def independent_code(geom: shapely.Geometry, srid: int, db: psycopg.Connection) -> str:
     """The code by other means than gis.parcels.code."""
     largest = max(getattr(geom, "geoms", [geom]), key=lambda g: g.area)
-    point = polylabel(largest, tolerance=POLYLABEL_TOLERANCE_M)
+    point = polylabel(largest, tolerance=polylabel_tolerance(largest))
     name = CoordinateOperation.from_epsg(6960).name
     (tr,) = [t for t in TransformerGroup(srid, 4326, always_xy=True).transformers
              if name in t.description]
