@@ -62,10 +62,10 @@ def _on_event(state: MapState) -> Any:
             state.metrics.tiles_invalidated.inc(dropped)
         if state.shared is not None:
             await drop_shared(state, [(event["type"], event.get("bbox"))])
-        if state.replicas is not None:  # reads from now on must see what was notified
+        state.surface.invalidate([event["type"]])
+        if state.replicas is not None:  # before the event goes out: reads must then see it
             async with pooled(state, state.sync_pool) as conn:
                 await note_primary(state, conn)
-        state.surface.invalidate([event["type"]])
         state.hub.publish(event)
 
     return handle
