@@ -115,6 +115,7 @@ def _lifespan(settings: MapsSettings) -> Any:
         with contextlib.suppress(Exception):
             async with pool.connection(timeout=min(10, settings.pool_wait_s)) as conn:
                 state.applied_change = await latest_change(conn)
+                await note_primary(state, conn)  # replicas serve nothing older than the start
         stop = asyncio.Event()
         if settings.listen:
             state.tasks.append(asyncio.create_task(events.listen(conninfo, _on_event(state), stop)))
