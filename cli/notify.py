@@ -14,15 +14,15 @@ from rich.console import Console
 from rich.table import Table
 
 from cli.common import print_json
-from gis.db import connect
-from gis.errors import InvalidInput, NotFound
-from gis.settings import get_settings, to_libpq_url
+from gis.db import aconnect, connect
+from gis.errors import InvalidInput
 from sensors.notify.config import get_notify_settings
 from sensors.notify.notice import KINDS
 from sensors.notify.probe import probe
 from sensors.notify.subscriptions import (
     CATEGORY_KEYS,
     NewSubscription,
+    check_subscriber,
     list_subscriptions,
     subscribe,
     unsubscribe,
@@ -31,15 +31,13 @@ from sensors.notify.subscriptions import (
 app = typer.Typer(help="Alert notifications: subscriptions and the notifier.", no_args_is_help=True)
 JSON = typer.Option(False, "--json", help="Print JSON.")
 T = TypeVar("T")
-STAFF_ROLES = ("environment", "admin")
 
 
 def _async(action: Callable[[psycopg.AsyncConnection], Awaitable[T]]) -> T:
     """Run ``action`` on an autocommit async connection to IOC_DATABASE_URL."""
 
     async def go() -> T:
-        url = to_libpq_url(get_settings().database_url)
-        async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+        async with await aconnect(autocommit=True) as conn:
             return await action(conn)
 
     return asyncio.run(go())
@@ -84,14 +82,7 @@ def subscribe_cmd(
     )
 
     async def go(conn: psycopg.AsyncConnection) -> dict[str, Any]:
-        cur = await conn.execute(
-            "SELECT role FROM auth.users WHERE name = %s AND revoked_at IS NULL", [user]
-        )
-        row = await cur.fetchone()
-        if row is None:
-            raise NotFound(f"no user {user!r}")
-        if row[0] not in STAFF_ROLES:
-            raise InvalidInput(f"user {user!r} has the {row[0]} role: environment or admin only")
+        await check_subscriber(conn, user)
         return await subscribe(conn, new)
 
     sub = _async(go)

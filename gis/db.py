@@ -131,6 +131,21 @@ def connect(
         raise DatabaseUnavailable(f"cannot connect to the database: {exc}".strip()) from exc
 
 
+async def aconnect(
+    url: str | None = None, *, autocommit: bool = False, statement_timeout_ms: int | None = None
+) -> psycopg.AsyncConnection:
+    """Open a dedicated async connection (a CLI command running async functions) bounded like
+    :func:`connect`; the caller closes it."""
+    target = to_libpq_url(url or get_settings().database_url)
+    options = _options(statement_timeout_ms)
+    try:
+        return await psycopg.AsyncConnection.connect(
+            target, autocommit=autocommit, application_name="iocgis", options=options
+        )
+    except psycopg.OperationalError as exc:
+        raise DatabaseUnavailable(f"cannot connect to the database: {exc}".strip()) from exc
+
+
 @contextmanager
 def transaction(url: str | None = None) -> Iterator[psycopg.Connection]:
     """A raw connection inside one transaction: committed on success, rolled back on error."""

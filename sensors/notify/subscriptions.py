@@ -16,6 +16,7 @@ from email_validator import EmailNotValidError, validate_email
 from psycopg import sql
 from psycopg.rows import dict_row
 
+from gis.access.roles import ADMIN, ENVIRONMENT, Role
 from gis.errors import InvalidInput, NotFound
 from gis.settings import get_settings
 from sensors.indices.categories import VN_AQI_CATEGORIES
@@ -34,6 +35,8 @@ UNION ALL SELECT 'station' FROM sensor.stations WHERE code = %(a)s
 UNION ALL SELECT 'facility' FROM sensor.facilities WHERE code = %(a)s
 LIMIT 1
 """
+#: The roles whose users may subscribe (the staff of the web routes too).
+SUBSCRIBER_ROLES: tuple[Role, ...] = (ENVIRONMENT, ADMIN)
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,18 @@ async def area_type(conn: psycopg.AsyncConnection, area: str) -> str:
     if row is None:
         raise NotFound(f"no province, commune, station or facility {area!r}")
     return str(row[0])
+
+
+async def check_subscriber(conn: psycopg.AsyncConnection, user: str) -> None:
+    """NotFound when ``user`` is no active user; InvalidInput when their role may not subscribe."""
+    cur = await conn.execute(
+        "SELECT role FROM auth.users WHERE name = %s AND revoked_at IS NULL", [user]
+    )
+    row = await cur.fetchone()
+    if row is None:
+        raise NotFound(f"no user {user!r}")
+    if row[0] not in SUBSCRIBER_ROLES:
+        raise InvalidInput(f"user {user!r} has the {row[0]} role: environment or admin only")
 
 
 async def subscribe(conn: psycopg.AsyncConnection, new: NewSubscription) -> dict[str, Any]:
