@@ -164,6 +164,18 @@ def parcel_at_xy(
     return _parcel(row)
 
 
+def current_srid(
+    commune: str, sheet: int, number: int, *, conn: psycopg.Connection | None = None
+) -> int | None:
+    """The SRID a parcel's current version is stored in; None when the parcel has none."""
+    with borrowed(conn) as c:
+        try:
+            row = run(c, current_parcel(sql.SQL("p.srid"), commune, sheet, number))
+        except NotFound:
+            return None
+    return int(row[0])
+
+
 def get_parcel(
     commune: str, sheet: int, number: int, history: bool = False, *, with_users: bool = False,
     conn: psycopg.Connection | None = None,

@@ -27,6 +27,7 @@ from gis.parcels.code import parcel_by_code_query
 from gis.parcels.extract import TIMEZONE, read_extract, render_extract
 from gis.parcels.lineage import lineage
 from gis.parcels.prepare import transform, transformer
+from gis.parcels.queries import current_srid
 from gis.parcels.split import Actor, Piece, connect_as, merge_parcels, split_parcel
 from maps.deps import ConnDep, PrincipalDep, StateDep, require_role
 from maps.params import CommuneCode, ParcelNumber, SheetNumber
@@ -142,10 +143,8 @@ async def parcel_split(
 
     def run() -> tuple[int, list[Any]]:
         with connect_as(principal.role, state.settings.database_url) as c:
-            row = c.execute("SELECT srid FROM land.parcels WHERE commune_code = %s AND"
-                            " sheet_number = %s AND parcel_number = %s AND valid_to IS NULL",
-                            (commune, sheet, number)).fetchone()
-        srid = int(row[0]) if row else WGS84
+            stored = current_srid(commune, sheet, number, conn=c)
+        srid = WGS84 if stored is None else stored
         if body.line is not None:
             return split_parcel(commune, sheet, number, None, actor,
                                 url=state.settings.database_url,
