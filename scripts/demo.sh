@@ -125,6 +125,8 @@ ioc-gis is running:
   Environmental staff:        http://$HOST:$PORT/maps/environment
   IOC wall:                   http://$HOST:$PORT/wall?province=01
   OGC API Features:           http://$HOST:$PORT/collections    (OpenAPI: /api)
+  QGIS project (province 01): http://$HOST:$PORT/qgis/project.qgs?province=01   (README: QGIS)
+  Reports (environment staff): http://$HOST:$PORT/reports
   Station files (FTP, Circular 10/2021): ftp://$HOST:$FTP_PORT   (accounts: iocgis ftp account CODE; iocgis ftp status)
   Sign in (land users' data is shown to land officials only): http://$HOST:$PORT/login
     land official   demo.land   $LAND_KEY
