@@ -35,15 +35,11 @@ def facilities_list(
     as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
 ) -> None:
     """Facilities with their points, worst point state and transmission state."""
-    from gis.db import connect
+    from gis.db import borrowed
+    from sensors.facilities.reads import list_facilities
 
-    with connect() as conn:
-        rows = conn.execute(
-            "SELECT code, name, sector, commune_code, outlets, stacks, state, interrupted"
-            " FROM layers.facilities ORDER BY code"
-        ).fetchall()
-    keys = ("code", "name", "sector", "commune_code", "outlets", "stacks", "state", "interrupted")
-    items = [dict(zip(keys, r, strict=True)) for r in rows]
+    with borrowed() as conn:
+        items = list_facilities(conn)
     if as_json:
         print_json(items)
         return

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import psycopg
 from psycopg import sql
 
 from gis.errors import NotFound
@@ -102,3 +103,18 @@ def point_limits(code: str) -> Read[dict[str, Any]]:
     """Facility point ``code``: its facility, regulation, class and the limit of each
     parameter (what its hourly means are judged against)."""
     return Read(_POINT, {"code": code}, _point_shape(code))
+
+
+#: The columns of a facility in the list (the view ``layers.facilities``, migration 0011).
+LIST_COLUMNS = ("code", "name", "sector", "commune_code", "outlets", "stacks", "state",
+                "interrupted")  # fmt: skip
+_LIST = sql.SQL("SELECT {} FROM layers.facilities ORDER BY code").format(
+    sql.SQL(", ").join(map(sql.Identifier, LIST_COLUMNS))
+)
+
+
+def list_facilities(conn: psycopg.Connection) -> list[dict[str, Any]]:
+    """Every facility by code: sector, commune, outlet and stack counts, worst point state and
+    whether a point's transmission is interrupted."""
+    rows = conn.execute(_LIST).fetchall()
+    return [dict(zip(LIST_COLUMNS, r, strict=True)) for r in rows]
