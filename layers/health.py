@@ -1,8 +1,13 @@
-"""Health figures read from the database (ingest lag)."""
+"""Health figures read from the database (it answers; ingest lag)."""
 
 from __future__ import annotations
 
 import psycopg
+
+
+async def database_answers(conn: psycopg.AsyncConnection) -> None:
+    """Run the smallest statement: raises when the database does not answer."""
+    await conn.execute("SELECT 1")
 
 
 async def ingest_lag_seconds(conn: psycopg.AsyncConnection) -> float | None:

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from gis.access.roles import ADMIN, aset_role
-from layers.health import ingest_lag_seconds
+from layers.health import database_answers, ingest_lag_seconds
 from maps.deps import StateDep, require_role
 
 router = APIRouter(tags=["health"])
@@ -25,7 +25,7 @@ async def healthz() -> dict[str, str]:
 async def _database_ok(state: StateDep) -> tuple[bool, str]:
     try:
         async with state.pool.connection(timeout=3) as conn:
-            await conn.execute("SELECT 1")
+            await database_answers(conn)
         return True, "ok"
     except Exception as exc:
         return False, type(exc).__name__
