@@ -9,10 +9,11 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
-from gis.access.roles import ADMIN, ENVIRONMENT
+from gis.access.roles import ADMIN
 from maps.deps import ConnDep, Principal, require_role
 from sensors.notify.subscriptions import (
     CATEGORY_KEYS,
+    SUBSCRIBER_ROLES,
     NewSubscription,
     list_subscriptions,
     recent_deliveries,
@@ -21,7 +22,7 @@ from sensors.notify.subscriptions import (
 )
 
 router = APIRouter(tags=["notifications"])
-Staff = Annotated[Principal, require_role(ENVIRONMENT, ADMIN)]
+Staff = Annotated[Principal, require_role(*SUBSCRIBER_ROLES)]
 
 
 class SubscriptionIn(BaseModel):

@@ -107,7 +107,8 @@ async def check_subscriber(conn: psycopg.AsyncConnection, user: str) -> None:
     if row is None:
         raise NotFound(f"no user {user!r}")
     if row[0] not in SUBSCRIBER_ROLES:
-        raise InvalidInput(f"user {user!r} has the {row[0]} role: environment or admin only")
+        allowed = " or ".join(SUBSCRIBER_ROLES)
+        raise InvalidInput(f"user {user!r} has the {row[0]} role: {allowed} only")
 
 
 async def subscribe(conn: psycopg.AsyncConnection, new: NewSubscription) -> dict[str, Any]:
