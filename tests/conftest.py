@@ -50,3 +50,15 @@ def conn(database_url: str) -> Iterator[psycopg.Connection]:
     with psycopg.connect(to_libpq_url(database_url)) as c:
         yield c
         c.rollback()
+
+
+#: Modules that read the whole parcels collection as a client does (its count, its extent, a
+#: rendering of all of it): they run first, while the session database holds only the shared
+#: web fixtures' 120 parcels — later modules add parcels across the country (and QGIS would
+#: then fetch thousands of vector tiles to draw the collection's extent).
+FIRST_MODULES = "test_qgis_"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the FIRST_MODULES before the others (every group keeps its order)."""
+    items.sort(key=lambda item: not item.path.name.startswith(FIRST_MODULES))
