@@ -114,7 +114,9 @@ async def get_tile(
         encoded = encode(tile.data, tile.cut, tile.personal_ids)
     if cache is not None:
         cache.put(key, encoded)
-    if shared is not None:
+    # The shared table belongs to the login role (iocgis_web), which may read no personal data:
+    # a tile carrying land users stays in this process's cache only (and is audited each time).
+    if shared is not None and not encoded.personal_ids:
         async with pooled(state) as conn:
             await shared.put(conn, key, encoded, layers, seen)
     cached = cache is not None or shared is not None

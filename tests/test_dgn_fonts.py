@@ -39,7 +39,7 @@ def test_tcvn3_table_is_glibc_tcvn5712() -> None:
 def test_round_trip_and_detection(encoding: str) -> None:
     raws = [encode_label(w, encoding) for w in WORDS]  # type: ignore[arg-type]
     assert detect_encoding(raws) == encoding
-    assert [decode_label(r, encoding).text for r in raws] == WORDS  # type: ignore[arg-type]
+    assert [decode_label(r, encoding).text for r in raws] == list(WORDS)  # type: ignore[arg-type]
 
 
 def test_known_bytes() -> None:
