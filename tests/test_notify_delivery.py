@@ -119,20 +119,25 @@ def test_exceedance_mail_exactly_once_across_kill9(
                         and _deliveries(database_url, sub)[-1][1] == "sent")
         third.kill9()
 
+    # Exactly once: no delivery mailed twice, every sent delivery in the mailbox. (The rollup of
+    # a later hour can legitimately add a notice before the last notifier stops: at least the
+    # three this test provokes.)
     ids = [m["Message-ID"] for m in box.messages]
-    assert len(ids) == len(set(ids)) == 3
+    assert len(ids) == len(set(ids)) >= 3
+    sent = [s for _p, s, _a in _deliveries(database_url, sub) if s == "sent"]
+    assert len(sent) == len(ids)
     subjects = [str(m["Subject"]) for m in box.messages]
     bodies = [m.get_content() for m in box.messages]
     starts = [b for b in bodies if b.startswith("Vượt quy chuẩn")]
-    assert len(starts) == 2  # one per averaging period (1 h, 24 h), each exactly once
-    assert any("trung bình 1 giờ: 350 ug/m3, giới hạn 200 ug/m3 (QCVN 05:2023/BTNMT)" in b
-               for b in starts), bodies
-    assert any("trung bình 24 giờ: 350 ug/m3, giới hạn 100" in b for b in starts), bodies
-    assert bodies[-1].startswith("Hết vượt quy chuẩn") and "1 giờ" in bodies[-1]
+    # one start per averaging period (1 h, 24 h) of this exceedance, each exactly once
+    one_hour = "trung bình 1 giờ: 350 ug/m3, giới hạn 200 ug/m3 (QCVN 05:2023/BTNMT)"
+    assert sum(one_hour in b for b in starts) == 1, bodies
+    assert sum("trung bình 24 giờ: 350 ug/m3, giới hạn 100" in b for b in starts) == 1, bodies
+    assert any(b.startswith("Hết vượt quy chuẩn") and "1 giờ" in b for b in bodies), bodies
     local = (hour + timedelta(hours=7)).strftime("%H:%M %d/%m/%Y")
     assert all(code in s for s in subjects)
     assert any(local in b for b in starts)
     assert all(f"/maps/environment?station={code}" in b for b in bodies)
-    assert [p for p, _s, _a in _deliveries(database_url, sub)].count("start") == 2
+    assert [p for p, _s, _a in _deliveries(database_url, sub)].count("start") == len(starts)
     # The killed attempt died with its transaction: each delivery shows the one that worked.
-    assert [a for _p, _s, a in _deliveries(database_url, sub)] == [1, 1, 1]
+    assert all(a == 1 for _p, _s, a in _deliveries(database_url, sub))
