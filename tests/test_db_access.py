@@ -21,16 +21,17 @@ def _count_read(code: str) -> Read[int]:
 
 def test_borrowed_lends_a_pooled_autocommit_connection(database_url):
     close_pools()  # a pool of one connection, whatever other modules borrowed before
-    with borrowed() as first:
-        assert first.autocommit
-        pid = first.info.backend_pid
-    with borrowed() as again:  # the pool keeps its connection: the same session comes back
-        assert again.info.backend_pid == pid
+    pids = set()
+    for _ in range(6):  # the pool keeps its sessions: borrowing again opens none
+        with borrowed() as lent:
+            assert lent.autocommit
+            pids.add(lent.info.backend_pid)
+    assert len(pids) <= 2  # its minimum, and one it may have opened in the background
     with borrowed(url=database_url) as same_url:
-        assert same_url.info.backend_pid == pid
+        assert same_url.info.backend_pid in pids
     close_pools()
     with borrowed() as fresh:  # a closed pool is replaced by a new one
-        assert fresh.info.backend_pid != pid
+        assert fresh.info.backend_pid not in pids
         name = fresh.execute("SELECT current_database()").fetchone()
         assert name == (database_url.rsplit("/", 1)[1],)
 
