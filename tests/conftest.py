@@ -56,7 +56,7 @@ def conn(database_url: str) -> Iterator[psycopg.Connection]:
 #: rendering of all of it): they run first, while the session database holds only the shared
 #: web fixtures' 120 parcels — later modules add parcels across the country (and QGIS would
 #: then fetch thousands of vector tiles to draw the collection's extent).
-FIRST_MODULES = ("test_qgis_", "test_notify_")  # notify: before other modules fill the outbox
+FIRST_MODULES = ("test_qgis_",)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -25,10 +25,13 @@ from tests.fixtures.indices import ingest
 
 class Mailbox:
     """Messages an aiosmtpd server accepted. With ``hold_first`` the first DATA waits until
-    :meth:`release`, then is refused (451) and not stored: the client dies meanwhile."""
+    :meth:`release`, then is refused (451) and not stored: the client dies meanwhile. With
+    ``to``, only mail to that address is held and kept (a notifier also sends whatever other
+    tests left pending; that mail is accepted and dropped)."""
 
-    def __init__(self, hold_first: bool = False) -> None:
+    def __init__(self, hold_first: bool = False, to: str | None = None) -> None:
         self.messages: list[EmailMessage] = []
+        self.to = to
         self.hold = hold_first
         self.arrived = threading.Event()
         self.released = threading.Event()
@@ -37,6 +40,8 @@ class Mailbox:
 
     async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
         """Store the message (or hold and refuse the first one)."""
+        if self.to is not None and self.to not in envelope.rcpt_tos:
+            return "250 OK"
         if self.hold:
             self.hold = False
             self.arrived.set()
