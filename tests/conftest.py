@@ -16,7 +16,7 @@ from gis.settings import get_settings, to_libpq_url
 # Each area's shared fixtures live in tests/fixtures/<area>.py; add a module here to share more.
 pytest_plugins = [
     f"tests.fixtures.{name}"
-    for name in ("admin", "land", "broker", "sensors", "indices", "web")
+    for name in ("admin", "land", "broker", "sensors", "indices", "web", "ftp")
     if (__import__("pathlib").Path(__file__).parent / "fixtures" / f"{name}.py").exists()
 ]
 

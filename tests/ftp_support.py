@@ -125,3 +125,10 @@ def wait_until(check, timeout: float = 60.0) -> bool:  # type: ignore[no-untyped
             return True
         time.sleep(0.1)
     return bool(check())
+
+
+def cli(database_url: str, *args: str, extra: dict[str, str] | None = None
+        ) -> subprocess.CompletedProcess[str]:
+    """``iocgis ARGS`` against ``database_url`` (output captured)."""
+    return subprocess.run([IOCGIS, *args], env={**os.environ, "IOC_DATABASE_URL": database_url,
+                          **(extra or {})}, capture_output=True, text=True, timeout=120)
