@@ -5,16 +5,12 @@ from __future__ import annotations
 
 import io
 from datetime import datetime
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import (
     BaseDocTemplate,
     Frame,
@@ -28,32 +24,19 @@ from reportlab.platypus import (
 )
 from reportlab.platypus import Table as RlTable
 
-from gis.errors import ConfigurationError
+from gis.fonts import dejavu
 from sensors.reports import charts
 from sensors.reports.figures import REQUIRED_SHARE
 from sensors.reports.tables import STANDARD, TITLE, TITLE_EN, Table, tables
 
-#: Debian's fonts-dejavu-core (scripts/setup.sh installs it).
-FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 #: A table wider than this many columns goes on a landscape page.
 WIDE = 6
 MARGIN = 15 * mm
 INDEX = {"air": "VN_AQI (Quyết định 1459/QĐ-TCMT)", "water": "VN_WQI (Quyết định 1460/QĐ-TCMT)"}
 
 
-@lru_cache(maxsize=1)
-def _fonts() -> tuple[str, str]:
-    """Register DejaVu Sans (regular, bold) once; ConfigurationError when missing."""
-    regular, bold = FONT_DIR / "DejaVuSans.ttf", FONT_DIR / "DejaVuSans-Bold.ttf"
-    if not regular.exists() or not bold.exists():
-        raise ConfigurationError(f"DejaVu fonts not found in {FONT_DIR} (fonts-dejavu-core)")
-    pdfmetrics.registerFont(TTFont("DejaVuSans", str(regular)))
-    pdfmetrics.registerFont(TTFont("DejaVuSans-Bold", str(bold)))
-    return "DejaVuSans", "DejaVuSans-Bold"
-
-
 def _styles() -> dict[str, ParagraphStyle]:
-    font, bold = _fonts()
+    font, bold = dejavu()
     return {
         "title": ParagraphStyle("title", fontName=bold, fontSize=16, leading=20, spaceAfter=6),
         "h": ParagraphStyle(
