@@ -9,9 +9,9 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-import psycopg
 from psycopg import sql
 
+from gis.db import aconnect
 from layers.changes import parse_notification
 from sensors.contract import CHANNELS
 
@@ -79,7 +79,7 @@ async def listen(conninfo: str, on_event: Any, stop: asyncio.Event, retry_s: flo
     """LISTEN on every channel and hand each notification to ``on_event`` until ``stop``."""
     while not stop.is_set():
         try:
-            async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
+            async with await aconnect(conninfo, autocommit=True) as conn:
                 for channel in CHANNELS:
                     await conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
                 await on_event({"type": "listening"})
