@@ -17,6 +17,7 @@ from gis.errors import DatabaseUnavailable, Forbidden, NotAuthenticated
 from layers.sharedcache import SharedTileCache
 from layers.surface import SurfaceCache
 from layers.tilecache import TileCache
+from maps.coalesce import Coalesced
 from maps.config import MapsSettings
 from maps.events import EventHub
 from maps.metrics import Metrics
@@ -45,8 +46,8 @@ class MapState:
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     #: The newest ``layers.changes`` id applied to the caches.
     applied_change: int = 0
-    #: Guards applying the change log so two requests do not apply it twice.
-    sync_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    #: The change-log look-up shared by the requests waiting on it (``sync_changes``).
+    change_sync: Coalesced[int] | None = None
 
 
 def get_state(request: Request) -> MapState:

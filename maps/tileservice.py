@@ -14,6 +14,7 @@ from layers.catalog import Layer
 from layers.changes import changes_since
 from layers.tilecache import BBox, CachedTile
 from layers.tiles import check_tile, mvt_tile
+from maps.coalesce import Coalesced
 from maps.deps import MapState, Principal, cancel_on_disconnect, pooled
 from maps.personal import audit_view
 from maps.replicas import note_primary, reading
@@ -23,12 +24,20 @@ LARGE_TILE = 256 * 1024
 
 
 async def sync_changes(state: MapState) -> int:
-    """Apply data changes logged since the cache last looked; return the tiles dropped.
+    """Apply data changes logged before this call, if any; return the tiles dropped.
 
-    One indexed query per tile request: this is what makes an edited parcel show on the very
-    next request, whether or not its NOTIFY has arrived yet.
+    Every tile request waits for a look-up of the change log that began after it arrived: this
+    is what makes an edited parcel show on the very next request, whether or not its NOTIFY has
+    arrived yet. Requests arriving together share one look-up (``maps.coalesce``): one indexed
+    query per round trip of the database, not per request.
     """
-    async with state.sync_lock, pooled(state, state.sync_pool) as conn:
+    if state.change_sync is None:
+        state.change_sync = Coalesced(lambda: _apply_changes(state))
+    return await state.change_sync()
+
+
+async def _apply_changes(state: MapState) -> int:
+    async with pooled(state, state.sync_pool) as conn:
         changes = await changes_since(conn, state.applied_change)
         if not changes:
             return 0
