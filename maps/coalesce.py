@@ -24,7 +24,7 @@ class Coalesced(Generic[T]):
         self._look = look
         self._next: asyncio.Future[T] | None = None
         self._driver: asyncio.Task[None] | None = None
-        #: Runs made (the benchmark and tests read it).
+        #: Runs made (tests read it).
         self.runs = 0
 
     async def __call__(self) -> T:

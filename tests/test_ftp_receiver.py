@@ -6,9 +6,7 @@ from __future__ import annotations
 import ftplib
 import io
 import json
-import os
 import ssl
-import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,7 +14,7 @@ import pytest
 
 from sensors.files.names import file_name
 from tests.fixtures.ftp import PREFIX, Env, good, vn
-from tests.ftp_support import IOCGIS, login, query, receiver, wait_until
+from tests.ftp_support import cli, login, query, receiver, wait_until
 
 
 def test_upload_stores_converted_readings_once_and_marks_the_file_done(ftp_env: Env):
@@ -191,10 +189,9 @@ def test_kill_9_between_upload_and_commit_loses_and_doubles_nothing(ftp_env: Env
 
 
 def test_status_lists_received_done_and_rejected(ftp_env: Env):
-    out = subprocess.run([IOCGIS, "ftp", "status", "--json", "--limit", "500"],
-                         env={**os.environ, "IOC_DATABASE_URL": ftp_env.url,
-                              "IOC_FTP_ROOT": str(ftp_env.root)},
-                         capture_output=True, text=True, check=True)
+    out = cli(ftp_env.url, "ftp", "status", "--json", "--limit", "500",
+              extra={"IOC_FTP_ROOT": str(ftp_env.root)})
+    assert out.returncode == 0, out.stderr
     doc = json.loads(out.stdout)
     assert doc["counts"]["done"] >= 40 and doc["counts"]["rejected"] >= 3
     assert doc["counts"]["waiting on disk"] == 0

@@ -51,6 +51,9 @@ class Notifier:
         """Whether the child still runs."""
         return self.proc is not None and self.proc.poll() is None
 
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")[-3000:]
+
 
 @pytest.fixture()
 def notifiers():
@@ -61,9 +64,6 @@ def notifiers():
     for n in started:
         if n.alive():
             n.kill9()
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")[-3000:]
 
 
 def _publish(mosquitto, msgs: list[tuple[str, bytes]]) -> None:
@@ -94,9 +94,10 @@ def test_exceedance_mail_exactly_once_across_kill9(
     user = f"env.{prefix.lower()}"
     address = f"staff.{prefix.lower()}@example.vn"
 
-    def notifier(log: str) -> Notifier:
-        notifiers.append(Notifier(database_url, box.url, tmp_path / log))
+    def notifier(smtp_url: str, log: str) -> Notifier:
+        notifiers.append(Notifier(database_url, smtp_url, tmp_path / log))
         return notifiers[-1].start()
+
     with psycopg.connect(to_libpq_url(database_url)) as c:
         add_user(c, user, "environment")
         sub = c.execute(
@@ -115,7 +116,7 @@ def test_exceedance_mail_exactly_once_across_kill9(
     while hour.hour in (16, 23):
         hour -= H
     with Mailbox(hold_first=True, to=address) as box:
-        first = notifier("n1.log")
+        first = notifier(box.url, "n1.log")
         try:
             # NO2 350 µg/m³: over the 1 h (200) and the 24 h (100) limits of QCVN 05:2023.
             _publish(mosquitto, [_msg(code, hour + timedelta(minutes=10), {"no2": 350.0})])
@@ -126,13 +127,13 @@ def test_exceedance_mail_exactly_once_across_kill9(
         assert box.messages == []
         assert all(status == "pending" for _p, status, _a in _deliveries(database_url, sub))
 
-        second = notifier("n2.log")
+        second = notifier(box.url, "n2.log")
         assert wait_for(lambda: len(box.messages) >= 2, timeout=60), second.output()
         assert wait_for(
             lambda: [s for _p, s, _a in _deliveries(database_url, sub)] == ["sent", "sent"]
         ), _deliveries(database_url, sub)
         second.kill9()
-        third = notifier("n3.log")
+        third = notifier(box.url, "n3.log")
         # The hour after: back under the 1 h limit (the day's mean still exceeds).
         _publish(mosquitto, [_msg(code, hour + H + timedelta(minutes=10), {"no2": 50.0})])
         assert wait_for(lambda: len(box.messages) >= 3, timeout=60), third.output()
