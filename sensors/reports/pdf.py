@@ -80,7 +80,7 @@ def _table(t: Table, width: float, st: dict[str, ParagraphStyle]) -> RlTable:
 def _footer(report: dict[str, Any]) -> Any:
     def draw(canvas: Any, doc: Any) -> None:
         canvas.saveState()
-        canvas.setFont("DejaVuSans", 7)
+        canvas.setFont(dejavu()[0], 7)
         w, _h = doc.pagesize
         canvas.drawString(
             MARGIN,
