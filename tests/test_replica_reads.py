@@ -236,3 +236,53 @@ def test_station_reads_go_to_the_standby(client, clusters):
     r = client.get("/stations")
     assert r.status_code == 200 and r.json()["type"] == "FeatureCollection"
     assert replicas.reads == reads + 1
+
+
+def parcel_items(client: TestClient, number: int, key: str | None = None) -> list[dict[str, Any]]:
+    headers = {"X-API-Key": key} if key else {}
+    r = client.get(f"/collections/parcels/items?sheet_number=1&parcel_number={number}"
+                   f"&commune_code={SAMPLE_COMMUNE}", headers=headers)  # fmt: skip
+    assert r.status_code == 200, r.text
+    return [f["properties"] for f in r.json()["features"]]
+
+
+def test_items_are_read_on_the_standby_and_never_older(client, clusters):
+    wait_caught_up(clusters)
+    replicas = client.app.state.maps.replicas
+    reads = replicas.reads
+    before = parcel_items(client, 11)[0]["land_use"]
+    assert replicas.reads == reads + 1
+    new = "LUC" if before != "LUC" else "CLN"
+    standby(clusters, "SELECT pg_wal_replay_pause()")
+    try:
+        edit_parcel(SAMPLE_COMMUNE, 1, 11, purposes=new, url=clusters["primary"])
+        fallbacks = replicas.fallbacks
+        # The standby is paused: after the bounded wait, the primary answers, with the change.
+        assert [p["land_use"] for p in parcel_items(client, 11)] == [new]
+        assert replicas.fallbacks == fallbacks + 1
+    finally:
+        standby(clusters, "SELECT pg_wal_replay_resume()")
+
+
+def test_land_items_read_on_the_standby_are_audited_on_the_primary(client, clusters):
+    with psycopg.connect(clusters["primary"]) as conn:
+        key = add_user(conn, "replica-items", "land")
+        conn.commit()
+    wait_caught_up(clusters)
+    replicas = client.app.state.maps.replicas
+    reads = replicas.reads
+    with psycopg.connect(clusters["primary"]) as conn:
+        (last,) = conn.execute(
+            "SELECT coalesce(max(id), 0) FROM audit.personal_data_views").fetchone()
+    props = parcel_items(client, 13, key)
+    assert len(props) == 1 and props[0].get("land_users")
+    fid = client.get(f"/collections/parcels/items?sheet_number=1&parcel_number=13"
+                     f"&commune_code={SAMPLE_COMMUNE}").json()["features"][0]["id"]  # fmt: skip
+    r = client.get(f"/collections/parcels/items/{fid}", headers={"X-API-Key": key})
+    assert r.status_code == 200 and r.json()["properties"].get("land_users")
+    assert replicas.reads == reads + 3
+    with psycopg.connect(clusters["primary"]) as conn:
+        rows = conn.execute(
+            "SELECT action, subject FROM audit.personal_data_views WHERE id > %s ORDER BY id",
+            (last,)).fetchall()
+    assert rows == [("features", "replica-items"), ("feature", "replica-items")]
