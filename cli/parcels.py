@@ -13,9 +13,7 @@ from cli.common import err_console, print_json
 from cli.parcels_dgn import import_sheets
 from cli.parcels_dgn import register as register_dgn
 from gis.crs import parse_crs
-from gis.dgn.importer import is_dgn
 from gis.errors import InvalidInput, NotFound
-from gis.parcels.importer import import_parcels
 from gis.parcels.model import Parcel
 from gis.parcels.queries import get_parcel, land_use_summary, list_parcels, parcel_at, parcel_at_xy
 
@@ -57,6 +55,11 @@ def import_(
     A MicroStation DGN V7 sheet (or a folder of them) is read as boundaries and labels,
     and its problems (unlabelled polygons, stray labels, dangles...) are reported.
     """
+    # Imported here, not at the top: the readers (GDAL, GeoPandas) take ~0.7 s that the
+    # querying commands need not pay.
+    from gis.dgn.importer import is_dgn
+    from gis.parcels.importer import import_parcels
+
     if is_dgn(file):
         import_sheets(
             file, crs, commune=commune, sheet=sheet, level=level, label_level=label_level,

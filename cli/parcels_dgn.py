@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
 from cli.common import err_console, print_json
-from gis.dgn.export import export_dgn
-from gis.dgn.importer import SheetReport, dgn_files, import_dgn
-from gis.dgn.sheet import BOUNDARY_LEVEL
-from gis.dgn.topology import SNAP_M
 from gis.dgn.vnfonts import Encoding
 from gis.errors import IocGisError
+
+if TYPE_CHECKING:
+    from gis.dgn.importer import SheetReport
+
+# The DGN reader and writer are imported in the commands: GDAL, NumPy and Shapely take ~0.8 s
+# that every other ``iocgis`` command would pay at start.
 
 
 def _print_report(report: SheetReport) -> None:
@@ -43,6 +45,10 @@ def import_sheets(
     problems: Path | None, as_json: bool,
 ) -> None:
     """Import one DGN sheet or a folder of them (one transaction per sheet)."""
+    from gis.dgn.importer import dgn_files, import_dgn
+    from gis.dgn.sheet import BOUNDARY_LEVEL
+    from gis.dgn.topology import SNAP_M
+
     if commune is None:
         raise typer.BadParameter("a DGN sheet needs --commune", param_hint="--commune")
     files = dgn_files(path)
@@ -94,6 +100,8 @@ def export(
     ),
 ) -> None:
     """Export a map sheet's current parcels (DGN V7: boundaries on level 10, labels as text)."""
+    from gis.dgn.export import export_dgn
+
     count = export_dgn(commune, sheet, out, encoding=_encoding(label_encoding) or "tcvn3")
     typer.echo(f"wrote {count} parcels of sheet {sheet} ({commune}) to {out} ({fmt})")
 

@@ -21,7 +21,7 @@ from gis.errors import InvalidInput, NotFound
 from sensors.completeness import completeness
 from sensors.contract import aqi_series, days, run, wqi_series
 from sensors.indices.categories import SCALES
-from sensors.reports.period import ReportPeriod
+from sensors.reports.period import KINDS, ReportPeriod
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 #: A day counts as incomplete below this share of its expected readings. ⚠ Our choice: no
@@ -29,7 +29,6 @@ VN = ZoneInfo("Asia/Ho_Chi_Minh")
 #: rule the project already uses for the 8 h O3 mean, sensors/indices/breakpoints.py).
 REQUIRED_SHARE = 0.75
 WORST_DAYS = 5
-KINDS = ("air", "water")
 #: Averaging periods counted, in table order (hours, 8 h windows, days).
 PERIODS = {"air": ("1h", "8h", "24h"), "water": ("1h",)}
 

@@ -1,4 +1,5 @@
-"""Report periods: a month (2026-11), a quarter (2026-Q4) or a year (2026), in local days."""
+"""What a report covers: its kind and its period — a month (2026-11), a quarter (2026-Q4) or a
+year (2026), in local days."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from datetime import date
 
 from gis.errors import InvalidInput
 
+#: The kinds of report: stations of air or of water.
+KINDS = ("air", "water")
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
 _QUARTER = re.compile(r"(\d{4})-Q([1-4])")
 _YEAR = re.compile(r"(\d{4})")
