@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
@@ -55,6 +57,24 @@ def python_child(code: str, url: str) -> Run:
     """Run Python ``code`` in a fresh interpreter of this environment against ``url``."""
     env = {**os.environ, "IOC_DATABASE_URL": url}
     return run_child([sys.executable, "-c", code], env)
+
+
+_IMPORT = """
+import json
+from gis.parcels.importer import import_parcels
+s = import_parcels({path!r}, {crs!r}, layer={layer!r})
+print("RESULT " + json.dumps(s.to_dict(), default=str))
+"""
+
+
+def import_child(path: Path, crs: str, layer: str, url: str) -> tuple[Run, dict[str, Any]]:
+    """``import_parcels`` of one layer in a fresh process: its time, peak RSS and summary."""
+    run = python_child(_IMPORT.format(path=str(path), crs=crs, layer=layer), url)
+    result = [ln for ln in run.output.splitlines() if ln.startswith("RESULT ")]
+    if run.returncode or not result:
+        raise SystemExit(run.output[-3000:])
+    summary: dict[str, Any] = json.loads(result[0].removeprefix("RESULT "))
+    return run, summary
 
 
 @contextmanager

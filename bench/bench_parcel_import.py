@@ -12,7 +12,6 @@ into ``land.parcels``. Prints both times, the ratio (goal ≤ 1.5×) and each pr
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -20,14 +19,7 @@ import pyogrio
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import libpq_dsn, python_child, run_child, sample_file, scratch_database, warm
-
-IMPORT = """
-import json, sys
-from gis.parcels.importer import import_parcels
-s = import_parcels({path!r}, {crs!r}, layer={layer!r})
-print("RESULT " + json.dumps(s.to_dict(), default=str))
-"""
+from bench._common import import_child, libpq_dsn, run_child, sample_file, scratch_database, warm
 
 
 def main() -> int:
@@ -62,12 +54,7 @@ def main() -> int:
             return 1
         print(f"ogr2ogr:        {ogr.seconds:8.1f} s   peak RSS {ogr.peak_mb:7.0f} MB")
 
-        ours = python_child(IMPORT.format(path=str(path), crs=crs, layer=layer), url)
-        result = [ln for ln in ours.output.splitlines() if ln.startswith("RESULT ")]
-        if ours.returncode or not result:
-            print(ours.output[-3000:])
-            return 1
-        summary = json.loads(result[0].removeprefix("RESULT "))
+        ours, summary = import_child(path, crs, layer, url)
         print(f"import_parcels: {ours.seconds:8.1f} s   peak RSS {ours.peak_mb:7.0f} MB   "
               f"added {summary['added']}, rejected {summary['rejected']}")  # fmt: skip
         ratio = ours.seconds / ogr.seconds

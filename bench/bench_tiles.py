@@ -1,10 +1,12 @@
 """Vector tiles on 1,000,000 synthetic parcels: ioc-gis over HTTP vs the raw ST_AsMVT SQL.
 
 1. One random tile list, z12–z16 over the parcels. Per zoom: p50/p95 of ioc-gis over HTTP
-   (cache off, gzip on) and of the plain ST_AsMVT statement (psycopg, prepared) on the same
-   tiles; ratio of the p50s (goal ≤ 1.2×).
+   (cache off) and of the plain ST_AsMVT statement (psycopg, prepared) gzipped at the app's
+   level, on the same tiles; the client reads the raw gzip bytes; ratio of the p50s (goal ≤ 1.2×).
 2. 50 concurrent clients for 60 s on that list, cache off (goal: no errors).
-3. Cache warm: the list pre-fetched, then 50 clients for 20 s: tiles per second.
+3. Cache warm, ``serve --workers 2`` with the shared cache: the list pre-fetched, then 50
+   connections of ``wrk`` on random tiles for 20 s, and the same on ``/healthz`` in the same
+   run: tiles per second and the ratio to the trivial endpoint (goal ≥ 1,500 tiles/s).
 
 For a like-for-like comparison the server runs with the parcels layer shown from zoom 12 and
 no feature cap (the catalog declares minzoom 14 and a 20,000 cap).
@@ -17,8 +19,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import gzip
+import json
+import os
 import random
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -41,6 +48,7 @@ from bench._layers import (
 from gis.settings import to_libpq_url
 from layers.catalog import CATALOG
 from layers.tiles import raw_mvt_sql, tile_at
+from maps.tileservice import GZIP_LEVEL
 
 ZOOMS = (12, 13, 14, 15, 16)
 
@@ -50,16 +58,25 @@ def bench_layer():
     return dataclasses.replace(CATALOG["parcels"], minzoom=12, tile_cap=10**8)
 
 
-def serve(port: int, cache_mb: int) -> None:
-    """Server mode: the app with the benchmark's parcels declaration."""
-    import uvicorn
-
+def bench_app():  # type: ignore[no-untyped-def]
+    """The app with the benchmark's parcels declaration (a uvicorn factory: one per worker)."""
     from maps.app import create_app
     from maps.config import MapsSettings
 
     CATALOG["parcels"] = bench_layer()
-    settings = MapsSettings(database_url=bench_url(), tile_cache_mb=cache_mb)
-    uvicorn.run(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    return create_app(MapsSettings())  # database and cache from IOC_* in the environment
+
+
+def server(
+    port: int, workers: int, cache_mb: int, shared: bool
+) -> tuple[list[str], dict[str, str]]:
+    """The command and environment of ``workers`` uvicorn processes serving :func:`bench_app`."""
+    cmd = [python(), "-m", "uvicorn", "bench.bench_tiles:bench_app", "--factory",
+           "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
+           "--log-level", "warning", "--no-access-log"]  # fmt: skip
+    env = {"IOC_DATABASE_URL": bench_url(), "IOC_TILE_CACHE_MB": str(cache_mb),
+           "IOC_TILE_CACHE_SHARED": str(shared).lower()}  # fmt: skip
+    return cmd, env
 
 
 def tile_list(url: str, per_zoom: int, seed: int) -> list[tuple[int, int, int]]:
@@ -100,10 +117,14 @@ def sequential(url: str, base: str, tiles: list[tuple[int, int, int]]) -> dict[i
             for z, x, y in tiles:
                 t = time.perf_counter()
                 row = conn.execute(query, (z, x, y, z, x, y), prepare=True).fetchone()
+                # The same compression the app applies once per tile (maps.tileservice.encode).
+                gzip.compress(row[0] or b"", compresslevel=GZIP_LEVEL, mtime=0)
                 t_raw = time.perf_counter() - t
                 t = time.perf_counter()
-                r = client.get(f"{base}/tiles/parcels/{z}/{x}/{y}.mvt")
-                r.read()
+                # The raw gzip bytes, as a map client receives them (no gunzip in the timing).
+                with client.stream("GET", f"{base}/tiles/parcels/{z}/{x}/{y}.mvt") as r:
+                    for _ in r.iter_raw():
+                        pass
                 t_web = time.perf_counter() - t
                 assert r.status_code == 200
                 if rounds:
@@ -153,6 +174,39 @@ async def load(base: str, tiles: list[tuple[int, int, int]], clients: int, secon
     return done, errors, wall, percentile(lat, 50), percentile(lat, 95)
 
 
+#: wrk's script: random paths from the file in IOC_BENCH_PATHS; the summary as one JSON line.
+WRK_LUA = """
+local paths = {}
+for line in io.lines(os.getenv("IOC_BENCH_PATHS")) do paths[#paths + 1] = line end
+init = function(args) math.randomseed(os.time()) end
+request = function() return wrk.format("GET", paths[math.random(#paths)]) end
+done = function(s, latency, requests)
+  local e = s.errors
+  io.write(string.format(
+    '{"requests": %d, "seconds": %f, "socket_errors": %d, "status_errors": %d,'
+    .. ' "p50_ms": %f, "p99_ms": %f}\\n',
+    s.requests, s.duration / 1e6, e.connect + e.read + e.write + e.timeout, e.status,
+    latency:percentile(50) / 1e3, latency:percentile(99) / 1e3))
+end
+"""
+
+
+def wrk(base: str, paths: list[str], connections: int, seconds: int) -> dict[str, float]:
+    """``connections`` keep-alive connections of one wrk thread on random ``paths``."""
+    with tempfile.TemporaryDirectory() as tmp:
+        script, listing = Path(tmp, "paths.lua"), Path(tmp, "paths.txt")
+        script.write_text(WRK_LUA)
+        listing.write_text("\n".join(paths) + "\n")
+        out = subprocess.run(
+            ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "-H", "Accept-Encoding: gzip",
+             "-s", str(script), base],
+            env={**os.environ, "IOC_BENCH_PATHS": str(listing)},
+            capture_output=True, text=True, check=True,
+        ).stdout  # fmt: skip
+    result: dict[str, float] = json.loads(out.strip().splitlines()[-1])
+    return result
+
+
 def main() -> None:
     """Run the three parts and print the figures."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -164,12 +218,8 @@ def main() -> None:
     ap.add_argument("--drop", action="store_true", help=f"drop {BENCH_DB} first")
     ap.add_argument("--parts", default="123", help="which parts to run (default: 123)")
     ap.add_argument("--load-min-zoom", type=int, default=12, help="parts 2-3: tiles from this zoom")
-    ap.add_argument("--serve", type=int, help=argparse.SUPPRESS)
-    ap.add_argument("--cache-mb", type=int, default=0, help=argparse.SUPPRESS)
+    ap.add_argument("--workers", type=int, default=2, help="part 3: server worker processes")
     args = ap.parse_args()
-    if args.serve:
-        serve(args.serve, args.cache_mb)
-        return
     if args.drop:
         with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as c:
             c.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
@@ -179,8 +229,7 @@ def main() -> None:
 
     loaded = [t for t in tiles if t[0] >= args.load_min_zoom]
     port = free_port()
-    me = [python(), __file__, "--serve", str(port)]
-    proc = start_server([*me, "--cache-mb", "0"], {}, port)
+    proc = start_server(*server(port, 1, 0, False), port)
     base = f"http://127.0.0.1:{port}"
     try:
         if "1" in args.parts:
@@ -203,15 +252,22 @@ def main() -> None:
 
     if "3" not in args.parts:
         return
-    proc = start_server([*me, "--cache-mb", "1024"], {}, port)
+    proc = start_server(*server(port, args.workers, 1024, True), port)
     try:
-        with httpx.Client(headers={"Accept-Encoding": "gzip"}, timeout=300) as c:
-            for z, x, y in loaded:
-                c.get(f"{base}/tiles/parcels/{z}/{x}/{y}.mvt").read()
-        done, errors, wall, p50, p95 = asyncio.run(load(base, loaded, args.clients, 20))
-        print(f"\n3. z{args.load_min_zoom}+, cache warm, {args.clients} clients, 20 s:"
-              f" {done / wall:.0f} tiles/s, {errors} errors, p50 {p50 * 1e3:.1f} ms,"
-              f" p95 {p95 * 1e3:.1f} ms")  # fmt: skip
+        paths = [f"/tiles/parcels/{z}/{x}/{y}.mvt" for z, x, y in loaded]
+        with httpx.Client(base_url=base, headers={"Accept-Encoding": "gzip"}, timeout=300) as c:
+            for path in paths:  # fill the shared cache (and the worker's own) once
+                assert c.get(path).status_code == 200
+        print(f"\n3. z{args.load_min_zoom}+, cache warm, {args.workers} workers sharing it,"
+              f" wrk {args.clients} connections, 20 s each; load {os.getloadavg()[0]:.1f}")
+        runs = {"/healthz": wrk(base, ["/healthz"], args.clients, 20),
+                "tiles": wrk(base, paths, args.clients, 20)}  # fmt: skip
+        for name, r in runs.items():
+            errors = r["socket_errors"] + r["status_errors"]
+            print(f"   {name:9} {r['requests'] / r['seconds']:8.0f} req/s, p50 {r['p50_ms']:.1f}"
+                  f" ms, p99 {r['p99_ms']:.1f} ms, errors {errors:.0f}")  # fmt: skip
+        rates = [r["requests"] / r["seconds"] for r in runs.values()]
+        print(f"   tiles / healthz: {rates[1] / rates[0]:.2f}x")
     finally:
         stop_server(proc)
 

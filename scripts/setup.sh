@@ -21,6 +21,7 @@ command -v npm >/dev/null || need+=(nodejs npm)          # front-end packages fo
 [ -f /usr/lib/qgis/plugins/libprovider_wfs.so ] || need+=(qgis-providers)   # QGIS's OAPIF/WFS provider
 command -v pdftoppm >/dev/null || need+=(poppler-utils)  # PDF reports and extracts rendered to PNG
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)  # Vietnamese text in PDFs
+command -v wrk >/dev/null || need+=(wrk)                  # HTTP load generator of the benchmarks (bench/)
 if [ ${#need[@]} -gt 0 ]; then
   say "installing ${need[*]}"
   as_root apt-get update -qq
