@@ -17,9 +17,7 @@ import psycopg
 
 from gis.settings import to_libpq_url
 from tests.fixtures.broker import free_port
-
-ROOT = Path(__file__).resolve().parents[1]
-IOCGIS = str(Path(sys.executable).with_name("iocgis"))
+from tests.fixtures.cli import IOCGIS, ROOT
 
 
 def wait_port(port: int, timeout: float = 30.0) -> None:
@@ -77,7 +75,7 @@ def receiver(database_url: str, root: Path, queue: Path, upstream_port: int, log
     env = {**os.environ, "IOC_DATABASE_URL": database_url, "IOC_FTP_ROOT": str(root),
            "IOC_FTP_MAX_FILE_BYTES": str(max_bytes), "IOC_RELAY_QUEUE": str(queue),
            "IOC_RELAY_URL": f"ftp://ministry:m1n1stry@127.0.0.1:{upstream_port}"}
-    return Child([IOCGIS, "ftp", "serve", "--host", "127.0.0.1", "--port", str(port)],
+    return Child([*IOCGIS, "ftp", "serve", "--host", "127.0.0.1", "--port", str(port)],
                  env, log, port)
 
 
@@ -125,10 +123,3 @@ def wait_until(check, timeout: float = 60.0) -> bool:  # type: ignore[no-untyped
             return True
         time.sleep(0.1)
     return bool(check())
-
-
-def cli(database_url: str, *args: str, extra: dict[str, str] | None = None
-        ) -> subprocess.CompletedProcess[str]:
-    """``iocgis ARGS`` against ``database_url`` (output captured)."""
-    return subprocess.run([IOCGIS, *args], env={**os.environ, "IOC_DATABASE_URL": database_url,
-                          **(extra or {})}, capture_output=True, text=True, timeout=120)

@@ -9,13 +9,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests.fixtures.cli import iocgis
 from tests.fixtures.ftp import Env
-from tests.ftp_support import cli, login, query, wait_until
+from tests.ftp_support import login, query, wait_until
 
 
 def test_account_rotation_prints_the_new_password_once_and_ends_the_old(ftp_env: Env):
     code = ftp_env.codes[0]
-    out = cli(ftp_env.url, "ftp", "account", code, "--json")
+    out = iocgis(ftp_env.url, "ftp", "account", code, "--json")
     assert out.returncode == 0, out.stderr
     new = json.loads(out.stdout)
     assert new["user"] == code and new["password"] != ftp_env.passwords[code]
@@ -26,8 +27,8 @@ def test_account_rotation_prints_the_new_password_once_and_ends_the_old(ftp_env:
     stored = query(ftp_env.url, "SELECT password_hash FROM sensor.ftp_accounts WHERE code = %s",
                    code)
     assert stored[0][0].startswith("scrypt$") and new["password"] not in stored[0][0]
-    assert cli(ftp_env.url, "ftp", "account", "NOSUCHSTATION").returncode == 1
-    assert cli(ftp_env.url, "ftp", "serve", "--passive-ports", "9-3").returncode == 2
+    assert iocgis(ftp_env.url, "ftp", "account", "NOSUCHSTATION").returncode == 1
+    assert iocgis(ftp_env.url, "ftp", "serve", "--passive-ports", "9-3").returncode == 2
 
 
 def test_datalogger_simulator_sends_good_bad_late_and_resent_files(ftp_env: Env):
@@ -35,7 +36,7 @@ def test_datalogger_simulator_sends_good_bad_late_and_resent_files(ftp_env: Env)
     url = f"ftp://{code}:{ftp_env.passwords[code]}@127.0.0.1:{ftp_env.port}"
     before = len(query(ftp_env.url, "SELECT id FROM sensor.station_files WHERE account = %s",
                        code))
-    out = cli(ftp_env.url, "datalogger", "simulate", "--url", url, "--files", "30",
+    out = iocgis(ftp_env.url, "datalogger", "simulate", "--url", url, "--files", "30",
               "--late-days", "7", "--bad-share", "0.3", "--resend-share", "0.3", "--seed", "4")
     assert out.returncode == 0, out.stderr
     sent = int(out.stdout.split()[0])

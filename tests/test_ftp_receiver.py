@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from sensors.files.names import file_name
+from tests.fixtures.cli import iocgis
 from tests.fixtures.ftp import PREFIX, Env, good, vn
-from tests.ftp_support import cli, login, query, receiver, wait_until
+from tests.ftp_support import login, query, receiver, wait_until
 
 
 def test_upload_stores_converted_readings_once_and_marks_the_file_done(ftp_env: Env):
@@ -189,8 +190,8 @@ def test_kill_9_between_upload_and_commit_loses_and_doubles_nothing(ftp_env: Env
 
 
 def test_status_lists_received_done_and_rejected(ftp_env: Env):
-    out = cli(ftp_env.url, "ftp", "status", "--json", "--limit", "500",
-              extra={"IOC_FTP_ROOT": str(ftp_env.root)})
+    out = iocgis(ftp_env.url, "ftp", "status", "--json", "--limit", "500",
+              env={"IOC_FTP_ROOT": str(ftp_env.root)})
     assert out.returncode == 0, out.stderr
     doc = json.loads(out.stdout)
     assert doc["counts"]["done"] >= 40 and doc["counts"]["rejected"] >= 3

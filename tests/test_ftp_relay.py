@@ -8,8 +8,9 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from tests.fixtures.cli import iocgis
 from tests.fixtures.ftp import Env, good
-from tests.ftp_support import cli, query, wait_until
+from tests.ftp_support import query, wait_until
 
 
 def test_relay_forwards_every_file_unchanged_once_across_outages(ftp_env: Env):
@@ -74,8 +75,8 @@ def test_files_for_mqtt_stations_go_to_the_relay_queue(ftp_env: Env, tmp_path: P
     name, data = good(code, t)  # readings of the last two hours, whichever module ran before
     ftp_env.send(1, name, data)
     ftp_env.wait_state(code, name)
-    out = cli(ftp_env.url, "relay", "produce", "--station", code, "--hours", "2",
-              extra={"IOC_RELAY_QUEUE": str(tmp_path)})
+    out = iocgis(ftp_env.url, "relay", "produce", "--station", code, "--hours", "2",
+              env={"IOC_RELAY_QUEUE": str(tmp_path)})
     assert out.returncode == 0, out.stderr
     files = sorted(tmp_path.iterdir())
     assert files and all(p.name.startswith(f"mqtt-HN_IOC_{code}_") for p in files)

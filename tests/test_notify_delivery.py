@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,10 +15,10 @@ import pytest
 
 from gis.access.keys import add_user
 from gis.settings import to_libpq_url
+from tests.fixtures.cli import IOCGIS, ROOT
 from tests.fixtures.sensors import IngesterProcess, ReliablePublisher, make_stations, wait_for
 from tests.notify_support import Mailbox
 
-ROOT = Path(__file__).resolve().parents[1]
 H = timedelta(hours=1)
 
 
@@ -36,8 +35,8 @@ class Notifier:
     def start(self) -> Notifier:
         out = self.log.open("ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", "from cli.main import main; main()", "notify", "run",
-             "--no-reports"], env=self.env, cwd=ROOT, stdout=out, stderr=out,
+            [*IOCGIS, "notify", "run", "--no-reports"],
+            env=self.env, cwd=ROOT, stdout=out, stderr=out,
         )
         assert wait_for(lambda: "listening" in self.log.read_text(), timeout=30), self.output()
         return self

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,15 +11,12 @@ import geopandas as gpd
 import psycopg
 
 from gis.parcels.model import ImportSummary
+from tests.fixtures.cli import iocgis as run_iocgis
 
 
 def iocgis(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run the real command in a child process against the test database."""
-    env = {**os.environ, "IOC_DATABASE_URL": database_url, "COLUMNS": "200"}
-    return subprocess.run(
-        [sys.executable, "-c", "from cli.main import main; main()", "parcels", *args],
-        capture_output=True, text=True, env=env, timeout=300, check=False,
-    )  # fmt: skip
+    """``iocgis parcels ARGS`` against the test database."""
+    return run_iocgis(database_url, "parcels", *args)
 
 
 def test_import_prints_a_summary_and_bad_files_exit_2(

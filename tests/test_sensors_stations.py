@@ -5,11 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import psycopg
 import pytest
@@ -18,17 +14,9 @@ from gis.errors import ImportFileError, InvalidInput
 from gis.settings import to_libpq_url
 from sensors.stations import import_file
 from sensors.store import Writer
+from tests.fixtures.cli import iocgis
 
-ROOT = Path(__file__).resolve().parents[1]
 HEADER = "code,name,kind,lon,lat,parameters,operator\n"
-
-
-def iocgis(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", "from cli.main import main; main()", *args], cwd=ROOT,
-        env={**os.environ, "IOC_DATABASE_URL": database_url}, capture_output=True, text=True,
-        timeout=120,
-    )
 
 
 def test_demo_csv_imports_with_communes_from_location(database_url, admin_loaded, tmp_path):

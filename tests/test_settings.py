@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 import secrets
 import subprocess
-import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from gis.db import borrowed, close_pools, connect
 from gis.settings import DEV_SECRET_KEY, MIN_SECRET_LENGTH, Settings, get_settings
+from tests.fixtures.cli import iocgis as run_iocgis
 
 GOOD_SECRET = secrets.token_urlsafe(32)
 GOOD_DB = "postgresql://iocgis:Xq7-long-random-db-pass@db:5432/iocgis"
@@ -95,12 +96,8 @@ def test_development_accepts_defaults(clean_env: None) -> None:
 
 def iocgis(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     """The real command with only ``env`` as IOC_ settings (no .env: run from the test dir)."""
-    base = {k: v for k, v in os.environ.items() if not k.startswith("IOC_")}
-    return subprocess.run(
-        [sys.executable, "-c", "from cli.main import main; main()", *args],
-        capture_output=True, text=True, env={**base, **env}, timeout=60, check=False,
-        cwd=os.path.dirname(__file__),
-    )  # fmt: skip
+    here = Path(__file__).resolve().parent
+    return run_iocgis(None, *args, env=env, clean=True, cwd=here, timeout=60)
 
 
 @pytest.mark.parametrize("command", [("serve", "--port", "1"), ("db", "current"),

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -16,15 +13,7 @@ from cli.users import parse_expiry
 from gis.access import audit, keys
 from gis.errors import InvalidInput
 from gis.settings import to_libpq_url
-
-
-def iocgis(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run the real command in a child process against the test database."""
-    env = {**os.environ, "IOC_DATABASE_URL": database_url, "COLUMNS": "200"}
-    return subprocess.run(
-        [sys.executable, "-c", "from cli.main import main; main()", *args],
-        capture_output=True, text=True, env=env, timeout=120, check=False,
-    )  # fmt: skip
+from tests.fixtures.cli import iocgis
 
 
 def _verify(database_url: str, key: str) -> tuple[str, str] | None:
