@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pyogrio
 from pyproj import CRS
 
@@ -116,13 +115,14 @@ def open_source(
     return SourceFile(p, name, str(info["driver"]), crs, int(info["features"]), columns)
 
 
-def read_keys(src: SourceFile) -> pd.DataFrame:
-    """The key fields of every feature in file order (for duplicate detection before writing)."""
-    wanted = [src.columns[n] for n in ("commune_code", "sheet_number", "parcel_number")
-              if n in src.columns]
-    table = pyogrio.read_arrow(src.path, layer=src.layer, columns=wanted, read_geometry=False)[1]
-    frame = table.to_pandas()
-    return frame.rename(columns={v: k for k, v in src.columns.items() if v in frame.columns})
+def read_keys(src: SourceFile) -> dict[str, Any]:
+    """The key fields present (contract names → Arrow columns) of every feature in file order,
+    and ``"n"``, the number of features (for duplicate detection before writing)."""
+    names = [n for n in ("commune_code", "sheet_number", "parcel_number") if n in src.columns]
+    # Arrow columns, not a DataFrame: ten million keys as Python objects would take gigabytes.
+    table = pyogrio.read_arrow(src.path, layer=src.layer, columns=[src.columns[n] for n in names],
+                               read_geometry=False)[1]  # fmt: skip
+    return {"n": table.num_rows, **{n: table.column(src.columns[n]) for n in names}}
 
 
 Columns = dict[str, Any]

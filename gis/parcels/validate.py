@@ -87,13 +87,19 @@ def as_positive_int(values: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
     return np.where(ok, arr, 0).astype(np.int64), ok
 
 
-def commune_codes(values: Any, n: int, default: str | None) -> np.ndarray:
-    """5-digit commune codes (shorter numbers zero-padded), the default where blank."""
+def commune_codes_arrow(values: Any, n: int, default: str | None) -> pa.Array:
+    """5-digit commune codes (shorter numbers zero-padded), the default where blank (Arrow)."""
     s = text_arrow(values, n)
     s = pc.if_else(pc.fill_null(pc.match_substring_regex(s, "^[0-9]{1,4}$"), False),
                    pc.utf8_lpad(s, 5, "0"), s)
     if default is not None:
         s = pc.fill_null(s, default)
+    return s
+
+
+def commune_codes(values: Any, n: int, default: str | None) -> np.ndarray:
+    """5-digit commune codes (shorter numbers zero-padded), the default where blank."""
+    s = commune_codes_arrow(values, n, default)
     return np.asarray(s.to_numpy(zero_copy_only=False), dtype=object)
 
 
