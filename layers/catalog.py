@@ -20,6 +20,7 @@ from layers.styles import (
     aqi_entries,
     land_use_entries,
     state_entries,
+    station_entries,
 )
 
 PropType = Literal["string", "integer", "number", "datetime", "boolean"]
@@ -160,7 +161,7 @@ CATALOG: dict[str, Layer] = {
         Layer(
             "stations", "Trạm quan trắc", "Monitoring stations", "vector",
             Paint("circle", color="#9e9e9e", outline="#212121", radius=8.0, opacity=0.95,
-                  by="category", entries=aqi_entries()),
+                  by="category", entries=station_entries()),
             view="stations",
             properties=(
                 Prop("code", S), Prop("name", S), Prop("kind", S), Prop("commune_code", S),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from sensors.contract import SCALES, STATION_STATES
+from sensors.contract import SCALES, STATION_STATES, Category
 
 #: NOT the official palette. vn-standards does not give the RGB colours of Circular 08/2024's
 #: land-use map legend and we could not find them, so this is our own palette: greens for
@@ -91,6 +91,34 @@ def aqi_entries() -> tuple[LegendEntry, ...]:
         )
         for c in SCALES["vn_aqi"]
     )
+
+
+def station_entries() -> tuple[LegendEntry, ...]:
+    """Legend rows of the stations' ``category``: air stations on VN_AQI, water stations on
+    VN_WQI, in one list from the cleanest colour to the worst.
+
+    A key both scales use (``good``, ``poor``: same name and colour) is one row naming both
+    ranges; a band only VN_WQI has comes right after the VN_AQI row of its colour.
+    """
+    rows: list[tuple[str, list[tuple[str, Category]]]] = [
+        (c.key, [("AQI", c)]) for c in SCALES["vn_aqi"]
+    ]
+    for band in SCALES["vn_wqi"]:
+        same_key = [found for key, found in rows if key == band.key]
+        if same_key:
+            if same_key[0][0][1].hex != band.hex:  # one key, one colour on every map
+                raise ValueError(f"category {band.key!r} has two colours")
+            same_key[0].append(("WQI", band))
+            continue
+        same_colour = [i for i, (_, found) in enumerate(rows) if found[0][1].hex == band.hex]
+        at = same_colour[-1] + 1 if same_colour else 0  # blue 'very good' has no AQI colour
+        rows.insert(at, (band.key, [("WQI", band)]))
+    out = []
+    for key, found in rows:
+        c = found[0][1]
+        ranges = ", ".join(f"{tag} {b.low}–{b.high}" for tag, b in found)
+        out.append(LegendEntry(key, f"{c.name_vi} ({ranges})", f"{c.name_en} ({ranges})", c.hex))
+    return tuple(out)
 
 
 def state_entries() -> tuple[LegendEntry, ...]:

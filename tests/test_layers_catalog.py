@@ -12,7 +12,7 @@ from layers.catalog import CATALOG, get_layer, layers_for, layers_for_source
 from layers.cql import to_sql
 from layers.crs_uri import parse_crs_uri
 from layers.styles import LAND_USE_PALETTE_UNOFFICIAL
-from sensors.indices.categories import VN_AQI_CATEGORIES
+from sensors.indices.categories import VN_AQI_CATEGORIES, WQI_BANDS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -41,8 +41,15 @@ def test_legend_and_style_documents(client):
     odt = next(e for e in legend["entries"] if e["value"] == "ODT")
     assert odt["label"]["vi"].startswith("ODT – Đất ở tại đô thị")
     assert odt["color"] == LAND_USE_PALETTE_UNOFFICIAL["ODT"]
-    aqi = client.get("/layers/stations/legend.json").json()["entries"]
-    assert [e["color"] for e in aqi] == [c.hex for c in VN_AQI_CATEGORIES]
+    # Air stations on VN_AQI, water stations on VN_WQI: every band of both is in the legend,
+    # with its colour, whichever kind of station shows it.
+    stations = client.get("/layers/stations/legend.json").json()["entries"]
+    colours = {e["value"]: e["color"] for e in stations}
+    for band in (*VN_AQI_CATEGORIES, *WQI_BANDS):
+        assert colours[band.key] == band.hex, band.key
+    assert len(stations) == len({c.key for c in (*VN_AQI_CATEGORIES, *WQI_BANDS)})
+    medium = next(e for e in stations if e["value"] == "medium")["label"]["vi"]
+    assert medium == "Trung bình (WQI 51–75)"
     style = client.get("/layers/parcels/style.json").json()
     assert style["version"] == 8
     assert style["sources"]["parcels"]["url"].endswith("/tiles/parcels/tilejson.json")

@@ -195,7 +195,8 @@ def test_environment_page_stations_and_series(live_server: Any, feed: Feed) -> N
     # Colour never alone: every pin carries its category's name.
     names = (*CATEGORY_NAMES, "Chưa có dữ liệu")
     assert all(any(n in label for n in names) for label in c["pin_labels"]), c["pin_labels"]
-    assert "Tốt (0–50)" in c["legend"] and "Vượt ngưỡng" in c["legend"]
+    for row in ("Tốt (AQI 0–50, WQI 76–90)", "Rất tốt (WQI 91–100)", "Vượt ngưỡng"):
+        assert row in c["legend"]  # air and water bands, and the station states
     assert "Bề mặt AQI nội suy" in " ".join(c["overlays"])
     card = c["station_card"]
     assert feed.code in card and any(n in card for n in ("Tốt", "Trung bình", "Kém"))
