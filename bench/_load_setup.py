@@ -152,7 +152,9 @@ class World:
     def start_web(self, workers: int) -> str:
         """``iocgis serve`` logged in as iocgis_web; its base URL once it answers."""
         args = [IOCGIS, "serve", "--port", str(self.port_web), "--workers", str(workers)]
-        env = self._env(IOC_MQTT_URL=self.mqtt("ingester"), IOC_POOL_WAIT_S="120")
+        # As docker-compose runs it: the workers share one tile cache.
+        env = self._env(IOC_MQTT_URL=self.mqtt("ingester"), IOC_POOL_WAIT_S="120",
+                        IOC_TILE_CACHE_SHARED="true")  # fmt: skip
         env["IOC_DATABASE_URL"] = web_url(self.url)
         proc = self._start("web", args, env)
         base = f"http://127.0.0.1:{self.port_web}"
