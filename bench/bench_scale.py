@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import calendar
 import json
 import random
 import sys
@@ -121,7 +122,7 @@ def sizes(conn: psycopg.Connection) -> None:
                 " sum(pg_indexes_size(c.oid)) FROM pg_inherits i JOIN pg_class c"
                 " ON c.oid = i.inhrelid WHERE i.inhparent = 'sensor.observations'::regclass"
             ).fetchone()  # type: ignore[misc]
-        print(f"{table:28} rows ~{int(n or 0):>13,}  total {int(total or 0) / 1e9:7.2f} GB"
+        print(f"{table:28} rows ~{max(int(n or 0), 0):>13,}  total {int(total or 0) / 1e9:7.2f} GB"
               f"  indexes {int(idx or 0) / 1e9:7.2f} GB")
     (db,) = conn.execute("SELECT pg_database_size(current_database())").fetchone()  # type: ignore[misc]
     print(f"database {db / 1e9:.2f} GB")
@@ -198,26 +199,29 @@ async def map_reads(url: str, points: list[tuple[float, float]]) -> None:
 
 def readings(conn: psycopg.Connection, total: int, stations: int) -> None:
     """``total`` readings of ``stations`` datastreams over whole months; pruning and BRIN."""
-    per_month = stations * 30 * 24 * 12  # 5-minute readings
-    months = max(1, -(-total // per_month))
+    # Whole calendar months of 5-minute readings, in time order (what BRIN relies on).
+    sizes, year, month = [], 2025, 1
+    while sum(sizes) < total:
+        per_month = stations * calendar.monthrange(year, month)[1] * 24 * 12
+        sizes.append(min(per_month, total - sum(sizes)))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
     first = "2025-01-01"
     conn.execute("SELECT sensor.ensure_observation_partitions(%s::timestamptz,"
-                 " %s::timestamptz + make_interval(months => %s))", (first, first, months))
+                 " %s::timestamptz + make_interval(months => %s))", (first, first, len(sizes)))
     t = time.perf_counter()
-    done = 0
-    for m in range(months):
-        n = min(per_month, total - done)
+    for m, n in enumerate(sizes):
         conn.execute(
             "INSERT INTO sensor.observations (datastream_id, phenomenon_time, result)"
-            " SELECT 1000000 + i %% %(s)s, %(t0)s::timestamptz + make_interval(months => %(m)s)"
-            " + (i / %(s)s) * interval '5 minutes', random() * 100"
-            " FROM generate_series(0, %(n)s - 1) i",
+            " SELECT 1000000 + s, t, random() * 100 FROM generate_series("
+            " %(t0)s::timestamptz + make_interval(months => %(m)s),"
+            " %(t0)s::timestamptz + make_interval(months => %(m)s + 1) - interval '5 minutes',"
+            " interval '5 minutes') t CROSS JOIN generate_series(0, %(s)s - 1) s LIMIT %(n)s",
             {"s": stations, "t0": first, "m": m, "n": n})
         conn.commit()
-        done += n
+    done = sum(sizes)
     conn.execute("ANALYZE sensor.observations")
     conn.commit()
-    print(f"inserted {done:,} readings over {months} months in {time.perf_counter() - t:.0f} s")
+    print(f"inserted {done:,} readings over {len(sizes)} months in {time.perf_counter() - t:.0f} s")
     for name, query in (
         ("a day across stations", "SELECT count(*), avg(result) FROM sensor.observations"
          " WHERE phenomenon_time >= '2025-01-15Z' AND phenomenon_time < '2025-01-16Z'"),
