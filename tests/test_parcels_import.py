@@ -15,8 +15,9 @@ from pyproj import Transformer
 
 from gis.crs import bound_crs
 from gis.errors import ImportFileError, NotFound, UnknownCRS
-from gis.parcels.importer import import_parcels
+from gis.parcels.importer import _file_keys, import_parcels
 from gis.parcels.queries import get_parcel
+from gis.parcels.read import open_source
 
 Make = Callable[..., gpd.GeoDataFrame]
 CRS = "EPSG:5897"
@@ -284,3 +285,23 @@ def test_layer_and_commune_mismatches(
         import_parcels(path, CRS, layer="other", url=database_url)
     s = import_parcels(path, CRS, layer="thua", commune="00082", url=database_url)
     assert s.rejected == {"commune differs from --commune": 2}
+
+
+def test_duplicate_keys_are_found_across_the_key_pass_batches(tmp_path: Path) -> None:
+    # Each batch numbers its communes on its own: the same key must still match across
+    # batches, whatever order the communes come in (and a blank commune takes the default).
+    frame = gpd.GeoDataFrame(
+        {"commune_code": ["00004", "26734", "26734", "00004", None, "4"],
+         "sheet_number": [1, 1, 1, 2, 1, 1], "parcel_number": [5, 5, 6, 5, 5, 6],
+         "land_use": ["ODT"] * 6},
+        geometry=[shapely.box(i, 0, i + 1, 1) for i in range(6)], crs="EPSG:5899",
+    )  # fmt: skip
+    path = tmp_path / "keys.gpkg"
+    frame.to_file(path, driver="GPKG")
+    src = open_source(path, None, None)
+    for batch_size in (1, 2, 4, 100):
+        codes, repeated = _file_keys(src, "26734", batch_size)
+        assert sorted(codes) == ["00004", "26734"]
+        # 26734/1/5 twice (one blank), 26734/1/6 and 00004/1/6 ('4' padded) differ; 00004/1/5
+        # and 00004/2/5 once each.
+        assert repeated.tolist() == [1, 4], batch_size

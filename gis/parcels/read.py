@@ -115,17 +115,20 @@ def open_source(
     return SourceFile(p, name, str(info["driver"]), crs, int(info["features"]), columns)
 
 
-def read_keys(src: SourceFile) -> dict[str, Any]:
-    """The key fields present (contract names → Arrow columns) of every feature in file order,
-    and ``"n"``, the number of features (for duplicate detection before writing)."""
-    names = [n for n in ("commune_code", "sheet_number", "parcel_number") if n in src.columns]
-    # Arrow columns, not a DataFrame: ten million keys as Python objects would take gigabytes.
-    table = pyogrio.read_arrow(src.path, layer=src.layer, columns=[src.columns[n] for n in names],
-                               read_geometry=False)[1]  # fmt: skip
-    return {"n": table.num_rows, **{n: table.column(src.columns[n]) for n in names}}
-
-
 Columns = dict[str, Any]
+
+
+def iter_keys(src: SourceFile, batch_size: int = 100_000) -> Iterator[tuple[int, Columns]]:
+    """(features, key fields present by contract name) per batch of the file, in file order —
+    for duplicate detection before writing, without holding the file's text in memory."""
+    names = [n for n in ("commune_code", "sheet_number", "parcel_number") if n in src.columns]
+    with pyogrio.raw.open_arrow(
+        src.path, layer=src.layer, columns=[src.columns[n] for n in names], read_geometry=False,
+        batch_size=batch_size, use_pyarrow=True,
+    ) as (_meta, reader):  # fmt: skip
+        for batch in reader:
+            yield batch.num_rows, {n: batch.column(src.columns[n]) for n in names}
+
 
 
 def iter_batches(src: SourceFile, batch_size: int) -> Iterator[tuple[Columns, np.ndarray]]:
