@@ -215,7 +215,10 @@ def readings(conn: psycopg.Connection, total: int, stations: int) -> None:
             " SELECT 1000000 + s, t, random() * 100 FROM generate_series("
             " %(t0)s::timestamptz + make_interval(months => %(m)s),"
             " %(t0)s::timestamptz + make_interval(months => %(m)s + 1) - interval '5 minutes',"
-            " interval '5 minutes') t CROSS JOIN generate_series(0, %(s)s - 1) s LIMIT %(n)s",
+            " interval '5 minutes') t CROSS JOIN generate_series(0, %(s)s - 1) s"
+            # As stations send them: in time order (the planner may nest the loops the other
+            # way round, which would leave BRIN nothing to skip).
+            " ORDER BY t, s LIMIT %(n)s",
             {"s": stations, "t0": first, "m": m, "n": n})
         conn.commit()
     done = sum(sizes)
