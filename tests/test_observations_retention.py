@@ -76,3 +76,15 @@ def test_a_day_across_stations_reads_one_month_by_its_brin(
         "SELECT am.amname FROM pg_class c JOIN pg_am am ON am.oid = c.relam"
         " WHERE c.relname = ANY(%s)", (indexes,)).fetchall()}
     assert methods == {"brin"}
+
+
+def test_every_months_brin_summarises_its_ranges_as_they_fill(
+    old_months: psycopg.Connection,
+) -> None:
+    # Without autosummarize the month being written is read whole until VACUUM (0017).
+    options = old_months.execute(
+        "SELECT c.relname, c.reloptions FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+        " WHERE i.inhparent = 'sensor.observations_time_brin'::regclass"
+    ).fetchall()
+    assert {"observations_1990_01_phenomenon_time_idx"} <= {name for name, _ in options}
+    assert all("autosummarize=on" in (opts or []) for _, opts in options), options
