@@ -127,7 +127,11 @@ class Writer:
         self, rows: Sequence[StageRow], rejects: Sequence[RejectRow], stations: Iterable[str]
     ) -> BatchResult:
         """Store one batch atomically; raises psycopg errors for the caller to retry."""
-        self.ensure_partitions({month_start(r[1]) for r in rows})
+        if rows:
+            # The first and last month suffice (the partitions between are made with them):
+            # a month per row was ~2.5 % of the ingester's samples at 10 readings a message.
+            times = [r[1] for r in rows]
+            self.ensure_partitions({month_start(min(times)), month_start(max(times))})
         conn = self.connection()
         inserted = 0
         with conn.transaction():
