@@ -210,23 +210,40 @@ def test_a_read_waits_for_the_standby_to_replay(client, clusters):
         standby(clusters, "SELECT pg_wal_replay_resume()")
 
 
-def test_land_tiles_read_on_the_standby_are_audited_on_the_primary(client, clusters):
+def land_key(clusters: dict[str, Any], subject: str) -> str:
+    """An API key of a new land official, replayed on the standby."""
     with psycopg.connect(clusters["primary"]) as conn:
-        key = add_user(conn, "replica-land", "land")
+        key = add_user(conn, subject, "land")
         conn.commit()
     wait_caught_up(clusters)
+    return key
+
+
+def audit_mark(clusters: dict[str, Any]) -> int:
+    """The newest audit row's id on the primary (0: none yet)."""
+    with psycopg.connect(clusters["primary"]) as conn:
+        (last,) = conn.execute(
+            "SELECT coalesce(max(id), 0) FROM audit.personal_data_views").fetchone()
+    return int(last)
+
+
+def audited_since(clusters: dict[str, Any], mark: int) -> list[tuple[str, str]]:
+    """(action, subject) of the primary's audit rows after ``mark``, in order."""
+    with psycopg.connect(clusters["primary"]) as conn:
+        return conn.execute(
+            "SELECT action, subject FROM audit.personal_data_views WHERE id > %s ORDER BY id",
+            (mark,)).fetchall()
+
+
+def test_land_tiles_read_on_the_standby_are_audited_on_the_primary(client, clusters):
+    key = land_key(clusters, "replica-land")
     replicas = client.app.state.maps.replicas
     reads = replicas.reads
-    with psycopg.connect(clusters["primary"]) as conn:
-        last = conn.execute("SELECT coalesce(max(id), 0) FROM audit.personal_data_views").fetchone()
+    mark = audit_mark(clusters)
     url = parcel_tile(clusters, 9)
     r = client.get(url, headers={"X-API-Key": key})
     assert r.status_code == 200 and replicas.reads == reads + 1
-    with psycopg.connect(clusters["primary"]) as conn:
-        rows = conn.execute(
-            "SELECT action, subject FROM audit.personal_data_views WHERE id > %s", (last[0],)
-        ).fetchall()
-    assert rows == [("tile", "replica-land")]
+    assert audited_since(clusters, mark) == [("tile", "replica-land")]
 
 
 def test_station_reads_go_to_the_standby(client, clusters):
@@ -238,12 +255,20 @@ def test_station_reads_go_to_the_standby(client, clusters):
     assert replicas.reads == reads + 1
 
 
-def parcel_items(client: TestClient, number: int, key: str | None = None) -> list[dict[str, Any]]:
+def parcel_features(
+    client: TestClient, number: int, key: str | None = None
+) -> list[dict[str, Any]]:
+    """The items page of parcel ``number`` of sheet 1 (as a land official with ``key``)."""
     headers = {"X-API-Key": key} if key else {}
     r = client.get(f"/collections/parcels/items?sheet_number=1&parcel_number={number}"
                    f"&commune_code={SAMPLE_COMMUNE}", headers=headers)  # fmt: skip
     assert r.status_code == 200, r.text
-    return [f["properties"] for f in r.json()["features"]]
+    return list(r.json()["features"])
+
+
+def parcel_items(client: TestClient, number: int, key: str | None = None) -> list[dict[str, Any]]:
+    """The properties of :func:`parcel_features`."""
+    return [f["properties"] for f in parcel_features(client, number, key)]
 
 
 def test_items_are_read_on_the_standby_and_never_older(client, clusters):
@@ -265,24 +290,15 @@ def test_items_are_read_on_the_standby_and_never_older(client, clusters):
 
 
 def test_land_items_read_on_the_standby_are_audited_on_the_primary(client, clusters):
-    with psycopg.connect(clusters["primary"]) as conn:
-        key = add_user(conn, "replica-items", "land")
-        conn.commit()
-    wait_caught_up(clusters)
+    key = land_key(clusters, "replica-items")
     replicas = client.app.state.maps.replicas
     reads = replicas.reads
-    with psycopg.connect(clusters["primary"]) as conn:
-        (last,) = conn.execute(
-            "SELECT coalesce(max(id), 0) FROM audit.personal_data_views").fetchone()
+    mark = audit_mark(clusters)
     props = parcel_items(client, 13, key)
     assert len(props) == 1 and props[0].get("land_users")
-    fid = client.get(f"/collections/parcels/items?sheet_number=1&parcel_number=13"
-                     f"&commune_code={SAMPLE_COMMUNE}").json()["features"][0]["id"]  # fmt: skip
+    fid = parcel_features(client, 13)[0]["id"]
     r = client.get(f"/collections/parcels/items/{fid}", headers={"X-API-Key": key})
     assert r.status_code == 200 and r.json()["properties"].get("land_users")
     assert replicas.reads == reads + 3
-    with psycopg.connect(clusters["primary"]) as conn:
-        rows = conn.execute(
-            "SELECT action, subject FROM audit.personal_data_views WHERE id > %s ORDER BY id",
-            (last,)).fetchall()
-    assert rows == [("features", "replica-items"), ("feature", "replica-items")]
+    assert audited_since(clusters, mark) == [("features", "replica-items"),
+                                             ("feature", "replica-items")]  # fmt: skip
