@@ -130,7 +130,6 @@ def iter_keys(src: SourceFile, batch_size: int = 100_000) -> Iterator[tuple[int,
             yield batch.num_rows, {n: batch.column(src.columns[n]) for n in names}
 
 
-
 def iter_batches(src: SourceFile, batch_size: int) -> Iterator[tuple[Columns, np.ndarray]]:
     """Yield (attributes with the file's own field names, WKB geometries) per batch, in order."""
     with pyogrio.raw.open_arrow(
