@@ -71,11 +71,6 @@ def _on_event(state: MapState) -> Any:
     return handle
 
 
-async def _reset_role(conn: Any) -> None:
-    """Back to the login role when a connection returns to the pool (belt and braces)."""
-    await conn.execute("RESET ROLE")
-
-
 def _lifespan(settings: MapsSettings) -> Any:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -90,7 +85,6 @@ def _lifespan(settings: MapsSettings) -> Any:
             min_size=settings.pool_min,
             max_size=settings.pool_max,
             kwargs=pool_kwargs,
-            reset=_reset_role,
             open=False,
         )
         sync_pool = AsyncConnectionPool(
@@ -106,7 +100,7 @@ def _lifespan(settings: MapsSettings) -> Any:
             state.replicas = ReplicaSet(
                 [AsyncConnectionPool(to_libpq_url(url), min_size=1, max_size=settings.pool_max,
                                      kwargs=dict(pool_kwargs, application_name="iocgis-maps-ro"),
-                                     reset=_reset_role, open=False)
+                                     open=False)
                  for url in settings.database_replica_urls],
                 settings.replica_wait_ms / 1000,
             )  # fmt: skip

@@ -12,7 +12,7 @@ import psycopg
 from fastapi import Depends, Request
 from psycopg_pool import AsyncConnectionPool
 
-from gis.access.roles import PUBLIC, Role, aset_role
+from gis.access.roles import PUBLIC, Role, arun_as
 from gis.errors import DatabaseUnavailable, Forbidden, NotAuthenticated
 from layers.sharedcache import SharedTileCache
 from layers.surface import SurfaceCache
@@ -73,9 +73,8 @@ async def pooled(
     role when one is given; DatabaseUnavailable if none is available."""
     try:
         async with (pool or state.pool).connection(timeout=state.settings.pool_wait_s) as conn:
-            if role is not None:
-                # Set on every checkout: a connection never keeps a previous caller's role.
-                await aset_role(conn, role)
+            # On every checkout: a connection never keeps a previous caller's role.
+            await arun_as(conn, role)
             yield conn
     except psycopg.OperationalError as exc:
         raise DatabaseUnavailable("the database is unavailable") from exc

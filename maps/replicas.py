@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import psycopg
 from psycopg_pool import AsyncConnectionPool
 
-from gis.access.roles import Role, aset_role
+from gis.access.roles import Role, arun_as
 from gis.replica import primary_lsn, wait_for_replay
 
 if TYPE_CHECKING:
@@ -88,7 +88,7 @@ async def reading(state: MapState, role: Role) -> AsyncIterator[psycopg.AsyncCon
                     replicas.pools[index].connection(timeout=replicas.wait_s or 0.05)
                 )
                 if await _fresh(replicas, index, conn):
-                    await aset_role(conn, role)
+                    await arun_as(conn, role)
                     break
             except (psycopg.OperationalError, TimeoutError):
                 pass  # this replica is down or busy: try the next, then the primary

@@ -267,3 +267,73 @@ def test_downgrade_to_0007_and_back(database_url: str) -> None:
         assert set(migrate.current_revisions(url)) == set(migrate.head_revisions())
     finally:
         drop_database(url)
+
+
+def test_a_pooled_connection_runs_as_each_borrower(database_url: str) -> None:
+    """arun_as: each borrow runs as its caller's role (the login role for None), and a role
+    already in force costs no statement."""
+    import asyncio
+
+    from gis.access.roles import arun_as
+    from tests.fixtures.web import web_url
+
+    async def run() -> list[tuple[str | None, str, int]]:
+        sent: list[str] = []
+        async with await psycopg.AsyncConnection.connect(
+            web_url(database_url), autocommit=True
+        ) as conn:
+            execute = conn.execute
+
+            async def counted(query, *args, **kwargs):  # type: ignore[no-untyped-def]
+                sent.append(str(query))
+                return await execute(query, *args, **kwargs)
+
+            conn.execute = counted  # type: ignore[method-assign]
+            seen = []
+            for role in ("land", "land", None, "public", "public", "admin", None, None):
+                before = len(sent)
+                await arun_as(conn, role)  # type: ignore[arg-type]
+                cur = await execute("SELECT current_user")
+                row = await cur.fetchone()
+                seen.append((role, row[0] if row else "", len(sent) - before))
+            return seen
+
+    assert asyncio.run(run()) == [
+        ("land", "iocgis_land", 1), ("land", "iocgis_land", 0), (None, "iocgis_web", 1),
+        ("public", "iocgis_public", 1), ("public", "iocgis_public", 0),
+        ("admin", "iocgis_admin", 1), (None, "iocgis_web", 1), (None, "iocgis_web", 0),
+    ]
+
+
+def test_an_interrupted_role_switch_is_sent_again(database_url: str) -> None:
+    """A request cancelled during SET ROLE leaves the record unknown: the next borrow resends."""
+    import asyncio
+
+    from gis.access.roles import arun_as
+    from tests.fixtures.web import web_url
+
+    async def run() -> tuple[str, int]:
+        sent: list[str] = []
+        async with await psycopg.AsyncConnection.connect(
+            web_url(database_url), autocommit=True
+        ) as conn:
+            execute = conn.execute
+
+            async def cancelled(query, *args, **kwargs):  # type: ignore[no-untyped-def]
+                await execute(query, *args, **kwargs)  # the server switched; the caller is gone
+                raise asyncio.CancelledError
+
+            async def counted(query, *args, **kwargs):  # type: ignore[no-untyped-def]
+                sent.append(str(query))
+                return await execute(query, *args, **kwargs)
+
+            conn.execute = cancelled  # type: ignore[method-assign]
+            with pytest.raises(asyncio.CancelledError):
+                await arun_as(conn, "land")
+            conn.execute = counted  # type: ignore[method-assign]
+            await arun_as(conn, None)
+            cur = await execute("SELECT current_user")
+            row = await cur.fetchone()
+            return (row[0] if row else ""), len(sent)
+
+    assert asyncio.run(run()) == ("iocgis_web", 1)

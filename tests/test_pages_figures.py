@@ -9,7 +9,7 @@ import re
 import psycopg
 from fastapi.testclient import TestClient
 
-from gis.access.roles import PUBLIC, aset_role
+from gis.access.roles import PUBLIC, arun_as
 from gis.settings import to_libpq_url
 from maps.pages.figures import FiguresCache
 from tests.fixtures.land import SAMPLE_COMMUNE
@@ -54,7 +54,7 @@ def test_wall_figures_cached_a_minute(database_url: str, web_data: None) -> None
         async with await psycopg.AsyncConnection.connect(
             web_url(database_url), autocommit=True
         ) as conn:
-            await aset_role(conn, PUBLIC)
+            await arun_as(conn, PUBLIC)
             cache = FiguresCache()
             first = await cache.province_land_use(conn, "01", now=1000.0)
             again = await cache.province_land_use(conn, "01", now=999.0 + cache.ttl_s)

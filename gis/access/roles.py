@@ -6,6 +6,7 @@ a role may read is decided by the grants of migration 0008_access, not only by t
 
 from __future__ import annotations
 
+import weakref
 from typing import Literal
 from urllib.parse import quote
 
@@ -58,9 +59,28 @@ def set_role(conn: psycopg.Connection, role: Role) -> None:
     conn.execute(_set_role_sql(role))
 
 
-async def aset_role(conn: psycopg.AsyncConnection, role: Role) -> None:
-    """:func:`set_role` for an async connection."""
-    await conn.execute(_set_role_sql(role))
+#: The database role each pooled async connection runs as now (absent: its login role). A borrow
+#: then sends SET ROLE only when its caller's role differs, and nothing on return: one round trip
+#: a request instead of two (a RESET ROLE on every return held the connection, and the event
+#: loop, for another).
+_RUNNING_AS: weakref.WeakKeyDictionary[psycopg.AsyncConnection, str] = weakref.WeakKeyDictionary()
+#: Recorded while a switch is in flight: matches no role, so an interrupted switch (a cancelled
+#: request) makes the next borrow send its statement whatever the server did.
+_UNKNOWN = "?"
+
+
+async def arun_as(conn: psycopg.AsyncConnection, role: Role | None) -> None:
+    """Run ``conn`` as ``role``'s database role, or as its login role for None.
+
+    Call it when the connection is borrowed, outside any transaction (a rolled-back transaction
+    would undo the switch behind the record).
+    """
+    wanted = "" if role is None else db_role(role)
+    if _RUNNING_AS.get(conn, "") == wanted:
+        return
+    _RUNNING_AS[conn] = _UNKNOWN
+    await conn.execute(_set_role_sql(role) if role is not None else sql.SQL("RESET ROLE"))
+    _RUNNING_AS[conn] = wanted
 
 
 def set_web_password(conn: psycopg.Connection, password: str) -> None:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from gis.access.roles import ADMIN, aset_role
+from gis.access.roles import ADMIN, arun_as
 from layers.health import database_answers, ingest_lag_seconds
 from maps.deps import StateDep, require_role
 
@@ -64,7 +64,7 @@ async def metrics(state: StateDep) -> Response:
     """
     try:
         async with state.pool.connection(timeout=3) as conn:
-            await aset_role(conn, ADMIN)
+            await arun_as(conn, ADMIN)
             lag = await ingest_lag_seconds(conn)
         if lag is not None:
             state.metrics.ingest_lag.set(lag)
