@@ -143,7 +143,7 @@ class BBoxParams:
     crs: OutputCRS
 
 
-def bbox_params(
+async def bbox_params(
     bbox: Annotated[
         str | None,
         Query(
@@ -158,7 +158,11 @@ def bbox_params(
         Query(alias="bbox-crs", max_length=MAX_VALUE_CHARS, description="CRS URI of `bbox`"),
     ] = None,
 ) -> BBoxParams:
-    """``bbox`` and ``bbox-crs`` of an items request, checked together."""
+    """``bbox`` and ``bbox-crs`` of an items request, checked together.
+
+    A coroutine, like every dependency here: FastAPI runs a plain ``def`` one in a worker
+    thread, a hand-over that costs more than the check.
+    """
     crs = parse_crs_uri(bbox_crs)
     return BBoxParams(parse_bbox(bbox, crs), crs)
 
@@ -166,7 +170,7 @@ def bbox_params(
 BBoxDep = Annotated[BBoxParams, Depends(bbox_params)]
 
 
-def datetime_param(datetime_: DatetimeQuery = None) -> Interval | None:
+async def datetime_param(datetime_: DatetimeQuery = None) -> Interval | None:
     """The ``datetime`` of an items request as (start, end)."""
     return parse_datetime(datetime_)
 
