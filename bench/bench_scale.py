@@ -175,7 +175,7 @@ async def map_reads(url: str, points: list[tuple[float, float]]) -> None:
                 await mvt_tile(c, [layer], *zxy)
                 ours.append(time.perf_counter() - t)
                 t = time.perf_counter()
-                await (await c.execute(raw_tile, (*zxy, *zxy))).fetchone()
+                await (await c.execute(raw_tile, (*zxy, *zxy), prepare=True, binary=True)).fetchone()
                 raw.append(time.perf_counter() - t)
             row(f"tile z{z}", ours, raw)
         (mid,) = await (await c.execute(

@@ -134,14 +134,17 @@ async def mvt_tile(
             continue
         params = tile_params(layer, z, x, y)
         query = tile_query(layer, "tol" in params, role)
-        cur = await conn.execute(query, params, prepare=True)
+        # Binary results: the MVT bytes cross as they are, not as hex text twice their size.
+        cur = await conn.execute(query, params, prepare=True, binary=True)
         row = await cur.fetchone()
         if row is None:
             continue
         found, mvt, ids = row
         if found > layer.tile_cap:  # cut: encode exactly the first ``tile_cap`` candidates
             cut.append(layer.id)
-            cur = await conn.execute(query, {**params, "lim": layer.tile_cap}, prepare=True)
+            cur = await conn.execute(
+                query, {**params, "lim": layer.tile_cap}, prepare=True, binary=True
+            )
             row = await cur.fetchone()
             mvt, ids = (row[1], row[2]) if row else (None, None)
         if mvt:
