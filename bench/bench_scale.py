@@ -105,6 +105,8 @@ def load(url: str, files: list[Path]) -> None:
             if run.returncode:
                 raise SystemExit(run.output[-2000:])
             ogr += run.seconds
+            print(f"  {path.name}/{name}: import_parcels {mine.seconds:.0f} s, ogr2ogr"
+                  f" {run.seconds:.0f} s")  # fmt: skip
     print(f"import: import_parcels {ours:.0f} s (peak RSS {peak:.0f} MB), ogr2ogr {ogr:.0f} s,"
           f" ratio {ours / ogr:.2f}x")
 
