@@ -70,7 +70,7 @@ async def pooled(
     state: MapState, pool: AsyncConnectionPool | None = None, role: Role | None = None
 ) -> AsyncIterator[psycopg.AsyncConnection]:
     """A connection from ``pool`` (default: the request pool), running as ``role``'s database
-    role when one is given; DatabaseUnavailable if none is available."""
+    role, or as the login role when none is given; DatabaseUnavailable if none is available."""
     try:
         async with (pool or state.pool).connection(timeout=state.settings.pool_wait_s) as conn:
             # On every checkout: a connection never keeps a previous caller's role.
