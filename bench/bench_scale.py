@@ -105,8 +105,8 @@ def load(url: str, files: list[Path]) -> None:
             if run.returncode:
                 raise SystemExit(run.output[-2000:])
             ogr += run.seconds
-            print(f"  {path.name}/{name}: import_parcels {mine.seconds:.0f} s, ogr2ogr"
-                  f" {run.seconds:.0f} s")  # fmt: skip
+            print(f"  {path.name}/{name}: import_parcels {mine.seconds:.0f} s (peak RSS"
+                  f" {mine.peak_mb:.0f} MB), ogr2ogr {run.seconds:.0f} s")  # fmt: skip
     print(f"import: import_parcels {ours:.0f} s (peak RSS {peak:.0f} MB), ogr2ogr {ogr:.0f} s,"
           f" ratio {ours / ogr:.2f}x")
 
@@ -177,7 +177,8 @@ async def map_reads(url: str, points: list[tuple[float, float]]) -> None:
                 await mvt_tile(c, [layer], *zxy)
                 ours.append(time.perf_counter() - t)
                 t = time.perf_counter()
-                await (await c.execute(raw_tile, (*zxy, *zxy), prepare=True, binary=True)).fetchone()
+                cur = await c.execute(raw_tile, (*zxy, *zxy), prepare=True, binary=True)
+                await cur.fetchone()
                 raw.append(time.perf_counter() - t)
             row(f"tile z{z}", ours, raw)
         (mid,) = await (await c.execute(
