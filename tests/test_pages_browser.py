@@ -186,7 +186,24 @@ def test_parcels_page_click_opens_card(live_server: Any, clicked_parcel: dict[st
     assert c["search_centre"][2] >= 17  # the map went to the parcel found
 
 
-def test_environment_page_stations_and_series(live_server: Any, feed: Feed) -> None:
+@pytest.fixture()
+def crowd(database_url: str, feed: Feed) -> Iterator[list[str]]:
+    """Three more air stations within ~120 m of the fed one: their pins crowd at any desk zoom."""
+    codes = [f"{feed.code[:-2]}-C{i}" for i in range(3)]
+    with psycopg.connect(to_libpq_url(database_url)) as conn:
+        register(conn, [StationRecord(code, f"Trạm đông {i}", "air", STATION_LON + 0.0004 * i,
+                                      STATION_LAT + 0.0003 * (i + 1), ["pm25"])
+                        for i, code in enumerate(codes)])  # fmt: skip
+        conn.commit()
+    yield codes
+    with psycopg.connect(to_libpq_url(database_url)) as conn:
+        conn.execute("DELETE FROM sensor.stations WHERE code = ANY(%s)", [codes])
+        conn.commit()
+
+
+def test_environment_page_stations_and_series(
+    live_server: Any, feed: Feed, crowd: list[str]
+) -> None:
     result = Run("environment", live_server.url,
                  {"station": feed.code, "lon": STATION_LON, "lat": STATION_LAT}).result()
     _assert_clean(result)
@@ -195,6 +212,8 @@ def test_environment_page_stations_and_series(live_server: Any, feed: Feed) -> N
     # Colour never alone: every pin carries its category's name.
     names = (*CATEGORY_NAMES, "Chưa có dữ liệu")
     assert all(any(n in label for n in names) for label in c["pin_labels"]), c["pin_labels"]
+    assert c["pins"] >= 1 + len(crowd)
+    assert c["tag_overlaps"] == []  # crowded stations' tags are moved apart, none dropped
     for row in ("Tốt (AQI 0–50, WQI 76–90)", "Rất tốt (WQI 91–100)", "Vượt ngưỡng"):
         assert row in c["legend"]  # air and water bands, and the station states
     assert "Bề mặt AQI nội suy" in " ".join(c["overlays"])

@@ -53,6 +53,51 @@
       el.setAttribute("data-station", code);
       el.setAttribute("data-category", p.category || "");
     }
+    scheduleDeclutter();
+  }
+
+  /* ---- crowded pins ---------------------------------------------------------------------- */
+
+  var declutterPending = false;
+
+  /** Once the markers of this frame are drawn: declutter them (markers change one by one). */
+  function scheduleDeclutter() {
+    if (declutterPending) return;
+    declutterPending = true;
+    window.requestAnimationFrame(function () { declutterPending = false; declutter(); });
+  }
+
+  function overlaps(a, b) {
+    return a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+  }
+
+  /** Stations close together: a tag that would cover another pin's dot or tag moves down below
+   * it. Every pin keeps its category name readable (colour never alone) and its dot stays on
+   * the station; tags are placed top to bottom, so a crowd's tags form a column. */
+  function declutter() {
+    var pins = [];
+    state.markers.forEach(function (marker) {
+      var el = marker.getElement();
+      var tag = el && el.querySelector(".tag");
+      if (!tag) return;
+      tag.style.transform = "";
+      pins.push({tag: tag, dot: el.querySelector(".dot")});
+    });
+    var taken = pins.map(function (pin) { return pin.dot.getBoundingClientRect(); });
+    pins.map(function (pin) { return {pin: pin, r: pin.tag.getBoundingClientRect()}; })
+      .sort(function (a, b) { return a.r.top - b.r.top || a.r.left - b.r.left; })
+      .forEach(function (e) {
+        var r = e.r, shift = 0, moved = true;
+        var at = function () { return {left: r.left, right: r.right, top: r.top + shift, bottom: r.bottom + shift}; };
+        for (var round = 0; moved && round < 100; round++) {
+          moved = false;
+          taken.forEach(function (t) {
+            if (overlaps(at(), t)) { shift = t.bottom - r.top + 2; moved = true; }
+          });
+        }
+        e.pin.tag.style.transform = shift ? "translateY(" + shift + "px)" : "";
+        taken.push(at());
+      });
   }
 
   function loadStations() {

@@ -144,6 +144,20 @@ const scenarios = {
     c.pin_labels = await page.locator(".station-pin .tag").allTextContents();
     c.legend = await page.textContent("#legend-body");
     c.overlays = await page.locator(".leaflet-control-layers-overlays label").allTextContents();
+    // Crowded stations: no pin's tag may cover another pin's dot or tag.
+    c.tag_overlaps = await page.evaluate(() => {
+      const hit = (a, b) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+      const pins = [...document.querySelectorAll(".station-pin")].map((p) => ({
+        code: p.closest(".station-marker").getAttribute("data-station"),
+        dot: p.querySelector(".dot").getBoundingClientRect(),
+        tag: p.querySelector(".tag").getBoundingClientRect()}));
+      const found = [];
+      pins.forEach((a, i) => pins.forEach((b, j) => {
+        if (i !== j && (hit(a.tag, b.dot) || (i < j && hit(a.tag, b.tag)))) found.push(`${a.code}/${b.code}`);
+      }));
+      return found;
+    });
+    await shot(page, "environment-stations-1920x1080");
     if (args.lon !== undefined) {
       // Close enough that neighbouring stations' pins no longer overlap the one clicked.
       await page.evaluate(([lat, lon]) => {
