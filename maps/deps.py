@@ -31,6 +31,8 @@ class MapState:
     """Everything the app holds for its lifetime."""
 
     settings: MapsSettings
+    #: The request pool. Borrow through :func:`pooled` (or ``maps.replicas.reading``): a
+    #: connection keeps the role of its last borrower, and only those set the next one's.
     pool: AsyncConnectionPool
     #: A small pool of its own for the change-log look-up of every tile request, so cache hits
     #: never queue behind slow tile queries for a connection.
@@ -67,12 +69,15 @@ StateDep = Annotated[MapState, Depends(_state)]
 
 @contextlib.asynccontextmanager
 async def pooled(
-    state: MapState, pool: AsyncConnectionPool | None = None, role: Role | None = None
+    state: MapState, pool: AsyncConnectionPool | None = None, role: Role | None = None,
+    wait_s: float | None = None,
 ) -> AsyncIterator[psycopg.AsyncConnection]:
     """A connection from ``pool`` (default: the request pool), running as ``role``'s database
-    role, or as the login role when none is given; DatabaseUnavailable if none is available."""
+    role, or as the login role when none is given; DatabaseUnavailable if none is available
+    within ``wait_s`` (default: the settings' ``pool_wait_s``)."""
+    wait = state.settings.pool_wait_s if wait_s is None else wait_s
     try:
-        async with (pool or state.pool).connection(timeout=state.settings.pool_wait_s) as conn:
+        async with (pool or state.pool).connection(timeout=wait) as conn:
             # On every checkout: a connection never keeps a previous caller's role.
             await arun_as(conn, role)
             yield conn

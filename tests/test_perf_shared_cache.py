@@ -18,6 +18,7 @@ from layers.catalog import CATALOG
 from layers.sharedcache import tile_ranges
 from layers.tilecache import CachedTile, intersects, mercator_bbox, tile_bounds
 from maps.app import create_app
+from maps.deps import pooled
 from tests.fixtures.web import maps_settings, tile_of
 from tests.test_access_audit import audit_rows, last_id
 
@@ -135,7 +136,7 @@ def test_a_fill_older_than_a_logged_change_is_not_stored(instances, database_url
 
     # As if the tile's query had run before that change: its fill is refused.
     async def put(seen: int) -> bool:
-        async with state.pool.connection() as conn:
+        async with pooled(state) as conn:  # the login role, whoever borrowed it last
             tile = CachedTile(b"\x1f\x8b", '"t"', (), 10)
             return bool(await state.shared.put(conn, (("parcels",), z, x, y, "public"), tile,
                                                 [CATALOG["parcels"]], seen))  # fmt: skip
@@ -167,7 +168,7 @@ def test_the_table_is_trimmed_to_its_budget(instances, database_url):
     tile = CachedTile(b"g" * 1000, '"t"', (), 1000)
 
     async def fill_and_trim() -> int:
-        async with state.pool.connection() as conn:
+        async with pooled(state) as conn:
             await shared.clear(conn)
             cur = await conn.execute("SELECT coalesce(max(id), 0) FROM layers.changes")
             seen = (await cur.fetchone())[0]

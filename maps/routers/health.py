@@ -9,9 +9,9 @@ from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from gis.access.roles import ADMIN, arun_as
+from gis.access.roles import ADMIN
 from layers.health import database_answers, ingest_lag_seconds
-from maps.deps import StateDep, require_role
+from maps.deps import StateDep, pooled, require_role
 
 router = APIRouter(tags=["health"])
 
@@ -24,7 +24,7 @@ async def healthz() -> dict[str, str]:
 
 async def _database_ok(state: StateDep) -> tuple[bool, str]:
     try:
-        async with state.pool.connection(timeout=3) as conn:
+        async with pooled(state, wait_s=3) as conn:
             await database_answers(conn)
         return True, "ok"
     except Exception as exc:
@@ -63,8 +63,7 @@ async def metrics(state: StateDep) -> Response:
     (``authorization: {credentials: <key>}`` in its scrape config).
     """
     try:
-        async with state.pool.connection(timeout=3) as conn:
-            await arun_as(conn, ADMIN)
+        async with pooled(state, role=ADMIN, wait_s=3) as conn:
             lag = await ingest_lag_seconds(conn)
         if lag is not None:
             state.metrics.ingest_lag.set(lag)
