@@ -1,6 +1,6 @@
 """Vector tiles on 1,000,000 synthetic parcels: ioc-gis over HTTP vs the raw ST_AsMVT SQL.
 
-1. One random tile list, z12–z16 over the parcels. Per zoom: p50/p95 of ioc-gis over HTTP
+1. One random tile list, z12–z16 over the parcels. Per zoom: p50 of ioc-gis over HTTP
    (cache off) and of the plain ST_AsMVT statement (psycopg, prepared, binary results like the
    app's) gzipped at the app's level, on the same tiles; the HTTP clients (httpx and wrk, see
    :func:`sequential`) read the raw gzip bytes; ratios of the p50s (goal ≤ 1.2×).
@@ -194,17 +194,12 @@ async def load(base: str, tiles: list[tuple[int, int, int]], clients: int, secon
     return done, errors, wall, percentile(lat, 50), percentile(lat, 95)
 
 
-#: wrk's script: paths from the file in IOC_BENCH_PATHS, at random or in turn (IOC_BENCH_CYCLE=1);
-#: the summary as one JSON line.
+#: wrk's script: random paths from the file in IOC_BENCH_PATHS; the summary as one JSON line.
 WRK_LUA = """
 local paths = {}
 for line in io.lines(os.getenv("IOC_BENCH_PATHS")) do paths[#paths + 1] = line end
-local cycle, i = os.getenv("IOC_BENCH_CYCLE") == "1", 0
 init = function(args) math.randomseed(os.time()) end
-request = function()
-  if cycle then i = i % #paths + 1 else i = math.random(#paths) end
-  return wrk.format("GET", paths[i])
-end
+request = function() return wrk.format("GET", paths[math.random(#paths)]) end
 done = function(s, latency, requests)
   local e = s.errors
   io.write(string.format(
@@ -216,19 +211,16 @@ end
 """
 
 
-def wrk(
-    base: str, paths: list[str], connections: int, seconds: float, cycle: bool = False
-) -> dict[str, float]:
-    """``connections`` keep-alive connections of one wrk thread on random ``paths`` (each in
-    turn with ``cycle``)."""
+def wrk(base: str, paths: list[str], connections: int, seconds: int) -> dict[str, float]:
+    """``connections`` keep-alive connections of one wrk thread on random ``paths``."""
     with tempfile.TemporaryDirectory() as tmp:
         script, listing = Path(tmp, "paths.lua"), Path(tmp, "paths.txt")
         script.write_text(WRK_LUA)
         listing.write_text("\n".join(paths) + "\n")
         out = subprocess.run(
-            ["wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "-H", "Accept-Encoding: gzip",
+            ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "-H", "Accept-Encoding: gzip",
              "-s", str(script), base],
-            env={**os.environ, "IOC_BENCH_PATHS": str(listing), "IOC_BENCH_CYCLE": str(int(cycle))},
+            env={**os.environ, "IOC_BENCH_PATHS": str(listing)},
             capture_output=True, text=True, check=True,
         ).stdout  # fmt: skip
     result: dict[str, float] = json.loads(out.strip().splitlines()[-1])
