@@ -96,6 +96,9 @@
           });
         }
         e.pin.tag.style.transform = shift ? "translateY(" + shift + "px)" : "";
+        // A moved tag keeps a leader line up to its pin's row (ioc.css: .tag.moved::before).
+        e.pin.tag.classList.toggle("moved", shift > 0);
+        e.pin.tag.style.setProperty("--lead", shift + "px");
         taken.push(at());
       });
   }
