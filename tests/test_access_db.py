@@ -7,10 +7,12 @@ narrow fails here whatever the routes do.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import psycopg
 import pytest
@@ -19,13 +21,14 @@ from psycopg import sql
 
 from gis import migrate
 from gis.access import keys
-from gis.access.roles import ROLES
+from gis.access.roles import ROLES, arun_as
 from gis.db import drop_database
 from gis.parcels.importer import import_parcels
 from gis.parcels.model import ImportSummary
 from gis.settings import to_libpq_url
 from tests.conftest import BASE_URL
 from tests.fixtures.land import SAMPLE_COMMUNE, SAMPLE_SRID, grid_parcels
+from tests.fixtures.web import web_url
 
 OUR_SCHEMAS = ("admin", "sensor", "layers", "land", "auth", "audit")
 PERSONAL = ("land.land_users", "land.parcel_land_users", "land.import_rejects")
@@ -269,33 +272,44 @@ def test_downgrade_to_0007_and_back(database_url: str) -> None:
         drop_database(url)
 
 
+def _spy(conn: psycopg.AsyncConnection, sent: list[str], execute: Any = None,
+         cancel: bool = False) -> Any:
+    """Make ``conn.execute`` record each statement in ``sent`` (and, with ``cancel``, fail as a
+    cancelled request would once the server has run it); return the real ``execute``."""
+    execute = execute or conn.execute
+
+    async def spy(query, *args, **kwargs):  # type: ignore[no-untyped-def]
+        sent.append(str(query))
+        result = await execute(query, *args, **kwargs)
+        if cancel:  # the server switched; the caller is gone
+            raise asyncio.CancelledError
+        return result
+
+    conn.execute = spy  # type: ignore[method-assign]
+    return execute
+
+
+async def _current_user(execute: Any) -> str:
+    cur = await execute("SELECT current_user")
+    row = await cur.fetchone()
+    return str(row[0]) if row else ""
+
+
 def test_a_pooled_connection_runs_as_each_borrower(database_url: str) -> None:
     """arun_as: each borrow runs as its caller's role (the login role for None), and a role
     already in force costs no statement."""
-    import asyncio
-
-    from gis.access.roles import arun_as
-    from tests.fixtures.web import web_url
 
     async def run() -> list[tuple[str | None, str, int]]:
         sent: list[str] = []
         async with await psycopg.AsyncConnection.connect(
             web_url(database_url), autocommit=True
         ) as conn:
-            execute = conn.execute
-
-            async def counted(query, *args, **kwargs):  # type: ignore[no-untyped-def]
-                sent.append(str(query))
-                return await execute(query, *args, **kwargs)
-
-            conn.execute = counted  # type: ignore[method-assign]
+            execute = _spy(conn, sent)
             seen = []
             for role in ("land", "land", None, "public", "public", "admin", None, None):
                 before = len(sent)
                 await arun_as(conn, role)  # type: ignore[arg-type]
-                cur = await execute("SELECT current_user")
-                row = await cur.fetchone()
-                seen.append((role, row[0] if row else "", len(sent) - before))
+                seen.append((role, await _current_user(execute), len(sent) - before))
             return seen
 
     assert asyncio.run(run()) == [
@@ -307,33 +321,17 @@ def test_a_pooled_connection_runs_as_each_borrower(database_url: str) -> None:
 
 def test_an_interrupted_role_switch_is_sent_again(database_url: str) -> None:
     """A request cancelled during SET ROLE leaves the record unknown: the next borrow resends."""
-    import asyncio
-
-    from gis.access.roles import arun_as
-    from tests.fixtures.web import web_url
 
     async def run() -> tuple[str, int]:
         sent: list[str] = []
         async with await psycopg.AsyncConnection.connect(
             web_url(database_url), autocommit=True
         ) as conn:
-            execute = conn.execute
-
-            async def cancelled(query, *args, **kwargs):  # type: ignore[no-untyped-def]
-                await execute(query, *args, **kwargs)  # the server switched; the caller is gone
-                raise asyncio.CancelledError
-
-            async def counted(query, *args, **kwargs):  # type: ignore[no-untyped-def]
-                sent.append(str(query))
-                return await execute(query, *args, **kwargs)
-
-            conn.execute = cancelled  # type: ignore[method-assign]
+            execute = _spy(conn, [], cancel=True)
             with pytest.raises(asyncio.CancelledError):
                 await arun_as(conn, "land")
-            conn.execute = counted  # type: ignore[method-assign]
+            _spy(conn, sent, execute)
             await arun_as(conn, None)
-            cur = await execute("SELECT current_user")
-            row = await cur.fetchone()
-            return (row[0] if row else ""), len(sent)
+            return await _current_user(execute), len(sent)
 
     assert asyncio.run(run()) == ("iocgis_web", 1)
