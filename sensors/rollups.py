@@ -42,15 +42,17 @@ CREATE TEMP TABLE IF NOT EXISTS touched (datastream_id integer, hour timestamptz
 CREATE TEMP TABLE IF NOT EXISTS touched_days (datastream_id integer, day date)
     ON COMMIT DELETE ROWS;
 """
+# Exact rows, by ctid: a pair may be pending twice (migration 0018), and a copy that an ingest
+# transaction holds locked must stay for the next run. Each pair is recomputed once.
 _TAKE = """
 WITH c AS (
-    DELETE FROM sensor.pending_rollups p
-    USING (SELECT datastream_id, hour FROM sensor.pending_rollups
-           ORDER BY datastream_id, hour LIMIT %(limit)s FOR UPDATE SKIP LOCKED) s
-    WHERE p.datastream_id = s.datastream_id AND p.hour = s.hour
-    RETURNING p.datastream_id, p.hour
+    DELETE FROM sensor.pending_rollups
+    WHERE ctid = ANY (ARRAY(SELECT ctid FROM sensor.pending_rollups
+                            ORDER BY datastream_id, hour LIMIT %(limit)s
+                            FOR UPDATE SKIP LOCKED))
+    RETURNING datastream_id, hour
 )
-INSERT INTO touched SELECT c.datastream_id, c.hour FROM c
+INSERT INTO touched SELECT DISTINCT c.datastream_id, c.hour FROM c
     JOIN sensor.datastreams d ON d.id = c.datastream_id
 """
 _HOURLY = """

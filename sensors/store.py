@@ -43,10 +43,16 @@ _LATEST = (
     " result = EXCLUDED.result, quality = EXCLUDED.quality, received_at = EXCLUDED.received_at"
     " WHERE l.phenomenon_time < EXCLUDED.phenomenon_time"
 )
+# A pair already pending and not taken is locked instead, so that the rollup worker cannot take
+# it before these readings are committed; one the worker holds is skipped (no waiting for its
+# recomputation) and pending again at once (migration 0018).
 _PENDING = (
     "INSERT INTO sensor.pending_rollups (datastream_id, hour)"
-    " SELECT DISTINCT datastream_id, date_trunc('hour', phenomenon_time) FROM obs_stage"
-    " ORDER BY 1, 2 ON CONFLICT DO NOTHING"
+    " SELECT t.datastream_id, t.hour FROM (SELECT DISTINCT datastream_id,"
+    " date_trunc('hour', phenomenon_time) AS hour FROM obs_stage) t"
+    " WHERE NOT EXISTS (SELECT 1 FROM sensor.pending_rollups p"
+    " WHERE p.datastream_id = t.datastream_id AND p.hour = t.hour FOR KEY SHARE SKIP LOCKED)"
+    " ORDER BY 1, 2"
 )
 
 
@@ -68,6 +74,24 @@ def notify_stations(conn: psycopg.Connection, stations: Iterable[str]) -> None:
     """Queue the stations-changed notification; PostgreSQL sends it when the transaction commits."""
     for payload in notify_payloads(stations):
         conn.execute("SELECT pg_notify(%s, %s)", [STATIONS_CHANNEL, payload])
+
+
+def store_readings(conn: psycopg.Connection, rows: Sequence[StageRow]) -> int:
+    """Store readings in the caller's transaction (latest values, pending rollups); how many new."""
+    conn.execute(_STAGE)
+    with conn.cursor() as cur:
+        with cur.copy(
+            "COPY obs_stage (datastream_id, phenomenon_time, result, quality,"
+            " received_at, seq) FROM STDIN (FORMAT BINARY)"
+        ) as copy:
+            copy.set_types(["int4", "timestamptz", "float8", "text", "timestamptz", "int4"])
+            for row in rows:
+                copy.write_row(row)
+        cur.execute(_INSERT)
+        inserted = cur.rowcount
+        cur.execute(_LATEST)
+        cur.execute(_PENDING)
+    return inserted
 
 
 def month_start(t: datetime) -> datetime:
@@ -99,7 +123,6 @@ class Writer:
             self.close()
             conn = connect(self.url)
             conn.execute("SET TIME ZONE 'UTC'")
-            conn.execute(_STAGE)
             conn.commit()
             self.conn = conn
         return self.conn
@@ -133,22 +156,8 @@ class Writer:
             times = [r[1] for r in rows]
             self.ensure_partitions({month_start(min(times)), month_start(max(times))})
         conn = self.connection()
-        inserted = 0
         with conn.transaction():
-            if rows:
-                with conn.cursor() as cur:
-                    with cur.copy(
-                        "COPY obs_stage (datastream_id, phenomenon_time, result, quality,"
-                        " received_at, seq) FROM STDIN (FORMAT BINARY)"
-                    ) as copy:
-                        copy.set_types(["int4", "timestamptz", "float8", "text", "timestamptz",
-                                        "int4"])
-                        for row in rows:
-                            copy.write_row(row)
-                    cur.execute(_INSERT)
-                    inserted = cur.rowcount
-                    cur.execute(_LATEST)
-                    cur.execute(_PENDING)
+            inserted = store_readings(conn, rows) if rows else 0
             if rejects:
                 with conn.cursor() as cur:
                     cur.executemany(

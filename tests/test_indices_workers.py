@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
 
 from gis.settings import to_libpq_url
 from sensors import rollups
+from sensors.store import store_readings
 from tests.fixtures.indices import ingest, make_station, series
 
 
@@ -56,10 +57,22 @@ def test_a_worker_gives_up_after_the_lock_wait(db, database_url: str, monkeypatc
     assert rollups.process_pending(db) >= 1
 
 
+def _late_reading(conn: psycopg.Connection, ds: int, hour: datetime) -> None:
+    """The ingester's statements for one more reading in ``hour``, its transaction left open."""
+    now = datetime.now(UTC)
+    store_readings(conn, [(ds, hour + timedelta(minutes=55), 80.0, None, now, 0)])
+
+
+def _hourly(db: psycopg.Connection, ds: int) -> tuple[float, int]:
+    return db.execute(
+        "SELECT mean, count FROM sensor.hourly WHERE datastream_id = %s", [ds]
+    ).fetchone()
+
+
 def test_reading_committed_while_its_hour_is_pending_is_not_missed(db, database_url) -> None:
     # The hour is already pending (an earlier batch). A second ingest transaction adds a
-    # reading to it and meets the pending pair (ON CONFLICT DO NOTHING, as the ingester
-    # does). A worker running before that transaction commits must not take the pair.
+    # reading to it and meets the pending pair. A worker running before that transaction
+    # commits must not take the pair.
     _code, _sid, ds = make_station(db, "air", ["pm25"])
     ingest(db, series(ds["pm25"], [20.0]))
     hour = db.execute(
@@ -67,21 +80,52 @@ def test_reading_committed_while_its_hour_is_pending_is_not_missed(db, database_
     ).fetchone()[0]
     db.commit()
     with psycopg.connect(to_libpq_url(database_url)) as t2:
-        t2.execute(
-            "INSERT INTO sensor.observations (datastream_id, phenomenon_time, result)"
-            " VALUES (%s, %s, 80.0)",
-            [ds["pm25"], hour + timedelta(minutes=55)],
-        )
-        t2.execute(
-            "INSERT INTO sensor.pending_rollups VALUES (%s, %s) ON CONFLICT DO NOTHING",
-            [ds["pm25"], hour],
-        )
+        _late_reading(t2, ds["pm25"], hour)
         rollups.process_pending(db)  # runs while t2 is still open
         db.commit()
         t2.commit()
     rollups.process_pending(db)
     db.commit()
-    mean = db.execute(
-        "SELECT mean, count FROM sensor.hourly WHERE datastream_id = %s", [ds["pm25"]]
-    ).fetchone()
-    assert mean == ((19.0 + 21.0 + 80.0) / 3, 3)
+    assert _hourly(db, ds["pm25"]) == ((19.0 + 21.0 + 80.0) / 3, 3)
+
+
+def test_ingest_does_not_wait_for_a_worker_recomputing_its_hour(db, database_url) -> None:
+    # The worker has taken the pending pair and is still recomputing (its transaction open)
+    # when an ingest transaction adds a reading to that hour: the ingest commits at once, and
+    # the pair is pending again for the next run.
+    _code, _sid, ds = make_station(db, "air", ["pm25"])
+    ingest(db, series(ds["pm25"], [20.0]))
+    hour = db.execute(
+        "SELECT hour FROM sensor.pending_rollups WHERE datastream_id = %s", [ds["pm25"]]
+    ).fetchone()[0]
+    db.commit()
+    db.execute("SELECT 1")  # an open transaction: process_pending's work stays uncommitted
+    assert rollups.process_pending(db) == 1  # the worker holds the pair
+    with psycopg.connect(to_libpq_url(database_url)) as t2:
+        t2.execute("SET lock_timeout = '1s'")  # waiting for the worker would raise here
+        _late_reading(t2, ds["pm25"], hour)
+        t2.commit()
+    db.commit()
+    assert _hourly(db, ds["pm25"]) == (20.0, 2)  # the worker's run did not see it
+    rollups.process_pending(db)
+    db.commit()
+    assert _hourly(db, ds["pm25"]) == ((19.0 + 21.0 + 80.0) / 3, 3)
+    pending = db.execute(
+        "SELECT count(*) FROM sensor.pending_rollups WHERE datastream_id = %s", [ds["pm25"]]
+    ).fetchone()[0]
+    assert pending == 0
+
+
+def test_a_pending_pair_met_again_is_not_added_twice(db, database_url) -> None:
+    _code, _sid, ds = make_station(db, "air", ["pm25"])
+    ingest(db, series(ds["pm25"], [20.0]))
+    hour = db.execute(
+        "SELECT hour FROM sensor.pending_rollups WHERE datastream_id = %s", [ds["pm25"]]
+    ).fetchone()[0]
+    db.commit()
+    with psycopg.connect(to_libpq_url(database_url)) as t2:
+        _late_reading(t2, ds["pm25"], hour)
+        t2.commit()
+    assert db.execute(
+        "SELECT count(*) FROM sensor.pending_rollups WHERE datastream_id = %s", [ds["pm25"]]
+    ).fetchone()[0] == 1

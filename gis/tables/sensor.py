@@ -166,11 +166,12 @@ rejects = Table(
     schema="sensor",
 )
 
-pending_rollups = Table(
+pending_rollups = Table(  # a pair may be pending twice (migration 0018)
     "pending_rollups",
     metadata,
-    Column("datastream_id", Integer, primary_key=True),
-    Column("hour", DateTime(timezone=True), primary_key=True),
+    Column("datastream_id", Integer, nullable=False),
+    Column("hour", DateTime(timezone=True), nullable=False),
+    Index("pending_rollups_pair_idx", "datastream_id", "hour"),
     schema="sensor",
 )
 
