@@ -16,6 +16,7 @@ import sys
 from types import FrameType
 
 from gis.settings import get_settings
+from sensors.handover import LOG_FORMAT
 from sensors.ingester import IngestConfig, Ingester
 
 #: The options ``iocgis ingest`` hands over (the IngestConfig fields it sets).
@@ -33,8 +34,7 @@ def main(argv: list[str] | None = None) -> int:
         print("python -m sensors is what `iocgis ingest` runs: use iocgis ingest --help",
               file=sys.stderr)  # fmt: skip
         return 2
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")  # fmt: skip
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format=LOG_FORMAT)
     settings = get_settings()
     ing = Ingester(IngestConfig(
         mqtt_url=settings.mqtt_url, database_url=settings.database_url,

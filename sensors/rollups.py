@@ -13,17 +13,20 @@ behind.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from datetime import datetime
 
 import psycopg
 
+from gis.db import connect
 from sensors import alerts, completeness, states
 from sensors.facilities import exceedances, interruptions
 from sensors.indices import store, store_wqi
 
 log = logging.getLogger(__name__)
 
+ROLLUP_INTERVAL = 1.0  # s, at least, between two runs of the Rollups thread
 #: Pending pairs handled per transaction.
 BATCH = 20000
 #: One rollup worker at a time (several ingesters may call process_pending).
@@ -185,3 +188,36 @@ def process_pending(conn: psycopg.Connection, limit: int = BATCH) -> int:
                 interruptions.refresh(conn)
                 _last_sweep["at"] = time.monotonic()
     return total
+
+
+class Rollups(threading.Thread):
+    """Runs :func:`process_pending` at most once a second, off the acknowledgement path."""
+
+    def __init__(self, database_url: str | None) -> None:
+        super().__init__(name="rollups", daemon=True)
+        self.url = database_url
+        self.due = threading.Event()
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        """Wait for commits; run the rollup job; log and retry later on failure."""
+        conn: psycopg.Connection | None = None
+        while not self.stopping.is_set():
+            # Also when nothing arrives: silent stations must still turn offline/interrupted.
+            if not self.due.wait(0.5) and not sweep_due():
+                continue
+            self.due.clear()
+            try:
+                if conn is None or conn.closed or conn.broken:
+                    conn = connect(self.url)
+                process_pending(conn)
+                conn.commit()
+            except Exception as exc:  # never let rollups stop ingest: log, retry later
+                log.warning("rollups failed, will retry: %s", exc)
+                self.due.set()
+                if conn is not None and not conn.closed:
+                    conn.close()
+                conn = None
+            self.stopping.wait(ROLLUP_INTERVAL)
+        if conn is not None:
+            conn.close()

@@ -278,7 +278,7 @@ def test_rollup_thread_sweeps_when_nothing_arrives(database_url: str, db, tmp_pa
     point gets its interruption alert (and its state) without any ingest."""
     import time
 
-    from sensors.ingester import Rollups
+    from sensors.rollups import Rollups
 
     fac, point = _codes()
     import_file(db, _csv(tmp_path, [_row(fac, point)]))

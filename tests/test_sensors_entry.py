@@ -10,7 +10,7 @@ from dataclasses import fields
 import pytest
 
 from sensors import __main__ as entry
-from sensors import ingester, rollups
+from sensors import ingest_store, ingester, rollups
 
 
 @pytest.mark.parametrize(
@@ -47,5 +47,6 @@ def test_ingest_hands_over_every_option(monkeypatch):
 
 
 def test_the_ingester_runs_the_rollup_job_itself():
-    """Imported, not looked up at run time: a broken rollup module fails the ingester's start."""
-    assert ingester.process_pending is rollups.process_pending
+    """Imported, not looked up at run time: a broken rollup module fails the store process's
+    start, and with it the ingester's."""
+    assert ingest_store.Rollups is rollups.Rollups

@@ -26,7 +26,7 @@ from gis.db import connect
 from sensors.ftp.accounts import Verifier
 from sensors.ftp.receiver import PART, Processor
 from sensors.ftp.settings import FtpSettings, RelaySettings, parse_port_range
-from sensors.ingester import Rollups
+from sensors.rollups import Rollups
 
 log = logging.getLogger(__name__)
 PERMS = "elmwf"  # cd, list, mkdir (the yyyy/MM/dd tree), store, rename; no delete, no append
