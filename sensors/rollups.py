@@ -27,6 +27,11 @@ from sensors.indices import store, store_wqi
 log = logging.getLogger(__name__)
 
 ROLLUP_INTERVAL = 1.0  # s, at least, between two runs of the Rollups thread
+#: The share of the time the Rollups thread may spend running: each run recomputes every
+#: reading of the hours it touches, so under a backlog a run every second took half of the
+#: database's time from the commits (bench/bench_ingest.py, 1,000 datastreams: ~0.7 s runs);
+#: fewer, larger runs do the same recomputation once per pair.
+ROLLUP_DUTY = 0.25
 #: Pending pairs handled per transaction.
 BATCH = 20000
 #: One rollup worker at a time (several ingesters may call process_pending).
@@ -207,6 +212,7 @@ class Rollups(threading.Thread):
             if not self.due.wait(0.5) and not sweep_due():
                 continue
             self.due.clear()
+            began = time.monotonic()
             try:
                 if conn is None or conn.closed or conn.broken:
                     conn = connect(self.url)
@@ -218,6 +224,7 @@ class Rollups(threading.Thread):
                 if conn is not None and not conn.closed:
                     conn.close()
                 conn = None
-            self.stopping.wait(ROLLUP_INTERVAL)
+            took = time.monotonic() - began
+            self.stopping.wait(max(ROLLUP_INTERVAL, took * (1 - ROLLUP_DUTY) / ROLLUP_DUTY))
         if conn is not None:
             conn.close()
