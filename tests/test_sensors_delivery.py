@@ -6,13 +6,17 @@ Every test counts what the publisher got PUBACKs for against what the database h
 from __future__ import annotations
 
 import json
+import os
 import random
+import signal
 import threading
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import psycopg
+import pytest
 
 from gis.settings import to_libpq_url
 from tests.fixtures.sensors import (
@@ -82,14 +86,31 @@ def test_readings_arrive_and_sigterm_flushes(database_url, mosquitto, ingesters,
     assert latest == (10, START + timedelta(hours=99))
 
 
-def test_kill_9_mid_stream_then_restart(database_url, mosquitto, ingesters, prefix):
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return Path(f"/proc/{pid}/stat").read_text().split(")")[1].split()[0] == "Z"
+
+
+@pytest.mark.parametrize("victim", ["mqtt", "store"])
+def test_kill_9_mid_stream_then_restart(database_url, mosquitto, ingesters, prefix, victim):
+    """Either of the ingester's two processes killed: the other leaves, nothing is lost."""
     codes = list(make_stations(database_url, prefix, 20))
     msgs = messages(codes, 600)  # 12,000 messages, 24,000 readings
     client_id = f"kill-{prefix}"
     ing = ingester(database_url, mosquitto, ingesters, client_id, group=prefix)
+    store = ing.store_pid()
     th, published = in_background(mosquitto, msgs)
     assert wait_for(lambda: stored(database_url, prefix) > 3000, timeout=60)
-    ing.kill9()
+    if victim == "mqtt":
+        ing.kill9()
+        assert wait_for(lambda: _gone(store), timeout=30)  # no orphan keeps writing
+    else:
+        os.kill(store, signal.SIGKILL)
+        assert ing.proc is not None and ing.proc.wait(timeout=60) == 1
+        assert "the store process ended without finishing" in ing.output()
     at_kill = stored(database_url, prefix)
     # same client id: the same persistent session
     ing2 = ingester(database_url, mosquitto, ingesters, client_id, group=prefix, wait=False)
