@@ -9,9 +9,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import psycopg
+from psycopg import sql
 
 from gis.db import connect
 from sensors.contract.channels import STATIONS_CHANNEL
+from sensors.retention import partitions
 
 MAX_NOTIFY_BYTES = 7900  # PostgreSQL refuses payloads of 8000 bytes or more
 
@@ -25,12 +27,15 @@ _STAGE = (
     " datastream_id integer, phenomenon_time timestamptz, result double precision,"
     " quality text, received_at timestamptz, seq integer) ON COMMIT DELETE ROWS"
 )
-_INSERT = (
-    "INSERT INTO sensor.observations"
-    " (datastream_id, phenomenon_time, result, quality, received_at)"
+# Into the parent, or straight into the month's partition when the batch lies in one month:
+# routing each row through the parent was a third of this statement (10,000 readings: 47 ms
+# through sensor.observations, 32 ms into its partition).
+_INSERT = sql.SQL(
+    "INSERT INTO {} (datastream_id, phenomenon_time, result, quality, received_at)"
     " SELECT datastream_id, phenomenon_time, result, quality, received_at FROM obs_stage"
     " ORDER BY datastream_id, phenomenon_time, seq ON CONFLICT DO NOTHING"
 )
+_OBSERVATIONS = sql.Identifier("sensor", "observations")
 # Newest reading per datastream; the first arrival wins a tie, as in observations.
 _LATEST = (
     "INSERT INTO sensor.latest_observations AS l"
@@ -76,8 +81,12 @@ def notify_stations(conn: psycopg.Connection, stations: Iterable[str]) -> None:
         conn.execute("SELECT pg_notify(%s, %s)", [STATIONS_CHANNEL, payload])
 
 
-def store_readings(conn: psycopg.Connection, rows: Sequence[StageRow]) -> int:
-    """Store readings in the caller's transaction (latest values, pending rollups); how many new."""
+def store_readings(conn: psycopg.Connection, rows: Sequence[StageRow],
+                   table: sql.Identifier = _OBSERVATIONS) -> int:  # fmt: skip
+    """Store readings in the caller's transaction (latest values, pending rollups); how many new.
+
+    ``table`` is the observations or, for readings all of one month, that month's partition.
+    """
     conn.execute(_STAGE)
     with conn.cursor() as cur:
         with cur.copy(
@@ -87,7 +96,7 @@ def store_readings(conn: psycopg.Connection, rows: Sequence[StageRow]) -> int:
             copy.set_types(["int4", "timestamptz", "float8", "text", "timestamptz", "int4"])
             for row in rows:
                 copy.write_row(row)
-        cur.execute(_INSERT)
+        cur.execute(_INSERT.format(table))
         inserted = cur.rowcount
         cur.execute(_LATEST)
         cur.execute(_PENDING)
@@ -98,6 +107,11 @@ def month_start(t: datetime) -> datetime:
     """The first instant of ``t``'s month in UTC (the observation partition it falls in)."""
     u = t.astimezone(UTC)
     return datetime(u.year, u.month, 1, tzinfo=UTC)
+
+
+def next_month(month: datetime) -> datetime:
+    """The first instant of the month after ``month`` (a month start)."""
+    return datetime(month.year + month.month // 12, month.month % 12 + 1, 1, tzinfo=UTC)
 
 
 @dataclass
@@ -116,6 +130,7 @@ class Writer:
         self.url = url
         self.conn: psycopg.Connection | None = None
         self.months: set[datetime] = set()
+        self.tables: dict[datetime, str] = {}  # month → its partition, read from the catalogue
 
     def connection(self) -> psycopg.Connection:
         """The open connection, (re)connecting and preparing the staging table if needed."""
@@ -133,6 +148,17 @@ class Writer:
             with contextlib.suppress(psycopg.Error):
                 self.conn.close()
             self.conn = None
+        self.tables.clear()  # after an error the catalogue may have changed (retention)
+
+    def _table(self, month: datetime) -> sql.Identifier:
+        """The month's partition if the catalogue has it, else the partitioned table."""
+        if month not in self.tables:
+            conn = self.connection()
+            self.tables = {p.start: p.name for p in partitions(conn)
+                           if month_start(p.start) == p.start and p.end == next_month(p.start)}
+            conn.commit()
+        name = self.tables.get(month)
+        return _OBSERVATIONS if name is None else sql.Identifier("sensor", name)
 
     def ensure_partitions(self, months: Iterable[datetime]) -> None:
         """Create the month partitions not yet known, in their own short transaction."""
@@ -154,10 +180,12 @@ class Writer:
             # The first and last month suffice (the partitions between are made with them):
             # a month per row was ~2.5 % of the ingester's samples at 10 readings a message.
             times = [r[1] for r in rows]
-            self.ensure_partitions({month_start(min(times)), month_start(max(times))})
+            first, last = month_start(min(times)), month_start(max(times))
+            self.ensure_partitions({first, last})
+            table = self._table(first) if first == last else _OBSERVATIONS
         conn = self.connection()
         with conn.transaction():
-            inserted = store_readings(conn, rows) if rows else 0
+            inserted = store_readings(conn, rows, table) if rows else 0
             if rejects:
                 with conn.cursor() as cur:
                     cur.executemany(

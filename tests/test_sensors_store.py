@@ -65,6 +65,25 @@ def test_old_months_get_their_partition(database_url, prefix):
     assert part == "sensor.observations_2016_03"
 
 
+def test_a_batch_of_one_month_goes_to_its_partition_and_one_across_months_too(database_url,
+                                                                              prefix):
+    """Within a month the writer inserts into the partition itself; across months, through
+    the partitioned table. Either way each reading lands in its month, once."""
+    ds = make_stations(database_url, prefix, 1)[f"{prefix}-0"]["pm25"]
+    w = Writer(database_url)
+    june = [datetime(2017, 6, d, tzinfo=UTC) for d in (1, 15, 30)]
+    across = [datetime(2017, 6, 30, 23, 59, tzinfo=UTC), datetime(2017, 7, 1, tzinfo=UTC)]
+    assert w.write(rows_for(ds, june), [], set()).inserted == 3
+    assert "observations_2017_06" in w.tables.values()  # the direct path was taken
+    assert w.write(rows_for(ds, across), [], set()).inserted == 2
+    assert w.write(rows_for(ds, june + across), [], set()).inserted == 0  # redelivered
+    w.close()
+    with psycopg.connect(to_libpq_url(database_url)) as c:
+        parts = c.execute("SELECT tableoid::regclass::text, count(*) FROM sensor.observations"
+                          " WHERE datastream_id = %s GROUP BY 1 ORDER BY 1", [ds]).fetchall()
+    assert parts == [("sensor.observations_2017_06", 4), ("sensor.observations_2017_07", 1)]
+
+
 def test_rejects_and_notify_after_commit(database_url, prefix):
     codes = [f"{prefix}-{i}" for i in range(3)]
     streams = make_stations(database_url, prefix, 3)
