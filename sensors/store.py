@@ -154,9 +154,9 @@ class Writer:
         """The month's partition if the catalogue has it, else the partitioned table."""
         if month not in self.tables:
             conn = self.connection()
-            self.tables = {p.start: p.name for p in partitions(conn)
-                           if month_start(p.start) == p.start and p.end == next_month(p.start)}
-            conn.commit()
+            with conn.transaction():  # its own, or a savepoint in a caller's (the FTP ledger's)
+                self.tables = {p.start: p.name for p in partitions(conn)
+                               if month_start(p.start) == p.start and p.end == next_month(p.start)}
         name = self.tables.get(month)
         return _OBSERVATIONS if name is None else sql.Identifier("sensor", name)
 
