@@ -13,7 +13,7 @@ from psycopg import sql
 
 from gis.db import connect
 from sensors.contract.channels import STATIONS_CHANNEL
-from sensors.retention import partitions
+from sensors.retention import Partition, partitions
 
 MAX_NOTIFY_BYTES = 7900  # PostgreSQL refuses payloads of 8000 bytes or more
 
@@ -109,11 +109,6 @@ def month_start(t: datetime) -> datetime:
     return datetime(u.year, u.month, 1, tzinfo=UTC)
 
 
-def next_month(month: datetime) -> datetime:
-    """The first instant of the month after ``month`` (a month start)."""
-    return datetime(month.year + month.month // 12, month.month % 12 + 1, 1, tzinfo=UTC)
-
-
 @dataclass
 class BatchResult:
     """What a committed batch did."""
@@ -130,10 +125,10 @@ class Writer:
         self.url = url
         self.conn: psycopg.Connection | None = None
         self.months: set[datetime] = set()
-        self.tables: dict[datetime, str] = {}  # month → its partition, read from the catalogue
+        self.parts: list[Partition] = []  # the observations' partitions, from the catalogue
 
     def connection(self) -> psycopg.Connection:
-        """The open connection, (re)connecting and preparing the staging table if needed."""
+        """The open connection, (re)connecting if needed."""
         if self.conn is None or self.conn.closed or self.conn.broken:
             self.close()
             conn = connect(self.url)
@@ -148,17 +143,16 @@ class Writer:
             with contextlib.suppress(psycopg.Error):
                 self.conn.close()
             self.conn = None
-        self.tables.clear()  # after an error the catalogue may have changed (retention)
+        self.parts = []  # after an error the catalogue may have changed (retention)
 
-    def _table(self, month: datetime) -> sql.Identifier:
-        """The month's partition if the catalogue has it, else the partitioned table."""
-        if month not in self.tables:
+    def _table(self, first: datetime, last: datetime) -> sql.Identifier:
+        """The partition holding ``first`` to ``last``, else the partitioned table."""
+        if not any(p.start <= first < p.end for p in self.parts):
             conn = self.connection()
             with conn.transaction():  # its own, or a savepoint in a caller's (the FTP ledger's)
-                self.tables = {p.start: p.name for p in partitions(conn)
-                               if month_start(p.start) == p.start and p.end == next_month(p.start)}
-        name = self.tables.get(month)
-        return _OBSERVATIONS if name is None else sql.Identifier("sensor", name)
+                self.parts = partitions(conn)
+        part = next((p for p in self.parts if p.start <= first and last < p.end), None)
+        return _OBSERVATIONS if part is None else sql.Identifier("sensor", part.name)
 
     def ensure_partitions(self, months: Iterable[datetime]) -> None:
         """Create the month partitions not yet known, in their own short transaction."""
@@ -179,10 +173,9 @@ class Writer:
         if rows:
             # The first and last month suffice (the partitions between are made with them):
             # a month per row was ~2.5 % of the ingester's samples at 10 readings a message.
-            times = [r[1] for r in rows]
-            first, last = month_start(min(times)), month_start(max(times))
-            self.ensure_partitions({first, last})
-            table = self._table(first) if first == last else _OBSERVATIONS
+            first, last = min(r[1] for r in rows), max(r[1] for r in rows)
+            self.ensure_partitions({month_start(first), month_start(last)})
+            table = self._table(first, last)
         conn = self.connection()
         with conn.transaction():
             inserted = store_readings(conn, rows, table) if rows else 0
