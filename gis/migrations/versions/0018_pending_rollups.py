@@ -36,22 +36,25 @@ def upgrade() -> None:
                " (datastream_id, hour)")
 
 
+def _from_0006() -> str:
+    """0006's own text of the lock trigger and its function (restored on downgrade).
+
+    Read from the 0006 revision rather than retyped, as 0009 reads 0007's view.
+    """
+    import inspect
+
+    from alembic import context  # the environment running this migration
+
+    source = inspect.getsource(context.script.get_revision("0006_indices").module)
+    start = source.index("CREATE FUNCTION sensor.lock_pending_rollup()")
+    end_marker = "FOR EACH ROW EXECUTE FUNCTION sensor.lock_pending_rollup();"
+    return source[start : source.index(end_marker, start) + len(end_marker)]
+
+
 def downgrade() -> None:
     op.execute("DROP INDEX sensor.pending_rollups_pair_idx")
     op.execute("DELETE FROM sensor.pending_rollups a USING sensor.pending_rollups b"
                " WHERE a.datastream_id = b.datastream_id AND a.hour = b.hour"
                " AND a.ctid > b.ctid")
     op.execute("ALTER TABLE sensor.pending_rollups ADD PRIMARY KEY (datastream_id, hour)")
-    op.execute(
-        """
-        CREATE FUNCTION sensor.lock_pending_rollup() RETURNS trigger LANGUAGE plpgsql AS $fn$
-        BEGIN
-            PERFORM 1 FROM sensor.pending_rollups
-            WHERE datastream_id = NEW.datastream_id AND hour = NEW.hour FOR UPDATE;
-            RETURN NEW;
-        END
-        $fn$;
-        CREATE TRIGGER pending_rollups_lock BEFORE INSERT ON sensor.pending_rollups
-            FOR EACH ROW EXECUTE FUNCTION sensor.lock_pending_rollup();
-        """
-    )
+    op.execute(_from_0006())
