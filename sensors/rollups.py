@@ -196,7 +196,8 @@ def process_pending(conn: psycopg.Connection, limit: int = BATCH) -> int:
 
 
 class Rollups(threading.Thread):
-    """Runs :func:`process_pending` at most once a second, off the acknowledgement path."""
+    """Runs :func:`process_pending` off the acknowledgement path: at most once a second and
+    at most ROLLUP_DUTY of the time."""
 
     def __init__(self, database_url: str | None) -> None:
         super().__init__(name="rollups", daemon=True)
