@@ -29,12 +29,16 @@ _STAGE = (
 )
 # Into the parent, or straight into the month's partition when the batch lies in one month:
 # routing each row through the parent was a third of this statement (10,000 readings: 47 ms
-# through sensor.observations, 32 ms into its partition).
+# through sensor.observations, 32 ms into its partition). {} is empty or _SKIP_STORED.
 _INSERT = sql.SQL(
     "INSERT INTO {} (datastream_id, phenomenon_time, result, quality, received_at)"
     " SELECT datastream_id, phenomenon_time, result, quality, received_at FROM obs_stage"
-    " ORDER BY datastream_id, phenomenon_time, seq ON CONFLICT DO NOTHING"
+    " ORDER BY datastream_id, phenomenon_time, seq{}"
 )
+# Only for a batch holding a reading already stored (a redelivery) or one twice: the
+# speculative insertion of ON CONFLICT made every batch's insert half as dear again (10,000
+# readings: 84 ms against 56 ms plain), for the rare batch that needs it.
+_SKIP_STORED = sql.SQL(" ON CONFLICT DO NOTHING")
 _OBSERVATIONS = sql.Identifier("sensor", "observations")
 # Newest reading per datastream; the first arrival wins a tie, as in observations.
 _LATEST = (
@@ -96,7 +100,11 @@ def store_readings(conn: psycopg.Connection, rows: Sequence[StageRow],
             copy.set_types(["int4", "timestamptz", "float8", "text", "timestamptz", "int4"])
             for row in rows:
                 copy.write_row(row)
-        cur.execute(_INSERT.format(table))
+        try:
+            with conn.transaction():  # a savepoint: the plain insert fails on a stored reading
+                cur.execute(_INSERT.format(table, sql.SQL("")))
+        except psycopg.errors.UniqueViolation:
+            cur.execute(_INSERT.format(table, _SKIP_STORED))
         inserted = cur.rowcount
         cur.execute(_LATEST)
         cur.execute(_PENDING)

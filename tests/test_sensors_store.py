@@ -40,6 +40,25 @@ def test_batches_are_idempotent_and_latest_only_moves_forward(database_url, pref
     assert hours == 6
 
 
+def test_a_batch_mixing_stored_and_new_readings_stores_only_the_new(database_url, prefix):
+    """The plain insert fails on the stored readings; the batch is then stored skipping them."""
+    ds = make_stations(database_url, prefix, 1)[f"{prefix}-0"]["pm25"]
+    w = Writer(database_url)
+    times = [T0 + timedelta(minutes=m) for m in range(0, 60, 5)]
+    first = w.write(rows_for(ds, times[:6]), [], set())
+    mixed = w.write(rows_for(ds, times[3:], value=50), [], set())  # 3 redelivered, 6 new
+    w.close()
+    assert (first.inserted, mixed.inserted) == (6, 6)
+    with psycopg.connect(to_libpq_url(database_url)) as c:
+        values = [v for (v,) in c.execute(
+            "SELECT result FROM sensor.observations WHERE datastream_id = %s"
+            " ORDER BY phenomenon_time", [ds]).fetchall()]
+        latest = c.execute("SELECT phenomenon_time FROM sensor.latest_observations"
+                           " WHERE datastream_id = %s", [ds]).fetchone()[0]
+    assert values == [1, 2, 3, 4, 5, 6, 53, 54, 55, 56, 57, 58]  # the stored ones unchanged
+    assert latest == times[-1]
+
+
 def test_duplicates_inside_one_batch_keep_the_first(database_url, prefix):
     ds = make_stations(database_url, prefix, 1)[f"{prefix}-0"]["no2"]
     w = Writer(database_url)
