@@ -44,9 +44,12 @@ PUT = sql.SQL(
 
 DROP_LAYERS = sql.SQL("DELETE FROM {} WHERE layer_ids && %s::text[]").format(TABLE)
 
+# One row per (affected layer, zoom range) of every change applied together: the ingester logs
+# dozens of station and alert changes a second, and a DELETE each, on every instance, stood
+# between every tile request and its answer (each request waits for the change look-up).
 DROP_RANGES = sql.SQL(
-    "DELETE FROM {} c USING unnest(%s::int[], %s::int[], %s::int[], %s::int[], %s::int[])"
-    " AS r(z, x0, x1, y0, y1) WHERE c.layer_ids && %s::text[] AND c.z = r.z"
+    "DELETE FROM {} c USING unnest(%s::text[], %s::int[], %s::int[], %s::int[], %s::int[],"
+    " %s::int[]) AS r(layer, z, x0, x1, y0, y1) WHERE r.layer = ANY(c.layer_ids) AND c.z = r.z"
     " AND c.x BETWEEN r.x0 AND r.x1 AND c.y BETWEEN r.y0 AND r.y1"
 ).format(TABLE)
 
@@ -141,24 +144,33 @@ class SharedTileCache:
         self, conn: psycopg.AsyncConnection, source: str, bbox: BBox | None
     ) -> int:
         """Delete the tiles a change of ``source`` within ``bbox`` (None: anywhere) affects."""
-        affected = [layer.id for layer in layers_for_source(source)]
-        if not affected:
-            return 0
-        if bbox is None:
-            cur = await conn.execute(DROP_LAYERS, (affected,), prepare=True)
-            return cur.rowcount
-        ranges = tile_ranges(mercator_bbox(bbox))
-        columns = [list(col) for col in zip(*ranges, strict=True)]
-        cur = await conn.execute(DROP_RANGES, (*columns, affected), prepare=True)
-        return cur.rowcount
+        return await self.apply(conn, [(0, source, bbox)])
 
     async def apply(
         self, conn: psycopg.AsyncConnection, changes: Iterable[tuple[int, str, BBox | None]]
     ) -> int:
-        """Apply (id, source, bbox) changes; return the tiles deleted."""
-        dropped = 0
+        """Apply (id, source, bbox) changes in at most two statements; return the tiles deleted."""
+        everywhere: set[str] = set()  # layers of a change without a box: all their tiles go
+        boxed: set[tuple[str, BBox]] = set()  # a station changing again logs the same box
         for _id, source, bbox in changes:
-            dropped += await self.invalidate(conn, source, bbox)
+            layers = [layer.id for layer in layers_for_source(source)]
+            if bbox is None:
+                everywhere.update(layers)
+            else:
+                boxed.update((layer, bbox) for layer in layers)
+        dropped = 0
+        if everywhere:
+            cur = await conn.execute(DROP_LAYERS, (sorted(everywhere),), prepare=True)
+            dropped += cur.rowcount
+        rows = sorted({
+            (layer, *r)
+            for layer, bbox in boxed if layer not in everywhere
+            for r in tile_ranges(mercator_bbox(bbox))
+        })  # fmt: skip
+        if rows:
+            columns = [list(col) for col in zip(*rows, strict=True)]
+            cur = await conn.execute(DROP_RANGES, columns, prepare=True)
+            dropped += cur.rowcount
         return dropped
 
     async def clear(self, conn: psycopg.AsyncConnection) -> None:

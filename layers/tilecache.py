@@ -105,26 +105,37 @@ class TileCache:
 
     def invalidate(self, source: str, bbox: BBox | None) -> int:
         """Drop the tiles a change of ``source`` within ``bbox`` (None: anywhere) affects."""
-        affected = {layer.id for layer in layers_for_source(source)}
-        if not affected:
+        return self.apply([(0, source, bbox)])
+
+    def apply(self, changes: Iterable[tuple[int, str, BBox | None]]) -> int:
+        """Apply (id, source, bbox) changes in one pass over the tiles; return the tiles dropped."""
+        everywhere: set[str] = set()  # layers of a change without a box: all their tiles go
+        boxes: dict[str, set[BBox]] = {}  # layer → the changes' boxes, projected once
+        for _id, source, bbox in changes:
+            for layer in layers_for_source(source):
+                if bbox is None:
+                    everywhere.add(layer.id)
+                else:
+                    boxes.setdefault(layer.id, set()).add(mercator_bbox(bbox))
+        if not everywhere and not boxes:
             return 0
-        # The change's box is projected once; each tile's box is plain arithmetic on the grid.
-        box = None if bbox is None else mercator_bbox(bbox)
+
+        def affected(key: TileKey) -> bool:
+            names = key[0]
+            if everywhere.intersection(names):
+                return True
+            near = [b for name in names for b in boxes.get(name, ())]
+            if not near:
+                return False
+            bounds = tile_bounds(key[1], key[2], key[3])  # plain arithmetic on the grid
+            return any(intersects(bounds, b) for b in near)
+
         with self._lock:
-            doomed = [
-                key
-                for key in self._tiles
-                if affected.intersection(key[0])
-                and (box is None or intersects(tile_bounds(key[1], key[2], key[3]), box))
-            ]
+            doomed = [key for key in self._tiles if affected(key)]
             for key in doomed:
                 self._bytes -= self._tiles.pop(key).size
             self.dropped += len(doomed)
             return len(doomed)
-
-    def apply(self, changes: Iterable[tuple[int, str, BBox | None]]) -> int:
-        """Apply (id, source, bbox) changes; return the tiles dropped."""
-        return sum(self.invalidate(source, bbox) for _id, source, bbox in changes)
 
     def clear(self) -> None:
         """Drop everything."""

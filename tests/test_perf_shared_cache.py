@@ -3,6 +3,7 @@ instance, a data change invalidates it for all of them, roles stay apart, no lan
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import Iterator
 from typing import Any
@@ -14,9 +15,9 @@ from fastapi.testclient import TestClient
 
 from gis.parcels.history import edit_parcel
 from gis.settings import to_libpq_url
-from layers.catalog import CATALOG
-from layers.sharedcache import tile_ranges
-from layers.tilecache import CachedTile, intersects, mercator_bbox, tile_bounds
+from layers.catalog import CATALOG, layers_for_source
+from layers.sharedcache import SharedTileCache, tile_ranges
+from layers.tilecache import CachedTile, TileCache, intersects, mercator_bbox, tile_bounds
 from maps.app import create_app
 from maps.deps import pooled
 from tests.fixtures.web import maps_settings, tile_of
@@ -185,3 +186,54 @@ def test_the_table_is_trimmed_to_its_budget(instances, database_url):
     with psycopg.connect(to_libpq_url(database_url)) as conn:
         kept = [r[0] for r in conn.execute("SELECT x FROM layers.tile_cache ORDER BY x")]
     assert kept == [7, 8, 9]  # the newest fills stay
+
+
+def test_changes_applied_together_drop_what_each_drops_alone(database_url):
+    """A run of the change look-up applies all its changes at once (one DELETE, one pass over
+    the in-process cache); both caches drop exactly the tiles the changes one by one would."""
+    rng = random.Random(11)
+    role = "test-apply-together"
+    sets = [("parcels",), ("stations", "alerts"), ("communes",), ("provinces",), ("planning",)]
+    keys = set()
+    for _ in range(300):  # near (0.5°E, 0.5°N): no fixture data there
+        z = rng.randint(6, 16)
+        _, x, y = tile_of(rng.uniform(0, 1), rng.uniform(0, 1), z)
+        keys.add((rng.choice(sets), z, x, y, role))
+    box = lambda: (lambda lon, lat, d: (lon, lat, lon + d, lat + d))(  # noqa: E731
+        rng.uniform(0, 1), rng.uniform(0, 1), rng.choice([1e-4, 1e-2, 0.1]))
+    changes = [(0, "stations", b) for b in [box()] * 3 + [box()]]  # a station again and again
+    changes += [(0, "parcels", box()), (0, "alerts", box()), (0, "provinces", None)]
+
+    def dropped_alone(key: tuple[Any, ...]) -> bool:
+        return any(
+            {layer.id for layer in layers_for_source(src)} & set(key[0])
+            and (bbox is None or intersects(tile_bounds(*key[1:4]), mercator_bbox(bbox)))
+            for _id, src, bbox in changes
+        )
+
+    want = {k for k in keys if not dropped_alone(k)}
+    assert 0 < len(want) < len(keys)
+    local = TileCache()
+    for k in keys:
+        local.put(k, CachedTile(b"x", '"e"', (), 201))
+    assert local.apply(changes) == len(keys) - len(want)
+    assert {k for k in keys if local.get(k) is not None} == want
+
+    async def shared_apply() -> int:
+        async with await psycopg.AsyncConnection.connect(to_libpq_url(database_url)) as conn:
+            await conn.execute("DELETE FROM layers.tile_cache WHERE role = %s", (role,))
+            for names, z, x, y, _r in keys:
+                await conn.execute(
+                    "INSERT INTO layers.tile_cache (layer_set, role, z, x, y, layer_ids, gzipped,"
+                    " etag, cut, personal_ids) VALUES (%s, %s, %s, %s, %s, %s, '', '', '{}',"
+                    " '{}')", (",".join(names), role, z, x, y, list(names)))
+            return await SharedTileCache().apply(conn, changes)
+
+    # only this test's rows are in range of its boxes; the provinces change drops all of
+    # that layer's tiles, which no other test of this module reads
+    assert asyncio.run(shared_apply()) >= len(keys) - len(want)
+    with psycopg.connect(to_libpq_url(database_url)) as conn:
+        left = conn.execute("SELECT layer_set, z, x, y FROM layers.tile_cache WHERE role = %s",
+                            (role,)).fetchall()
+        conn.execute("DELETE FROM layers.tile_cache WHERE role = %s", (role,))
+    assert {(tuple(str(n).split(",")), z, x, y, role) for n, z, x, y in left} == want
