@@ -67,6 +67,8 @@ class Result:
     """What one client process saw."""
 
     latencies: dict[str, list[float]] = field(default_factory=dict)
+    #: The same latencies by a finer label: "tile parcels land", "features public", …
+    detail: dict[str, list[float]] = field(default_factory=dict)
     errors: dict[str, int] = field(default_factory=dict)
     cpu_s: float = 0.0
     wall_s: float = 0.0
@@ -88,6 +90,17 @@ def _url(kind: str, t: Targets, rng: random.Random) -> str:
         interval = rng.choice(("raw", "hour", "hour"))
         return f"/stations/{code}/observations?parameter={prop}&interval={interval}&from={since}"
     return rng.choice(PAGES)
+
+
+def _detail(kind: str, url: str, land: bool) -> str:
+    """A finer label of a request: its kind, a tile's first layer or a page, and the role."""
+    if kind == "tile":
+        part = url.split("/")[2].split(",")[0]
+    elif kind == "series":
+        part = "aqi" if "/aqi?" in url else url.split("interval=")[-1].split("&")[0]
+    else:
+        part = url.split("?")[0] if kind == "page" else ""
+    return " ".join(x for x in (kind, part, "land" if land else "public") if x)
 
 
 async def _run(
@@ -114,7 +127,9 @@ async def _run(
                     failed = None if r.status_code == 200 else f"{kind} {r.status_code}"
                 except httpx.HTTPError as exc:
                     failed = f"{kind} {type(exc).__name__}"
-                res.latencies.setdefault(kind, []).append(time.perf_counter() - started)
+                took = time.perf_counter() - started
+                res.latencies.setdefault(kind, []).append(took)
+                res.detail.setdefault(_detail(kind, url, i < land), []).append(took)
                 if failed:
                     res.errors[failed] = res.errors.get(failed, 0) + 1
 

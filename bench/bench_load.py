@@ -77,6 +77,10 @@ def per_kind(results: list[Result]) -> None:
         print(f"   {kind:<9} {len(lat) / wall:8.1f} req/s  p50 {percentile(lat, 50) * 1e3:7.1f}"
               f"  p95 {percentile(lat, 95) * 1e3:7.1f}  p99 {percentile(lat, 99) * 1e3:7.1f} ms"
               f"  errors {errors}")  # fmt: skip
+    for label in sorted({k for r in results for k in r.detail}):
+        lat = [v for r in results for v in r.detail.get(label, [])]
+        print(f"     {label:<24} {len(lat) / wall:6.1f} req/s  p50 {percentile(lat, 50) * 1e3:7.1f}"
+              f"  p95 {percentile(lat, 95) * 1e3:7.1f}  p99 {percentile(lat, 99) * 1e3:7.1f} ms")
     errors: dict[str, int] = {}
     for r in results:
         for k, n in r.errors.items():
