@@ -46,6 +46,10 @@ from maps.security import DOCS_PATH, add_nonce, add_security_middleware
 from maps.tileservice import drop_shared
 from sensors.contract import CHANNEL_SOURCES
 
+#: Connections of the small pool (``MapState.sync_pool``) of each worker: its statements are
+#: primary-key reads and writes of a few milliseconds at most, one change look-up at a time.
+SYNC_POOL_MAX = 4
+
 
 def _on_event(state: MapState) -> Any:
     async def handle(event: dict[str, Any]) -> None:
@@ -88,7 +92,7 @@ def _lifespan(settings: MapsSettings) -> Any:
             open=False,
         )
         sync_pool = AsyncConnectionPool(
-            conninfo, min_size=1, max_size=2, kwargs={"autocommit": True}, open=False
+            conninfo, min_size=1, max_size=SYNC_POOL_MAX, kwargs={"autocommit": True}, open=False
         )
         await pool.open(wait=False)
         await sync_pool.open(wait=False)

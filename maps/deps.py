@@ -34,8 +34,10 @@ class MapState:
     #: The request pool. Borrow through :func:`pooled` (or ``maps.replicas.reading``): a
     #: connection keeps the role of its last borrower, and only those set the next one's.
     pool: AsyncConnectionPool
-    #: A small pool of its own for the change-log look-up of every tile request, so cache hits
-    #: never queue behind slow tile queries for a connection.
+    #: A small pool of its own, always in the login role, for the short statements of every
+    #: tile request (the change-log look-up, the shared cache's reads and writes) and the
+    #: API-key checks, so that cache hits never queue behind slow queries for a connection
+    #: (under the mixed load, 93 % of the request pool's borrows queued, 180 ms on average).
     sync_pool: AsyncConnectionPool
     cache: TileCache | None
     metrics: Metrics

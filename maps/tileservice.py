@@ -94,7 +94,9 @@ async def get_tile(
         await sync_changes(state)
         hit = cache.get(key) if cache is not None else None
         if hit is None and shared is not None:
-            async with pooled(state) as conn:  # the login role: the only one granted the table
+            # The small pool's connections stay in the login role, the only one granted the
+            # table, and a hit never queues behind the request pool's slow queries.
+            async with pooled(state, state.sync_pool) as conn:
                 hit = await shared.get(conn, key)
             if hit is not None and cache is not None:
                 cache.put(key, hit)
@@ -126,7 +128,7 @@ async def get_tile(
     # The shared table belongs to the login role (iocgis_web), which may read no personal data:
     # a tile carrying land users stays in this process's cache only (and is audited each time).
     if shared is not None and not encoded.personal_ids:
-        async with pooled(state) as conn:
+        async with pooled(state, state.sync_pool) as conn:
             await shared.put(conn, key, encoded, layers, seen)
     cached = cache is not None or shared is not None
     _observe(state, layers, z, "miss" if cached else "off", started)

@@ -4,7 +4,9 @@ instance, a data change invalidates it for all of them, roles stay apart, no lan
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -144,6 +146,33 @@ def test_a_fill_older_than_a_logged_change_is_not_stored(instances, database_url
 
     assert a.portal.call(put, newest - 1) is False
     assert a.portal.call(put, newest) is True
+
+
+def test_a_shared_hit_does_not_wait_for_the_request_pool(instances):
+    """The shared cache is read through the small pool: with every request-pool connection
+    held by slow queries, a tile the table holds is still served at once."""
+    a, _ = instances
+    state: Any = a.app.state.maps
+    url = "/tiles/parcels/{}/{}/{}.mvt".format(*tile_of(105.8445, 21.0300, 16))
+    assert a.get(url).status_code == 200  # filled (or already there)
+    held, release = threading.Event(), threading.Event()
+
+    async def hold() -> None:
+        async with contextlib.AsyncExitStack() as stack:
+            for _ in range(state.settings.pool_max):
+                await stack.enter_async_context(state.pool.connection())
+            held.set()
+            while not release.is_set():
+                await asyncio.sleep(0.01)
+
+    holder = a.portal.start_task_soon(hold)
+    try:
+        assert held.wait(10)
+        r = a.get(url)
+        assert r.status_code == 200 and r.headers["x-cache"] == "hit"
+    finally:
+        release.set()
+        holder.result(10)
 
 
 def test_tile_ranges_match_the_in_process_rule():
