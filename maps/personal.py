@@ -16,7 +16,7 @@ from fastapi import Request
 
 from gis.access.audit import record_view
 from gis.errors import DatabaseUnavailable
-from maps.deps import Principal
+from maps.deps import MapState, Principal, pooled
 
 log = logging.getLogger("iocgis.maps")
 
@@ -52,3 +52,28 @@ async def audit_view(
         raise DatabaseUnavailable(
             "personal data withheld: the audit log cannot be written"
         ) from exc
+
+
+async def audit_read(
+    state: MapState,
+    conn: psycopg.AsyncConnection,
+    request: Request,
+    principal: Principal,
+    *,
+    action: str,
+    target: str,
+    parcel_ids: Iterable[int],
+) -> None:
+    """:func:`audit_view` after a read on ``conn`` (``maps.replicas.reading``), on the primary.
+
+    Without replicas ``conn`` is the primary's, borrowed as the caller: the row is written on
+    it. A second borrow from the same pool while holding the first queued twice under load
+    (and could wait for ever once every connection was held by such requests).
+    """
+    if state.replicas is None:
+        await audit_view(conn, request, principal, action=action, target=target,
+                         parcel_ids=parcel_ids)  # fmt: skip
+        return
+    async with pooled(state, role=principal.role) as primary:
+        await audit_view(primary, request, principal, action=action, target=target,
+                         parcel_ids=parcel_ids)  # fmt: skip

@@ -12,11 +12,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from gis.settings import to_libpq_url
+from maps.app import create_app
 from tests.fixtures.web import (
     CALLERS,
     KNOWN_PARCEL,
     caller_headers,
     carries_land_user,
+    maps_settings,
     tile_of,
 )
 
@@ -101,6 +103,21 @@ def test_each_land_response_writes_one_row(client, database_url, role_keys, parc
         assert sorted(row["parcel_ids"]) == want
     if route == "tile":
         assert row["target"] == "parcels/{}/{}/{}".format(*parcel["tile"])
+
+
+@pytest.mark.parametrize("route", ["items", "item", "tile"])
+def test_a_read_and_its_audit_need_one_connection(database_url, web_data, role_keys, parcel,
+                                                  route):
+    """The audit row is written on the read's own connection (no replicas): with a pool of one,
+    a land official is answered (a second borrow while holding the first waited until 503)."""
+    settings = maps_settings(database_url, pool_min=1, pool_max=1, pool_wait_s=3,
+                             tile_cache_mb=0)
+    with TestClient(create_app(settings)) as one:
+        action, call = routes(one, parcel, role_keys["land"])[route]
+        before = last_id(database_url)
+        r = call({"X-API-Key": role_keys["land"]})
+        assert r.status_code == 200, r.text
+        assert [row["action"] for row in audit_rows(database_url, before)] == [action]
 
 
 def test_tile_cache_hits_are_audited_too(client, database_url, role_keys, parcel):

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request, Response
 
-from gis.access.roles import Role
 from layers.catalog import get_layer
 from layers.crs_uri import parse_crs_uri
 from layers.features import (
@@ -23,13 +21,11 @@ from layers.features import (
 )
 from layers.geojson import crs_member
 from maps.deps import (
-    MapState,
     ReadConnDep,
     RoleDep,
     StateDep,
     cancel_on_disconnect,
     get_principal,
-    pooled,
 )
 from maps.params import (
     MAX_VALUE_CHARS,
@@ -42,7 +38,7 @@ from maps.params import (
     PageKey,
     property_filters,
 )
-from maps.personal import audit_view
+from maps.personal import audit_read
 from maps.routers import ogc_meta
 from maps.routers.ogc_meta import GEOJSON, base_url, link
 from maps.security import mark_caller_dependent
@@ -72,16 +68,6 @@ def _page_url(request: Request, **changes: Any) -> str:
     params = {k: v for k, v in request.query_params.items() if k not in drop}
     params.update({k: str(v) for k, v in changes.items()})
     return f"{base_url(request)}{request.url.path}?{urlencode(params)}"
-
-
-async def _audit(
-    state: MapState, request: Request, role: Role, action: str, target: str, ids: Iterable[int]
-) -> None:
-    # The features may have been read on a replica (ReadConnDep); the audit row is a write, so
-    # it goes to the primary, as the caller's role.
-    async with pooled(state, role=role) as conn:
-        await audit_view(conn, request, get_principal(request), action=action, target=target,
-                         parcel_ids=ids)  # fmt: skip
 
 
 @router.get("/collections/{cid}/items", summary="Features of a collection")
@@ -130,8 +116,8 @@ async def collection_items(
     with state.metrics.features_seconds.labels(layer.id).time():
         page = await cancel_on_disconnect(request, conn, items(conn, layer, q))
     if page.personal_ids:  # land users in the page: audited before the response leaves
-        await _audit(state, request, role, "features", f"collections/{cid}/items",
-                     page.personal_ids)  # fmt: skip
+        await audit_read(state, conn, request, get_principal(request), action="features",
+                         target=f"collections/{cid}/items", parcel_ids=page.personal_ids)
     links = [
         link(str(request.url), "self", GEOJSON),
         link(f"{base_url(request)}/collections/{cid}", "collection", "application/json"),
@@ -180,8 +166,8 @@ async def collection_item(
     out_crs = parse_crs_uri(crs)
     text, personal = await item(conn, layer, fid, out_crs, role)
     if personal:
-        await _audit(state, request, role, "feature", f"collections/{cid}/items/{fid}",
-                     [int(fid)])  # fmt: skip
+        await audit_read(state, conn, request, get_principal(request), action="feature",
+                         target=f"collections/{cid}/items/{fid}", parcel_ids=[int(fid)])
     base = base_url(request)
     links = (
         f'[{{"href":"{base}/collections/{cid}/items/{fid}","rel":"self","type":"{GEOJSON}"}},'
