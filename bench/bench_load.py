@@ -67,20 +67,23 @@ def summary(results: list[Result]) -> dict[str, float]:
     }
 
 
+def _latencies(label: str, lat: list[float], wall: float) -> str:
+    """Requests/s and p50/p95/p99 of one kind or label."""
+    return (f"{label} {len(lat) / wall:8.1f} req/s  p50 {percentile(lat, 50) * 1e3:7.1f}"
+            f"  p95 {percentile(lat, 95) * 1e3:7.1f}  p99 {percentile(lat, 99) * 1e3:7.1f} ms")
+
+
 def per_kind(results: list[Result]) -> None:
-    """One line per request kind."""
+    """One line per request kind, then one per finer label (a tile's layer, land or public…)."""
     wall = max(r.wall_s for r in results)
     kinds = sorted({k for r in results for k in r.latencies})
     for kind in kinds:
         lat = [v for r in results for v in r.latencies.get(kind, [])]
         errors = sum(n for r in results for k, n in r.errors.items() if k.startswith(kind + " "))
-        print(f"   {kind:<9} {len(lat) / wall:8.1f} req/s  p50 {percentile(lat, 50) * 1e3:7.1f}"
-              f"  p95 {percentile(lat, 95) * 1e3:7.1f}  p99 {percentile(lat, 99) * 1e3:7.1f} ms"
-              f"  errors {errors}")  # fmt: skip
+        print(f"   {_latencies(f'{kind:<9}', lat, wall)}  errors {errors}")
     for label in sorted({k for r in results for k in r.detail}):
         lat = [v for r in results for v in r.detail.get(label, [])]
-        print(f"     {label:<24} {len(lat) / wall:6.1f} req/s  p50 {percentile(lat, 50) * 1e3:7.1f}"
-              f"  p95 {percentile(lat, 95) * 1e3:7.1f}  p99 {percentile(lat, 99) * 1e3:7.1f} ms")
+        print(f"     {_latencies(f'{label:<24}', lat, wall)}")
     errors: dict[str, int] = {}
     for r in results:
         for k, n in r.errors.items():

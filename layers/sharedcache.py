@@ -18,8 +18,8 @@ from psycopg import sql
 from gis.tables import ident
 from gis.tables.layers import changes
 from gis.tables.tile_cache import tile_cache
-from layers.catalog import Layer, layers_for_source
-from layers.tilecache import BBox, CachedTile, TileKey, mercator_bbox
+from layers.catalog import Layer
+from layers.tilecache import BBox, CachedTile, Change, TileKey, affected_by
 from layers.tiles import MARGIN, TMS
 
 #: Half the width of the Web Mercator grid (metres): tile ranges are plain arithmetic on it.
@@ -140,33 +140,15 @@ class SharedTileCache:
         cur = await conn.execute(TRIM, (self.max_bytes,))
         return cur.rowcount
 
-    async def invalidate(
-        self, conn: psycopg.AsyncConnection, source: str, bbox: BBox | None
-    ) -> int:
-        """Delete the tiles a change of ``source`` within ``bbox`` (None: anywhere) affects."""
-        return await self.apply(conn, [(0, source, bbox)])
-
-    async def apply(
-        self, conn: psycopg.AsyncConnection, changes: Iterable[tuple[int, str, BBox | None]]
-    ) -> int:
+    async def apply(self, conn: psycopg.AsyncConnection, changes: Iterable[Change]) -> int:
         """Apply (id, source, bbox) changes in at most two statements; return the tiles deleted."""
-        everywhere: set[str] = set()  # layers of a change without a box: all their tiles go
-        boxed: set[tuple[str, BBox]] = set()  # a station changing again logs the same box
-        for _id, source, bbox in changes:
-            layers = [layer.id for layer in layers_for_source(source)]
-            if bbox is None:
-                everywhere.update(layers)
-            else:
-                boxed.update((layer, bbox) for layer in layers)
+        everywhere, boxes = affected_by(changes)
         dropped = 0
         if everywhere:
             cur = await conn.execute(DROP_LAYERS, (sorted(everywhere),), prepare=True)
             dropped += cur.rowcount
-        rows = sorted({
-            (layer, *r)
-            for layer, bbox in boxed if layer not in everywhere
-            for r in tile_ranges(mercator_bbox(bbox))
-        })  # fmt: skip
+        rows = sorted({(layer, *r) for layer, near in boxes.items() for box in near
+                       for r in tile_ranges(box)})  # fmt: skip
         if rows:
             columns = [list(col) for col in zip(*rows, strict=True)]
             cur = await conn.execute(DROP_RANGES, columns, prepare=True)

@@ -20,6 +20,8 @@ from layers.tiles import MARGIN, TMS
 
 TileKey = tuple[tuple[str, ...], int, int, int, str]
 BBox = tuple[float, float, float, float]
+#: A logged data change: (id, source, WGS 84 box or None for "anywhere").
+Change = tuple[int, str, BBox | None]
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,20 @@ def mercator_bbox(bbox: BBox) -> BBox:
     left, bottom = TMS.xy(west, south)
     right, top = TMS.xy(east, north)
     return (left, bottom, right, top)
+
+
+def affected_by(changes: Iterable[Change]) -> tuple[set[str], dict[str, set[BBox]]]:
+    """The layers a set of changes drops everywhere (a change without a box), and for the
+    others each layer's changed boxes in Web Mercator metres, each projected once."""
+    everywhere: set[str] = set()
+    boxes: dict[str, set[BBox]] = {}
+    for _id, source, bbox in changes:
+        for layer in layers_for_source(source):
+            if bbox is None:
+                everywhere.add(layer.id)
+            else:  # a station changing again logs the same box: kept once
+                boxes.setdefault(layer.id, set()).add(mercator_bbox(bbox))
+    return everywhere, {k: v for k, v in boxes.items() if k not in everywhere}
 
 
 def intersects(a: BBox, b: BBox) -> bool:
@@ -107,16 +123,9 @@ class TileCache:
         """Drop the tiles a change of ``source`` within ``bbox`` (None: anywhere) affects."""
         return self.apply([(0, source, bbox)])
 
-    def apply(self, changes: Iterable[tuple[int, str, BBox | None]]) -> int:
+    def apply(self, changes: Iterable[Change]) -> int:
         """Apply (id, source, bbox) changes in one pass over the tiles; return the tiles dropped."""
-        everywhere: set[str] = set()  # layers of a change without a box: all their tiles go
-        boxes: dict[str, set[BBox]] = {}  # layer → the changes' boxes, projected once
-        for _id, source, bbox in changes:
-            for layer in layers_for_source(source):
-                if bbox is None:
-                    everywhere.add(layer.id)
-                else:
-                    boxes.setdefault(layer.id, set()).add(mercator_bbox(bbox))
+        everywhere, boxes = affected_by(changes)
         if not everywhere and not boxes:
             return 0
 

@@ -8,6 +8,7 @@ before the response leaves; when that write fails, the request fails (503) inste
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Iterable
 
@@ -70,10 +71,8 @@ async def audit_read(
     it. A second borrow from the same pool while holding the first queued twice under load
     (and could wait for ever once every connection was held by such requests).
     """
-    if state.replicas is None:
+    async with contextlib.AsyncExitStack() as stack:
+        if state.replicas is not None:
+            conn = await stack.enter_async_context(pooled(state, role=principal.role))
         await audit_view(conn, request, principal, action=action, target=target,
-                         parcel_ids=parcel_ids)  # fmt: skip
-        return
-    async with pooled(state, role=principal.role) as primary:
-        await audit_view(primary, request, principal, action=action, target=target,
                          parcel_ids=parcel_ids)  # fmt: skip
