@@ -162,8 +162,8 @@ async def get_read_conn(state: StateDep, role: RoleDep) -> AsyncIterator[psycopg
         yield conn
 
 
-#: For routes that read; an audit row after the read goes through ``maps.personal.audit_read``
-#: (on the primary); a route writing anything else uses ``ConnDep``.
+#: For routes that read; an audit row after the read goes through ``maps.replicas.on_primary``;
+#: a route writing anything else uses ``ConnDep``.
 ReadConnDep = Annotated[psycopg.AsyncConnection, Depends(get_read_conn)]
 
 

@@ -8,7 +8,6 @@ before the response leaves; when that write fails, the request fails (503) inste
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import Iterable
 
@@ -17,7 +16,7 @@ from fastapi import Request
 
 from gis.access.audit import record_view
 from gis.errors import DatabaseUnavailable
-from maps.deps import MapState, Principal, pooled
+from maps.deps import Principal
 
 log = logging.getLogger("iocgis.maps")
 
@@ -54,25 +53,3 @@ async def audit_view(
             "personal data withheld: the audit log cannot be written"
         ) from exc
 
-
-async def audit_read(
-    state: MapState,
-    conn: psycopg.AsyncConnection,
-    request: Request,
-    principal: Principal,
-    *,
-    action: str,
-    target: str,
-    parcel_ids: Iterable[int],
-) -> None:
-    """:func:`audit_view` after a read on ``conn`` (``maps.replicas.reading``), on the primary.
-
-    Without replicas ``conn`` is the primary's, borrowed as the caller: the row is written on
-    it. A second borrow from the same pool while holding the first queued twice under load
-    (and could wait for ever once every connection was held by such requests).
-    """
-    async with contextlib.AsyncExitStack() as stack:
-        if state.replicas is not None:
-            conn = await stack.enter_async_context(pooled(state, role=principal.role))
-        await audit_view(conn, request, principal, action=action, target=target,
-                         parcel_ids=parcel_ids)  # fmt: skip

@@ -104,3 +104,21 @@ async def reading(state: MapState, role: Role) -> AsyncIterator[psycopg.AsyncCon
     async with pooled(state, role=role) as conn:
         yield conn
 
+
+
+@contextlib.asynccontextmanager
+async def on_primary(
+    state: MapState, conn: psycopg.AsyncConnection, role: Role
+) -> AsyncIterator[psycopg.AsyncConnection]:
+    """A primary connection as ``role`` for a write (an audit row) after a read on ``conn``
+    from :func:`reading`: ``conn`` itself when there are no replicas (it is the request pool's,
+    running as ``role``), else one borrowed. A second borrow from the same pool while holding
+    the first queued twice under load, and could wait for ever once every connection was held
+    by such requests."""
+    if state.replicas is None:
+        yield conn
+        return
+    from maps.deps import pooled
+
+    async with pooled(state, role=role) as primary:
+        yield primary

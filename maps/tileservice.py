@@ -16,8 +16,8 @@ from layers.tilecache import BBox, CachedTile
 from layers.tiles import check_tile, mvt_tile
 from maps.coalesce import Coalesced
 from maps.deps import MapState, Principal, cancel_on_disconnect, pooled
-from maps.personal import audit_read, audit_view
-from maps.replicas import note_primary, reading
+from maps.personal import audit_view
+from maps.replicas import note_primary, on_primary, reading
 
 GZIP_LEVEL = 3
 LARGE_TILE = 256 * 1024
@@ -116,8 +116,9 @@ async def get_tile(
     async with reading(state, role) as conn:
         tile = await cancel_on_disconnect(request, conn, mvt_tile(conn, layers, z, x, y, role))
         if tile.personal_ids:  # the audit row is written on the primary, before the answer
-            await audit_read(state, conn, request, principal, action="tile", target=target,
-                             parcel_ids=tile.personal_ids)  # fmt: skip
+            async with on_primary(state, conn, role) as primary:
+                await audit_view(primary, request, principal, action="tile", target=target,
+                                 parcel_ids=tile.personal_ids)  # fmt: skip
     if len(tile.data) > LARGE_TILE:  # compress big tiles off the event loop
         encoded = await run_in_threadpool(encode, tile.data, tile.cut, tile.personal_ids)
     else:

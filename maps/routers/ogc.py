@@ -38,7 +38,8 @@ from maps.params import (
     PageKey,
     property_filters,
 )
-from maps.personal import audit_read
+from maps.personal import audit_view
+from maps.replicas import on_primary
 from maps.routers import ogc_meta
 from maps.routers.ogc_meta import GEOJSON, base_url, link
 from maps.security import mark_caller_dependent
@@ -116,8 +117,9 @@ async def collection_items(
     with state.metrics.features_seconds.labels(layer.id).time():
         page = await cancel_on_disconnect(request, conn, items(conn, layer, q))
     if page.personal_ids:  # land users in the page: audited before the response leaves
-        await audit_read(state, conn, request, get_principal(request), action="features",
-                         target=f"collections/{cid}/items", parcel_ids=page.personal_ids)
+        async with on_primary(state, conn, role) as primary:
+            await audit_view(primary, request, get_principal(request), action="features",
+                             target=f"collections/{cid}/items", parcel_ids=page.personal_ids)
     links = [
         link(str(request.url), "self", GEOJSON),
         link(f"{base_url(request)}/collections/{cid}", "collection", "application/json"),
@@ -166,8 +168,9 @@ async def collection_item(
     out_crs = parse_crs_uri(crs)
     text, personal = await item(conn, layer, fid, out_crs, role)
     if personal:
-        await audit_read(state, conn, request, get_principal(request), action="feature",
-                         target=f"collections/{cid}/items/{fid}", parcel_ids=[int(fid)])
+        async with on_primary(state, conn, role) as primary:
+            await audit_view(primary, request, get_principal(request), action="feature",
+                             target=f"collections/{cid}/items/{fid}", parcel_ids=[int(fid)])
     base = base_url(request)
     links = (
         f'[{{"href":"{base}/collections/{cid}/items/{fid}","rel":"self","type":"{GEOJSON}"}},'
